@@ -1,0 +1,11 @@
+//! Trellis' engine: the Argo `argoproj.io/v1alpha1` model, strict parsing and linting.
+//!
+//! This crate is pure: no I/O, no clock, no async runtime. It compiles to wasm too.
+
+pub mod yaml;
+pub mod diag;
+pub mod values;
+pub mod model;
+pub mod depends;
+pub mod lint;
+pub mod parse;

@@ -1,0 +1,188 @@
+//! `trellis lint`: strict validation of Argo manifests, at least as thorough as `argo lint`.
+//!
+//! Parsing (`crate::parse`) reports unknown keys and ill-typed values; the rules here check meaning:
+//! references between templates, DAG dependencies, `{{…}}` variables, names, durations, cron schedules.
+//! Every finding carries the YAML path of the offending value, and its span is looked up in the
+//! document's tree, so messages point at the exact line and column.
+
+mod cron;
+mod dag;
+mod index;
+mod names;
+mod refs;
+mod spec;
+mod steps;
+mod template;
+mod vars;
+
+use crate::diag::Diagnostic;
+use crate::model::Manifest;
+use crate::parse::{Document, parse_file};
+use crate::yaml::{Node, Seg};
+
+pub use index::Index;
+
+/// A file to lint: its name (for messages) and its text.
+#[derive(Debug, Clone, Copy)]
+pub struct Source<'a> {
+    /// The name shown in diagnostics, usually the path.
+    pub name: &'a str,
+    /// The file's content.
+    pub text: &'a str,
+}
+
+/// The lint result of one file.
+#[derive(Debug, Clone)]
+pub struct CheckedFile {
+    /// The file's name, as given.
+    pub name: String,
+    /// Its documents, with the typed manifests.
+    pub documents: Vec<Document>,
+    /// Every finding, in source order.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl CheckedFile {
+    /// How many documents Trellis checked.
+    pub fn checked(&self) -> usize {
+        self.documents.iter().filter(|d| d.checked).count()
+    }
+
+    /// Whether any finding is an error.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+}
+
+/// Lints several files together: a `templateRef` or `workflowTemplateRef` to a template defined in any
+/// of them is checked like a local reference.
+pub fn check(sources: &[Source<'_>]) -> Vec<CheckedFile> {
+    let parsed: Vec<_> = sources.iter().map(|s| parse_file(s.text)).collect();
+    let index = Index::new(
+        parsed
+            .iter()
+            .flat_map(|p| p.documents.iter())
+            .filter_map(|d| d.manifest.as_ref()),
+    );
+    sources
+        .iter()
+        .zip(&parsed)
+        .map(|(source, file)| {
+            let mut diagnostics = file.diagnostics.clone();
+            for doc in &file.documents {
+                let mut found = doc.diagnostics.clone();
+                if let Some(manifest) = &doc.manifest {
+                    found.extend(lint_manifest(manifest, &index));
+                }
+                diagnostics.extend(found.into_iter().map(|d| place(d, &doc.node)));
+            }
+            diagnostics.sort_by_key(|d| d.span.map(|s| (s.start.line, s.start.column)));
+            CheckedFile {
+                name: source.name.to_string(),
+                documents: file.documents.clone(),
+                diagnostics,
+            }
+        })
+        .collect()
+}
+
+/// Lints one typed manifest on its own (references to other templates are resolved against `index`).
+pub fn lint_manifest(manifest: &Manifest, index: &Index<'_>) -> Vec<Diagnostic> {
+    let mut cx = Lint::new(index, manifest);
+    names::metadata(&mut cx, manifest);
+    match manifest {
+        Manifest::Workflow(wf) => {
+            if let Some(s) = &wf.spec {
+                spec::lint_spec(&mut cx, s, &["spec".into()], true);
+            } else {
+                cx.push(Diagnostic::error("missing-spec", &[], "the Workflow has no `spec`"));
+            }
+        }
+        Manifest::WorkflowTemplate(t) => {
+            if let Some(s) = &t.spec {
+                spec::lint_spec(&mut cx, s, &["spec".into()], false);
+            } else {
+                cx.push(Diagnostic::error("missing-spec", &[], "the WorkflowTemplate has no `spec`"));
+            }
+        }
+        Manifest::ClusterWorkflowTemplate(t) => {
+            if let Some(s) = &t.spec {
+                spec::lint_spec(&mut cx, s, &["spec".into()], false);
+            } else {
+                cx.push(Diagnostic::error(
+                    "missing-spec",
+                    &[],
+                    "the ClusterWorkflowTemplate has no `spec`",
+                ));
+            }
+        }
+        Manifest::CronWorkflow(c) => cron::lint_cron(&mut cx, c),
+        Manifest::WorkflowEventBinding(b) => refs::event_binding(&mut cx, b),
+    }
+    cx.diags
+}
+
+/// Gives a diagnostic the span of its path in the document (the key, when the path ends at one).
+fn place(mut diag: Diagnostic, node: &Node) -> Diagnostic {
+    if diag.span.is_none() {
+        let path = parse_path(&diag.path);
+        diag.span = Some(node.locate(&path).span());
+    }
+    diag
+}
+
+/// Reads back a path rendered by [`crate::yaml::path_to_string`].
+fn parse_path(text: &str) -> Vec<Seg> {
+    let mut out = Vec::new();
+    for part in text.split('.').filter(|p| !p.is_empty()) {
+        let (key, rest) = part.split_once('[').unwrap_or((part, ""));
+        if !key.is_empty() {
+            out.push(Seg::Key(key.to_string()));
+        }
+        for index in rest.split('[') {
+            if let Ok(i) = index.trim_end_matches(']').parse() {
+                out.push(Seg::Index(i));
+            }
+        }
+    }
+    out
+}
+
+/// The state of one manifest's linting.
+pub(crate) struct Lint<'a> {
+    pub diags: Vec<Diagnostic>,
+    pub index: &'a Index<'a>,
+    /// The manifest's namespace, for resolving `templateRef`s.
+    pub namespace: Option<&'a str>,
+    /// Whether the manifest is a WorkflowTemplate or ClusterWorkflowTemplate: its workflow parameters
+    /// may come from the workflow that uses it.
+    pub is_template: bool,
+}
+
+impl<'a> Lint<'a> {
+    fn new(index: &'a Index<'a>, manifest: &'a Manifest) -> Self {
+        Lint {
+            diags: Vec::new(),
+            index,
+            namespace: manifest.metadata().and_then(|m| m.namespace.as_deref()),
+            is_template: matches!(
+                manifest,
+                Manifest::WorkflowTemplate(_) | Manifest::ClusterWorkflowTemplate(_)
+            ),
+        }
+    }
+
+    pub fn push(&mut self, diag: Diagnostic) {
+        self.diags.push(diag);
+    }
+}
+
+/// Builds a path from keys and indexes: `path(base, ["templates".into(), 3.into()])`.
+pub(crate) fn join(base: &[Seg], rest: &[Seg]) -> Vec<Seg> {
+    let mut out = base.to_vec();
+    out.extend_from_slice(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,91 @@
+//! Command-line interface: one typed struct per subcommand, every flag documented.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Trellis: run Argo Workflows pipelines on one machine or on Kubernetes, with a web UI built for operators.
+#[derive(Debug, Parser)]
+#[command(name = "trellis", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check Argo manifests: unknown fields, broken references, DAG cycles, unresolvable variables,
+    /// invalid names, durations and cron schedules. Exits 1 when there are errors.
+    Lint(crate::lint_cmd::LintArgs),
+    /// Start the web UI and API server.
+    Serve(ServeArgs),
+    /// Print the CustomResourceDefinitions Trellis needs on Kubernetes (or write them to a directory).
+    Crdgen(CrdgenArgs),
+}
+
+/// Flags of `trellis crdgen`.
+#[derive(Debug, Args)]
+pub struct CrdgenArgs {
+    /// Write one file per CRD, plus a kustomization.yaml, into this directory instead of printing them.
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
+}
+
+/// Flags of `trellis serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "TRELLIS_HOST", default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port to listen on (Argo Server's default).
+    #[arg(long, env = "TRELLIS_PORT", default_value_t = 2746)]
+    pub port: u16,
+    /// Directory where Trellis keeps its state.
+    #[arg(long, env = "TRELLIS_DATA_DIR", default_value = "./.trellis")]
+    pub data_dir: PathBuf,
+    /// Directory holding the built web assets (`pkg/` with the wasm, script and stylesheet), as made by
+    /// `cargo xtask build`.
+    #[arg(long, env = "TRELLIS_SITE_DIR", default_value = "target/site")]
+    pub site_dir: PathBuf,
+    /// Manifest files or directories to load at start-up (WorkflowTemplates, ClusterWorkflowTemplates,
+    /// CronWorkflows). They are linted first; any error stops the server from starting. Repeatable.
+    #[arg(long = "load", env = "TRELLIS_LOAD", value_delimiter = ',')]
+    pub load: Vec<PathBuf>,
+}
+
+/// Runs the parsed command line and returns the process exit code.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Lint(args) => crate::lint_cmd::run(&args),
+        Command::Serve(args) => serve(args).map(|()| true),
+        Command::Crdgen(args) => crdgen(&args).map(|()| true),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn crdgen(args: &CrdgenArgs) -> anyhow::Result<()> {
+    let Some(dir) = &args.out_dir else {
+        print!("{}", controller::crd::stream());
+        return Ok(());
+    };
+    std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("cannot create `{}`: {e}", dir.display()))?;
+    for (name, text) in controller::crd::files() {
+        let path = dir.join(name);
+        std::fs::write(&path, text).map_err(|e| anyhow::anyhow!("cannot write `{}`: {e}", path.display()))?;
+    }
+    Ok(())
+}
+
+fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let catalog = crate::catalog::load(&args.load)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(crate::web::serve(args, catalog))
+}
