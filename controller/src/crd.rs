@@ -28,7 +28,12 @@ struct Kind {
     columns: &'static [(&'static str, &'static str, &'static str, &'static str)],
 }
 
-const AGE: (&str, &str, &str, &str) = ("Age", "date", ".metadata.creationTimestamp", "When it was created");
+const AGE: (&str, &str, &str, &str) = (
+    "Age",
+    "date",
+    ".metadata.creationTimestamp",
+    "When it was created",
+);
 
 const KINDS: [Kind; 6] = [
     Kind {
@@ -38,9 +43,24 @@ const KINDS: [Kind; 6] = [
         cluster_scoped: false,
         has_status: true,
         columns: &[
-            ("Status", "string", ".status.phase", "Status of the workflow"),
-            ("Age", "date", ".status.startedAt", "When the workflow was started"),
-            ("Message", "string", ".status.message", "Why the workflow is in this phase"),
+            (
+                "Status",
+                "string",
+                ".status.phase",
+                "Status of the workflow",
+            ),
+            (
+                "Age",
+                "date",
+                ".status.startedAt",
+                "When the workflow was started",
+            ),
+            (
+                "Message",
+                "string",
+                ".status.message",
+                "Why the workflow is in this phase",
+            ),
         ],
     },
     Kind {
@@ -67,7 +87,12 @@ const KINDS: [Kind; 6] = [
         has_status: true,
         columns: &[
             ("Schedules", "string", ".spec.schedules", "When it runs"),
-            ("Suspended", "boolean", ".spec.suspend", "Whether scheduling is paused"),
+            (
+                "Suspended",
+                "boolean",
+                ".spec.suspend",
+                "Whether scheduling is paused",
+            ),
             AGE,
         ],
     },
@@ -132,7 +157,10 @@ fn schema(kind: &Kind) -> JSONSchemaProps {
         vec!["metadata".to_string(), "spec".to_string()]
     };
     JSONSchemaProps {
-        description: Some(format!("{} (argoproj.io/v1alpha1), as served by Trellis", kind.kind)),
+        description: Some(format!(
+            "{} (argoproj.io/v1alpha1), as served by Trellis",
+            kind.kind
+        )),
         type_: Some("object".into()),
         properties: Some(properties),
         required: Some(required),
@@ -144,14 +172,16 @@ fn definition(kind: &Kind) -> CustomResourceDefinition {
     let columns = kind
         .columns
         .iter()
-        .map(|(name, type_, path, description)| CustomResourceColumnDefinition {
-            name: (*name).into(),
-            type_: (*type_).into(),
-            json_path: (*path).into(),
-            description: Some((*description).into()),
-            format: (*type_ == "date").then(|| "date-time".into()),
-            priority: None,
-        })
+        .map(
+            |(name, type_, path, description)| CustomResourceColumnDefinition {
+                name: (*name).into(),
+                type_: (*type_).into(),
+                json_path: (*path).into(),
+                description: Some((*description).into()),
+                format: (*type_ == "date").then(|| "date-time".into()),
+                priority: None,
+            },
+        )
         .collect();
     CustomResourceDefinition {
         metadata: ObjectMeta {
@@ -248,11 +278,22 @@ mod tests {
         let crds = definitions();
         assert_eq!(crds.len(), KINDS.len());
         let workflow = &crds[0];
-        assert_eq!(workflow.metadata.name.as_deref(), Some("workflows.argoproj.io"));
+        assert_eq!(
+            workflow.metadata.name.as_deref(),
+            Some("workflows.argoproj.io")
+        );
         assert_eq!(workflow.spec.scope, "Namespaced");
         let version = &workflow.spec.versions[0];
-        assert!(version.subresources.as_ref().is_some_and(|s| s.status.is_some()));
-        let cwft = crds.iter().find(|c| c.spec.names.kind == "ClusterWorkflowTemplate").unwrap();
+        assert!(
+            version
+                .subresources
+                .as_ref()
+                .is_some_and(|s| s.status.is_some())
+        );
+        let cwft = crds
+            .iter()
+            .find(|c| c.spec.names.kind == "ClusterWorkflowTemplate")
+            .unwrap();
         assert_eq!(cwft.spec.scope, "Cluster");
     }
 

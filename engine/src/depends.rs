@@ -125,7 +125,9 @@ fn tokenize(text: &str) -> Result<Vec<(Token, usize)>, DependsError> {
             '.' => Token::Dot,
             c if c.is_alphanumeric() || c == '-' || c == '_' => {
                 let start = i;
-                while i < chars.len() && (chars[i].is_alphanumeric() || chars[i] == '-' || chars[i] == '_') {
+                while i < chars.len()
+                    && (chars[i].is_alphanumeric() || chars[i] == '-' || chars[i] == '_')
+                {
                     i += 1;
                 }
                 tokens.push((Token::Name(chars[start..i].iter().collect()), start));
@@ -272,12 +274,10 @@ mod tests {
 
     #[test]
     fn parses_argo_depends() {
-        let e = parse_depends("lint && unit-tests && (it.Succeeded || it.Skipped) && !b.Failed").unwrap();
+        let e = parse_depends("lint && unit-tests && (it.Succeeded || it.Skipped) && !b.Failed")
+            .unwrap();
         assert_eq!(e.task_names(), ["lint", "unit-tests", "it", "b"]);
-        assert_eq!(
-            parse_depends("a").unwrap(),
-            Depends::Task("a".into(), None)
-        );
+        assert_eq!(parse_depends("a").unwrap(), Depends::Task("a".into(), None));
         assert_eq!(
             parse_depends("a.AnySucceeded").unwrap(),
             Depends::Task("a".into(), Some(TaskResult::AnySucceeded))
@@ -291,8 +291,18 @@ mod tests {
             parse_depends("a.Succeded").unwrap_err().message,
             "`Succeded` is not a task result; did you mean `Succeeded`?"
         );
-        assert!(parse_depends("(a || b").unwrap_err().message.contains("missing `)`"));
-        assert!(parse_depends("a b").unwrap_err().message.contains("between tasks"));
+        assert!(
+            parse_depends("(a || b")
+                .unwrap_err()
+                .message
+                .contains("missing `)`")
+        );
+        assert!(
+            parse_depends("a b")
+                .unwrap_err()
+                .message
+                .contains("between tasks")
+        );
         assert!(parse_depends("").is_err());
         assert!(parse_depends(&"(".repeat(500)).is_err());
     }

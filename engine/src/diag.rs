@@ -50,7 +50,12 @@ impl Diagnostic {
         Self::new(Severity::Warning, code, path, message)
     }
 
-    fn new(severity: Severity, code: &'static str, path: &[Seg], message: impl Into<String>) -> Self {
+    fn new(
+        severity: Severity,
+        code: &'static str,
+        path: &[Seg],
+        message: impl Into<String>,
+    ) -> Self {
         Diagnostic {
             severity,
             code,
@@ -87,7 +92,10 @@ impl Diagnostic {
 }
 
 /// The closest of `candidates` to `word`, if any is close enough to be a plausible typo.
-pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let lower = word.to_ascii_lowercase();
     candidates
         .into_iter()
@@ -167,7 +175,11 @@ pub fn render(diag: &Diagnostic, file: &str, source: &str, color: bool) -> Strin
         .take(col)
         .map(|c| if c == '\t' { '\t' } else { ' ' })
         .collect();
-    let label = diag.label.as_deref().map(|l| format!(" {l}")).unwrap_or_default();
+    let label = diag
+        .label
+        .as_deref()
+        .map(|l| format!(" {l}"))
+        .unwrap_or_default();
     let _ = writeln!(
         out,
         "{pad} {}|{} {lead}{tone}{}{label}{reset}",
@@ -183,7 +195,11 @@ pub fn render(diag: &Diagnostic, file: &str, source: &str, color: bool) -> Strin
         let _ = writeln!(out, "{pad} {}={} at `{}`", s.accent, s.reset, diag.path);
     }
     if let Some(help) = &diag.help {
-        let _ = writeln!(out, "{pad} {}={} {}help{}: {help}", s.accent, s.reset, s.bold, s.reset);
+        let _ = writeln!(
+            out,
+            "{pad} {}={} {}help{}: {help}",
+            s.accent, s.reset, s.bold, s.reset
+        );
     }
     out
 }
@@ -204,12 +220,16 @@ mod tests {
     #[test]
     fn renders_like_rustc() {
         let source = "kind: Workflow\nspec:\n  comand: [x]\n";
-        let diag = Diagnostic::error("unknown-field", &["spec".into(), "comand".into()], "unknown field `comand`")
-            .at(Span {
-                start: Pos { line: 3, column: 3 },
-                end: Pos { line: 3, column: 9 },
-            })
-            .with_help("did you mean `command`?");
+        let diag = Diagnostic::error(
+            "unknown-field",
+            &["spec".into(), "comand".into()],
+            "unknown field `comand`",
+        )
+        .at(Span {
+            start: Pos { line: 3, column: 3 },
+            end: Pos { line: 3, column: 9 },
+        })
+        .with_help("did you mean `command`?");
         let text = render(&diag, "wf.yaml", source, false);
         assert_eq!(
             text,

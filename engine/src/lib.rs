@@ -2,10 +2,10 @@
 //!
 //! This crate is pure: no I/O, no clock, no async runtime. It compiles to wasm too.
 
-pub mod yaml;
-pub mod diag;
-pub mod values;
-pub mod model;
 pub mod depends;
+pub mod diag;
 pub mod lint;
+pub mod model;
 pub mod parse;
+pub mod values;
+pub mod yaml;

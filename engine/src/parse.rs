@@ -5,7 +5,8 @@ use serde::de::DeserializeOwned;
 
 use crate::diag::{Diagnostic, did_you_mean};
 use crate::model::{
-    ClusterWorkflowTemplate, CronWorkflow, Manifest, Workflow, WorkflowEventBinding, WorkflowTemplate,
+    ClusterWorkflowTemplate, CronWorkflow, Manifest, Workflow, WorkflowEventBinding,
+    WorkflowTemplate,
 };
 use crate::yaml::de::{DeError, UnknownField, from_node, quote_list};
 use crate::yaml::{Node, NodeKind, Seg, parse_stream_checked};
@@ -97,13 +98,21 @@ pub fn parse_document(index: usize, node: Node) -> Document {
         );
         return doc;
     }
-    let api_version = doc.node.get("apiVersion").and_then(Node::as_str).unwrap_or("").to_string();
+    let api_version = doc
+        .node
+        .get("apiVersion")
+        .and_then(Node::as_str)
+        .unwrap_or("")
+        .to_string();
     let api_version = api_version.as_str();
     let Some(kind) = doc.kind.clone() else {
         doc.diagnostics.push(
             Diagnostic::error("missing-kind", &[], "the manifest has no `kind`")
                 .at(doc.node.span)
-                .with_help(format!("add `kind:` with one of {}", quote_list(&ARGO_KINDS))),
+                .with_help(format!(
+                    "add `kind:` with one of {}",
+                    quote_list(&ARGO_KINDS)
+                )),
         );
         return doc;
     };
@@ -131,7 +140,10 @@ pub fn parse_document(index: usize, node: Node) -> Document {
 
 fn check_argo_header(doc: &mut Document, api_version: &str, kind: &str) {
     if api_version != ARGO_API_VERSION {
-        let at = doc.node.entry("apiVersion").map_or(doc.node.span, |(_, v)| v.span);
+        let at = doc
+            .node
+            .entry("apiVersion")
+            .map_or(doc.node.span, |(_, v)| v.span);
         let message = if api_version.is_empty() {
             "the manifest has no `apiVersion`".to_string()
         } else {
@@ -150,9 +162,13 @@ fn check_argo_header(doc: &mut Document, api_version: &str, kind: &str) {
             None => format!("use one of {}", quote_list(&ARGO_KINDS)),
         };
         doc.diagnostics.push(
-            Diagnostic::error("unknown-kind", &[Seg::from("kind")], format!("unknown kind `{kind}`"))
-                .at(at)
-                .with_help(help),
+            Diagnostic::error(
+                "unknown-kind",
+                &[Seg::from("kind")],
+                format!("unknown kind `{kind}`"),
+            )
+            .at(at)
+            .with_help(help),
         );
     }
 }
@@ -160,10 +176,11 @@ fn check_argo_header(doc: &mut Document, api_version: &str, kind: &str) {
 fn read_argo(node: &Node, kind: &str, diagnostics: &mut Vec<Diagnostic>) -> Option<Manifest> {
     match kind {
         "Workflow" => read::<Workflow>(node, diagnostics).map(Manifest::Workflow),
-        "WorkflowTemplate" => read::<WorkflowTemplate>(node, diagnostics).map(Manifest::WorkflowTemplate),
-        "ClusterWorkflowTemplate" => {
-            read::<ClusterWorkflowTemplate>(node, diagnostics).map(Manifest::ClusterWorkflowTemplate)
+        "WorkflowTemplate" => {
+            read::<WorkflowTemplate>(node, diagnostics).map(Manifest::WorkflowTemplate)
         }
+        "ClusterWorkflowTemplate" => read::<ClusterWorkflowTemplate>(node, diagnostics)
+            .map(Manifest::ClusterWorkflowTemplate),
         "CronWorkflow" => read::<CronWorkflow>(node, diagnostics).map(Manifest::CronWorkflow),
         "WorkflowEventBinding" => {
             read::<WorkflowEventBinding>(node, diagnostics).map(Manifest::WorkflowEventBinding)
@@ -255,7 +272,11 @@ mod tests {
     #[test]
     fn kinds_and_versions_are_checked() {
         let file = parse_file("apiVersion: argoproj.io/v1\nkind: Workfow\n");
-        let codes: Vec<_> = file.documents[0].diagnostics.iter().map(|d| d.code).collect();
+        let codes: Vec<_> = file.documents[0]
+            .diagnostics
+            .iter()
+            .map(|d| d.code)
+            .collect();
         assert_eq!(codes, ["api-version", "unknown-kind"]);
         assert_eq!(
             file.documents[0].diagnostics[1].help.as_deref(),
@@ -265,7 +286,9 @@ mod tests {
 
     #[test]
     fn other_kubernetes_objects_are_checked_or_skipped() {
-        let file = parse_file("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: b}\n---\napiVersion: apps/v1\nkind: Deployment\n");
+        let file = parse_file(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: b}\n---\napiVersion: apps/v1\nkind: Deployment\n",
+        );
         assert!(file.documents[0].checked);
         assert!(file.documents[0].diagnostics.is_empty());
         assert!(!file.documents[1].checked);

@@ -21,7 +21,9 @@ pub fn parse_go_duration(text: &str) -> Result<i128, String> {
     while !rest.is_empty() {
         let num_len = rest
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(|| format!("`{text}` has a number without a unit; add one, e.g. `{text}s`"))?;
+            .ok_or_else(|| {
+                format!("`{text}` has a number without a unit; add one, e.g. `{text}s`")
+            })?;
         let number: f64 = rest[..num_len].parse().map_err(|_| bad())?;
         rest = &rest[num_len..];
         let unit_len = rest
@@ -108,7 +110,11 @@ pub fn parse_cron(text: &str) -> Result<(CronSchedule, Option<&str>), CronError>
     {
         Some(rest) => match rest.split_once(char::is_whitespace) {
             Some((zone, body)) => (Some(zone), body.trim()),
-            None => return Err(CronError("a time zone prefix must be followed by a schedule".into())),
+            None => {
+                return Err(CronError(
+                    "a time zone prefix must be followed by a schedule".into(),
+                ));
+            }
         },
         None => (None, text),
     };
@@ -168,7 +174,13 @@ fn descriptor_schedule(descriptor: &str) -> Result<CronSchedule, CronError> {
     }
 }
 
-fn parse_field(field: &str, what: &str, min: u32, max: u32, names: &[&str]) -> Result<u64, CronError> {
+fn parse_field(
+    field: &str,
+    what: &str,
+    min: u32,
+    max: u32,
+    names: &[&str],
+) -> Result<u64, CronError> {
     let mut bits = 0u64;
     for part in field.split(',') {
         let (range, step) = match part.split_once('/') {
@@ -186,7 +198,10 @@ fn parse_field(field: &str, what: &str, min: u32, max: u32, names: &[&str]) -> R
         let (lo, hi) = if range == "*" || range == "?" {
             (min, max)
         } else if let Some((a, b)) = range.split_once('-') {
-            (value(a, what, min, max, names)?, value(b, what, min, max, names)?)
+            (
+                value(a, what, min, max, names)?,
+                value(b, what, min, max, names)?,
+            )
         } else {
             let v = value(range, what, min, max, names)?;
             (v, if part.contains('/') { max } else { v })
@@ -235,8 +250,16 @@ mod tests {
         assert_eq!(parse_go_duration("1.5m"), Ok(90_000_000_000));
         assert_eq!(parse_go_duration("300ms"), Ok(300_000_000));
         assert_eq!(parse_go_duration("0"), Ok(0));
-        assert!(parse_go_duration("10").unwrap_err().contains("without a unit"));
-        assert!(parse_go_duration("5d").unwrap_err().contains("unknown unit `d`"));
+        assert!(
+            parse_go_duration("10")
+                .unwrap_err()
+                .contains("without a unit")
+        );
+        assert!(
+            parse_go_duration("5d")
+                .unwrap_err()
+                .contains("unknown unit `d`")
+        );
         assert!(parse_go_duration("").is_err());
         assert!(parse_go_duration("h").is_err());
         assert_eq!(parse_seconds_or_duration("20"), Ok(20_000_000_000));
@@ -252,13 +275,27 @@ mod tests {
             parse_cron("@every 1h").unwrap().0,
             CronSchedule::Every(3_600_000_000_000)
         );
-        assert_eq!(parse_cron("CRON_TZ=Asia/Tokyo 0 9 * * *").unwrap().1, Some("Asia/Tokyo"));
-        assert!(parse_cron("60 * * * *").unwrap_err().0.contains("out of range"));
+        assert_eq!(
+            parse_cron("CRON_TZ=Asia/Tokyo 0 9 * * *").unwrap().1,
+            Some("Asia/Tokyo")
+        );
+        assert!(
+            parse_cron("60 * * * *")
+                .unwrap_err()
+                .0
+                .contains("out of range")
+        );
         assert!(parse_cron("* * * *").unwrap_err().0.contains("5 fields"));
-        assert!(parse_cron("@sometimes").unwrap_err().0.contains("unknown descriptor"));
+        assert!(
+            parse_cron("@sometimes")
+                .unwrap_err()
+                .0
+                .contains("unknown descriptor")
+        );
         assert!(parse_cron("*/0 * * * *").is_err());
         assert!(parse_cron("5-1 * * * *").is_err());
-        let (CronSchedule::Fields { days_of_week, .. }, _) = parse_cron("0 0 * * 7").unwrap() else {
+        let (CronSchedule::Fields { days_of_week, .. }, _) = parse_cron("0 0 * * 7").unwrap()
+        else {
             panic!("fields")
         };
         assert_eq!(days_of_week, 1, "7 is Sunday too");

@@ -7,7 +7,9 @@ use engine::diag::{Severity, render};
 use engine::lint::{Source, check};
 
 fn corpus(dir: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance").join(dir)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/conformance")
+        .join(dir)
 }
 
 fn yaml_files(dir: &Path) -> Vec<PathBuf> {
@@ -39,7 +41,10 @@ fn every_argo_example_lints_without_errors() {
             (name, std::fs::read_to_string(p).unwrap())
         })
         .collect();
-    let sources: Vec<Source<'_>> = texts.iter().map(|(name, text)| Source { name, text }).collect();
+    let sources: Vec<Source<'_>> = texts
+        .iter()
+        .map(|(name, text)| Source { name, text })
+        .collect();
     let mut failures = String::new();
     let mut manifests = 0;
     let mut warnings = 0;
@@ -52,21 +57,48 @@ fn every_argo_example_lints_without_errors() {
             }
         }
     }
-    assert!(failures.is_empty(), "errors in Argo's examples:\n{failures}");
+    assert!(
+        failures.is_empty(),
+        "errors in Argo's examples:\n{failures}"
+    );
     println!("{manifests} manifests in 217 files: 0 errors, {warnings} warnings");
     assert!(manifests >= 217);
 }
 
 /// Each negative case, and a word its diagnostics must contain.
 const NEGATIVE: [(&str, &str); 8] = [
-    ("lintfail/disallow-unknown.yaml", "unknown field `someExtraField` in `container`"),
-    ("lintfail/invalid-spec.yaml", "entrypoint `doesnotexist` is not a template"),
-    ("lintfail/malformed-spec.yaml", "expected a string, found a list"),
-    ("malformed/malformed-clusterworkflowtemplate.yaml", "expected a list, found a mapping"),
-    ("malformed/malformed-cronworkflow.yaml", "expected a list, found a mapping"),
-    ("malformed/malformed-workflow.yaml", "expected a list, found a mapping"),
-    ("malformed/malformed-workflowtemplate-2.yaml", "this template has no name"),
-    ("malformed/malformed-workflowtemplate.yaml", "expected a list, found a mapping"),
+    (
+        "lintfail/disallow-unknown.yaml",
+        "unknown field `someExtraField` in `container`",
+    ),
+    (
+        "lintfail/invalid-spec.yaml",
+        "entrypoint `doesnotexist` is not a template",
+    ),
+    (
+        "lintfail/malformed-spec.yaml",
+        "expected a string, found a list",
+    ),
+    (
+        "malformed/malformed-clusterworkflowtemplate.yaml",
+        "expected a list, found a mapping",
+    ),
+    (
+        "malformed/malformed-cronworkflow.yaml",
+        "expected a list, found a mapping",
+    ),
+    (
+        "malformed/malformed-workflow.yaml",
+        "expected a list, found a mapping",
+    ),
+    (
+        "malformed/malformed-workflowtemplate-2.yaml",
+        "this template has no name",
+    ),
+    (
+        "malformed/malformed-workflowtemplate.yaml",
+        "expected a list, found a mapping",
+    ),
 ];
 
 #[test]
@@ -80,7 +112,10 @@ fn every_negative_case_is_rejected_for_its_real_problem() {
     assert_eq!(on_disk, listed, "every negative case has an expectation");
     for (file, expected) in NEGATIVE {
         let text = std::fs::read_to_string(root.join(file)).unwrap();
-        let checked = check(&[Source { name: file, text: &text }]);
+        let checked = check(&[Source {
+            name: file,
+            text: &text,
+        }]);
         let errors: Vec<String> = checked[0]
             .diagnostics
             .iter()

@@ -11,7 +11,11 @@ use crate::yaml::Seg;
 pub fn lint_cron(cx: &mut Lint<'_>, c: &CronWorkflow) {
     let base: Vec<Seg> = vec!["spec".into()];
     let Some(spec) = &c.spec else {
-        cx.push(Diagnostic::error("missing-spec", &[], "the CronWorkflow has no `spec`"));
+        cx.push(Diagnostic::error(
+            "missing-spec",
+            &[],
+            "the CronWorkflow has no `spec`",
+        ));
         return;
     };
     let mut schedules: Vec<(Vec<Seg>, &str)> = spec
@@ -31,26 +35,51 @@ pub fn lint_cron(cx: &mut Lint<'_>, c: &CronWorkflow) {
     }
     if schedules.is_empty() {
         cx.push(
-            Diagnostic::error("missing-schedule", &base, "the CronWorkflow has no `schedules`")
-                .with_help("add `schedules: [\"0 2 * * *\"]` (minute hour day-of-month month day-of-week)"),
+            Diagnostic::error(
+                "missing-schedule",
+                &base,
+                "the CronWorkflow has no `schedules`",
+            )
+            .with_help(
+                "add `schedules: [\"0 2 * * *\"]` (minute hour day-of-month month day-of-week)",
+            ),
         );
     }
     for (path, schedule) in &schedules {
         match parse_cron(schedule) {
             Err(e) => cx.push(
-                Diagnostic::error("invalid-schedule", path, format!("invalid cron schedule `{schedule}`: {e}"))
-                    .with_help("use five fields (e.g. `*/15 9-17 * * MON-FRI`), `@daily`, or `@every 1h`"),
+                Diagnostic::error(
+                    "invalid-schedule",
+                    path,
+                    format!("invalid cron schedule `{schedule}`: {e}"),
+                )
+                .with_help(
+                    "use five fields (e.g. `*/15 9-17 * * MON-FRI`), `@daily`, or `@every 1h`",
+                ),
             ),
             Ok((_, Some(zone))) if !is_time_zone(zone) => cx.push(unknown_zone(path, zone)),
             Ok(_) => {}
         }
     }
-    if let Some(zone) = spec.timezone.as_deref().filter(|z| !z.is_empty() && !is_time_zone(z)) {
+    if let Some(zone) = spec
+        .timezone
+        .as_deref()
+        .filter(|z| !z.is_empty() && !is_time_zone(z))
+    {
         cx.push(unknown_zone(&join(&base, &["timezone".into()]), zone));
     }
     const POLICIES: [&str; 3] = ["Allow", "Forbid", "Replace"];
-    if let Some(p) = spec.concurrency_policy.as_deref().filter(|p| !p.is_empty() && !POLICIES.contains(p)) {
-        cx.push(one_of(&join(&base, &["concurrencyPolicy".into()]), p, "concurrency policy", &POLICIES));
+    if let Some(p) = spec
+        .concurrency_policy
+        .as_deref()
+        .filter(|p| !p.is_empty() && !POLICIES.contains(p))
+    {
+        cx.push(one_of(
+            &join(&base, &["concurrencyPolicy".into()]),
+            p,
+            "concurrency policy",
+            &POLICIES,
+        ));
     }
     if spec.starting_deadline_seconds.is_some_and(|s| s < 0) {
         cx.push(Diagnostic::error(
@@ -69,6 +98,10 @@ pub fn lint_cron(cx: &mut Lint<'_>, c: &CronWorkflow) {
 }
 
 fn unknown_zone(path: &[Seg], zone: &str) -> Diagnostic {
-    Diagnostic::error("unknown-time-zone", path, format!("`{zone}` is not a time zone"))
-        .with_help("use an IANA time zone name such as `Europe/Berlin`, `America/New_York` or `UTC`")
+    Diagnostic::error(
+        "unknown-time-zone",
+        path,
+        format!("`{zone}` is not a time zone"),
+    )
+    .with_help("use an IANA time zone name such as `Europe/Berlin`, `America/New_York` or `UTC`")
 }

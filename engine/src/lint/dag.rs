@@ -27,7 +27,13 @@ pub fn dependencies(tasks: &[DAGTask]) -> BTreeMap<&str, Vec<String>> {
 }
 
 /// Lints the DAG of `t`, found at `base` (the `dag` key).
-pub fn lint_dag(cx: &mut Lint<'_>, sc: &SpecCtx<'_>, _t: &Template, dag: &DAGTemplate, base: &[Seg]) {
+pub fn lint_dag(
+    cx: &mut Lint<'_>,
+    sc: &SpecCtx<'_>,
+    _t: &Template,
+    dag: &DAGTemplate,
+    base: &[Seg],
+) {
     let tasks = dag.tasks.as_deref().unwrap_or_default();
     if tasks.is_empty() {
         cx.push(
@@ -70,7 +76,10 @@ pub fn lint_dag(cx: &mut Lint<'_>, sc: &SpecCtx<'_>, _t: &Template, dag: &DAGTem
         }
     }
     if let Some(cycle) = find_cycle(&dependencies(tasks)) {
-        let index = tasks.iter().position(|t| t.name.as_deref() == Some(cycle[0].as_str())).unwrap_or(0);
+        let index = tasks
+            .iter()
+            .position(|t| t.name.as_deref() == Some(cycle[0].as_str()))
+            .unwrap_or(0);
         cx.push(
             Diagnostic::error(
                 "dependency-cycle",
@@ -94,8 +103,16 @@ fn lint_task(cx: &mut Lint<'_>, sc: &SpecCtx<'_>, task: &DAGTask, known: &[&str]
     if let Some(inline) = task.inline.as_deref() {
         template::lint_template(cx, sc, inline, &join(path, &["inline".into()]));
     }
-    loops(cx, task.with_items.as_ref(), task.with_param.as_ref(), task.with_sequence.as_ref(), path);
-    if (task.depends.is_some() || task.dependencies.is_some()) && name.starts_with(|c: char| c.is_ascii_digit()) {
+    loops(
+        cx,
+        task.with_items.as_ref(),
+        task.with_param.as_ref(),
+        task.with_sequence.as_ref(),
+        path,
+    );
+    if (task.depends.is_some() || task.dependencies.is_some())
+        && name.starts_with(|c: char| c.is_ascii_digit())
+    {
         cx.push(
             Diagnostic::error(
                 "invalid-name",
@@ -120,7 +137,11 @@ fn lint_task(cx: &mut Lint<'_>, sc: &SpecCtx<'_>, task: &DAGTask, known: &[&str]
         if !known.contains(&dep.as_str()) {
             cx.push(unknown_task(&p, dep, known));
         } else if dep == name {
-            cx.push(Diagnostic::error("dependency-cycle", &p, format!("task `{name}` depends on itself")));
+            cx.push(Diagnostic::error(
+                "dependency-cycle",
+                &p,
+                format!("task `{name}` depends on itself"),
+            ));
         }
     }
     if let Some(depends) = &task.depends {
@@ -154,7 +175,12 @@ fn unknown_task(path: &[Seg], name: &str, known: &[&str]) -> Diagnostic {
         Some(s) => format!("did you mean `{s}`?"),
         None => format!("the tasks are: {}", known.join(", ")),
     };
-    Diagnostic::error("unknown-task", path, format!("there is no task named `{name}` in this DAG")).with_help(help)
+    Diagnostic::error(
+        "unknown-task",
+        path,
+        format!("there is no task named `{name}` in this DAG"),
+    )
+    .with_help(help)
 }
 
 /// A dependency cycle, as the list of task names along it (the first repeated at the end).
@@ -176,11 +202,14 @@ pub fn find_cycle(deps: &BTreeMap<&str, Vec<String>>) -> Option<Vec<String>> {
             let task_deps = deps.get(*task).map(Vec::as_slice).unwrap_or_default();
             if let Some(dep) = task_deps.get(*next) {
                 *next += 1;
-                let Some((&dep, _)) = deps.get_key_value(dep.as_str()) else { continue };
+                let Some((&dep, _)) = deps.get_key_value(dep.as_str()) else {
+                    continue;
+                };
                 match marks.get(dep) {
                     Some(Mark::Visiting) => {
                         let from = stack.iter().position(|(t, _)| *t == dep).unwrap_or(0);
-                        let mut cycle: Vec<String> = stack[from..].iter().map(|(t, _)| t.to_string()).collect();
+                        let mut cycle: Vec<String> =
+                            stack[from..].iter().map(|(t, _)| t.to_string()).collect();
                         cycle.push(dep.to_string());
                         return Some(cycle);
                     }
@@ -202,7 +231,12 @@ pub fn find_cycle(deps: &BTreeMap<&str, Vec<String>>) -> Option<Vec<String>> {
 /// Every task `name` transitively depends on.
 pub fn ancestors<'d>(deps: &'d BTreeMap<&str, Vec<String>>, name: &str) -> BTreeSet<&'d str> {
     let mut out = BTreeSet::new();
-    let mut todo: Vec<&str> = deps.get(name).into_iter().flatten().map(String::as_str).collect();
+    let mut todo: Vec<&str> = deps
+        .get(name)
+        .into_iter()
+        .flatten()
+        .map(String::as_str)
+        .collect();
     while let Some(t) = todo.pop() {
         if out.insert(t) {
             todo.extend(deps.get(t).into_iter().flatten().map(String::as_str));

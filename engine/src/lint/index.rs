@@ -40,7 +40,12 @@ impl<'a> Index<'a> {
 
     /// The spec of the WorkflowTemplate (or, with `cluster`, ClusterWorkflowTemplate) called `name`.
     /// A namespaced template matches when either side leaves the namespace unset.
-    pub fn spec(&self, name: &str, cluster: bool, namespace: Option<&str>) -> Option<&'a WorkflowSpec> {
+    pub fn spec(
+        &self,
+        name: &str,
+        cluster: bool,
+        namespace: Option<&str>,
+    ) -> Option<&'a WorkflowSpec> {
         if cluster {
             return self.cluster.get(name).copied();
         }

@@ -95,14 +95,22 @@ pub fn lint_manifest(manifest: &Manifest, index: &Index<'_>) -> Vec<Diagnostic> 
             if let Some(s) = &wf.spec {
                 spec::lint_spec(&mut cx, s, &["spec".into()], true);
             } else {
-                cx.push(Diagnostic::error("missing-spec", &[], "the Workflow has no `spec`"));
+                cx.push(Diagnostic::error(
+                    "missing-spec",
+                    &[],
+                    "the Workflow has no `spec`",
+                ));
             }
         }
         Manifest::WorkflowTemplate(t) => {
             if let Some(s) = &t.spec {
                 spec::lint_spec(&mut cx, s, &["spec".into()], false);
             } else {
-                cx.push(Diagnostic::error("missing-spec", &[], "the WorkflowTemplate has no `spec`"));
+                cx.push(Diagnostic::error(
+                    "missing-spec",
+                    &[],
+                    "the WorkflowTemplate has no `spec`",
+                ));
             }
         }
         Manifest::ClusterWorkflowTemplate(t) => {

@@ -12,7 +12,9 @@ pub fn metadata(cx: &mut Lint<'_>, manifest: &Manifest) {
         _ => (63, "names"),
     };
     let meta = manifest.metadata();
-    let name = meta.and_then(|m| m.name.as_deref()).filter(|n| !n.is_empty());
+    let name = meta
+        .and_then(|m| m.name.as_deref())
+        .filter(|n| !n.is_empty());
     let generate = meta
         .and_then(|m| m.generate_name.as_deref())
         .filter(|n| !n.is_empty());
@@ -77,23 +79,39 @@ fn suggest_dns(name: &str) -> String {
     let fixed: String = name
         .to_ascii_lowercase()
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
-    format!("use lowercase letters, digits, `-` and `.`, e.g. `{}`", fixed.trim_matches('-'))
+    format!(
+        "use lowercase letters, digits, `-` and `.`, e.g. `{}`",
+        fixed.trim_matches('-')
+    )
 }
 
 /// Why `name` is not a DNS-1123 subdomain of at most `max` characters, if it is not.
 pub fn dns_subdomain_problem(name: &str, max: usize, what: &str) -> Option<String> {
     if name.len() > max {
-        return Some(format!("{what} may have at most {max} characters, this one has {}", name.len()));
+        return Some(format!(
+            "{what} may have at most {max} characters, this one has {}",
+            name.len()
+        ));
     }
     if let Some(c) = name
         .chars()
         .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-' || *c == '.'))
     {
-        return Some(format!("`{c}` is not allowed (only lowercase letters, digits, `-` and `.`)"));
+        return Some(format!(
+            "`{c}` is not allowed (only lowercase letters, digits, `-` and `.`)"
+        ));
     }
-    if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) || !name.ends_with(|c: char| c.is_ascii_alphanumeric()) {
+    if !name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        || !name.ends_with(|c: char| c.is_ascii_alphanumeric())
+    {
         return Some("it must start and end with a letter or digit".into());
     }
     None
@@ -113,10 +131,18 @@ pub fn dns_label_problem(name: &str) -> Option<String> {
 pub fn field_name_problem(name: &str) -> Option<String> {
     let skeleton = strip_tags(name);
     if name.len() > 128 {
-        return Some(format!("names may have at most 128 characters, this one has {}", name.len()));
+        return Some(format!(
+            "names may have at most 128 characters, this one has {}",
+            name.len()
+        ));
     }
-    if let Some(c) = skeleton.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '-')) {
-        return Some(format!("`{c}` is not allowed (only letters, digits and `-`)"));
+    if let Some(c) = skeleton
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
+    {
+        return Some(format!(
+            "`{c}` is not allowed (only letters, digits and `-`)"
+        ));
     }
     if !skeleton.starts_with(|c: char| c.is_ascii_alphanumeric()) {
         return Some("it must start with a letter or digit".into());
@@ -202,9 +228,17 @@ mod tests {
     #[test]
     fn name_rules() {
         assert_eq!(dns_subdomain_problem("hello-world", 63, "names"), None);
-        assert!(dns_subdomain_problem("Hello", 63, "names").unwrap().contains("`H`"));
+        assert!(
+            dns_subdomain_problem("Hello", 63, "names")
+                .unwrap()
+                .contains("`H`")
+        );
         assert!(dns_subdomain_problem("-x", 63, "names").is_some());
-        assert!(dns_subdomain_problem(&"a".repeat(64), 63, "names").unwrap().contains("63"));
+        assert!(
+            dns_subdomain_problem(&"a".repeat(64), 63, "names")
+                .unwrap()
+                .contains("63")
+        );
         assert_eq!(field_name_problem("step-{{item}}"), None);
         assert_eq!(field_name_problem("Step1"), None);
         assert!(field_name_problem("my_step").unwrap().contains("`_`"));

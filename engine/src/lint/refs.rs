@@ -21,10 +21,14 @@ pub struct Call<'c> {
 
 /// Resolves a call's template (if it can be found among the linted files) and checks its arguments.
 pub fn resolve_call(cx: &mut Lint<'_>, sc: &SpecCtx<'_>, call: &Call<'_>, base: &[Seg]) {
-    let set = [call.template.is_some(), call.template_ref.is_some(), call.inline.is_some()]
-        .iter()
-        .filter(|b| **b)
-        .count();
+    let set = [
+        call.template.is_some(),
+        call.template_ref.is_some(),
+        call.inline.is_some(),
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count();
     if set != 1 {
         let message = if set == 0 {
             "it does not say which template to run"
@@ -32,8 +36,9 @@ pub fn resolve_call(cx: &mut Lint<'_>, sc: &SpecCtx<'_>, call: &Call<'_>, base: 
             "it names more than one template (`template`, `templateRef` and `inline` exclude each other)"
         };
         cx.push(
-            Diagnostic::error("template-reference", base, message)
-                .with_help("set exactly one of `template: NAME`, `templateRef: {name, template}` or `inline:`"),
+            Diagnostic::error("template-reference", base, message).with_help(
+                "set exactly one of `template: NAME`, `templateRef: {name, template}` or `inline:`",
+            ),
         );
         return;
     }
@@ -75,8 +80,12 @@ pub fn local_template<'s>(
             None => format!("the templates are: {}", names.join(", ")),
         };
         cx.push(
-            Diagnostic::error("unknown-template", path, format!("there is no template named `{name}`"))
-                .with_help(help),
+            Diagnostic::error(
+                "unknown-template",
+                path,
+                format!("there is no template named `{name}`"),
+            )
+            .with_help(help),
         );
     }
     found
@@ -92,8 +101,12 @@ fn template_ref<'i>(
     let template = r.template.as_deref().unwrap_or_default();
     if name.is_empty() || template.is_empty() {
         cx.push(
-            Diagnostic::error("template-reference", path, "`templateRef` needs both `name` and `template`")
-                .with_help("`name` is the WorkflowTemplate, `template` the template inside it"),
+            Diagnostic::error(
+                "template-reference",
+                path,
+                "`templateRef` needs both `name` and `template`",
+            )
+            .with_help("`name` is the WorkflowTemplate, `template` the template inside it"),
         );
         return None;
     }
@@ -101,7 +114,11 @@ fn template_ref<'i>(
         return None;
     }
     let cluster = r.cluster_scope.unwrap_or(false);
-    let kind = if cluster { "ClusterWorkflowTemplate" } else { "WorkflowTemplate" };
+    let kind = if cluster {
+        "ClusterWorkflowTemplate"
+    } else {
+        "WorkflowTemplate"
+    };
     let Some(spec) = index.spec(name, cluster, cx.namespace) else {
         cx.push(
             Diagnostic::warning(
@@ -113,9 +130,18 @@ fn template_ref<'i>(
         );
         return None;
     };
-    let found = spec.templates.iter().flatten().find(|t| t.name.as_deref() == Some(template));
+    let found = spec
+        .templates
+        .iter()
+        .flatten()
+        .find(|t| t.name.as_deref() == Some(template));
     if found.is_none() {
-        let names: Vec<&str> = spec.templates.iter().flatten().filter_map(|t| t.name.as_deref()).collect();
+        let names: Vec<&str> = spec
+            .templates
+            .iter()
+            .flatten()
+            .filter_map(|t| t.name.as_deref())
+            .collect();
         let help = match did_you_mean(template, names.iter().copied()) {
             Some(s) => format!("did you mean `{s}`?"),
             None => format!("its templates are: {}", names.join(", ")),
@@ -134,7 +160,12 @@ fn template_ref<'i>(
 
 /// `workflowTemplateRef`: the WorkflowTemplate must exist (a warning when it is not among the files)
 /// and have the entrypoint the workflow asks for.
-pub fn workflow_template_ref(cx: &mut Lint<'_>, r: &WorkflowTemplateRef, entrypoint: Option<&str>, path: &[Seg]) {
+pub fn workflow_template_ref(
+    cx: &mut Lint<'_>,
+    r: &WorkflowTemplateRef,
+    entrypoint: Option<&str>,
+    path: &[Seg],
+) {
     let Some(name) = r.name.as_deref().filter(|n| !n.is_empty()) else {
         cx.push(Diagnostic::error(
             "template-reference",
@@ -144,7 +175,11 @@ pub fn workflow_template_ref(cx: &mut Lint<'_>, r: &WorkflowTemplateRef, entrypo
         return;
     };
     let cluster = r.cluster_scope.unwrap_or(false);
-    let kind = if cluster { "ClusterWorkflowTemplate" } else { "WorkflowTemplate" };
+    let kind = if cluster {
+        "ClusterWorkflowTemplate"
+    } else {
+        "WorkflowTemplate"
+    };
     let Some(spec) = cx.index.spec(name, cluster, cx.namespace) else {
         cx.push(Diagnostic::warning(
             "unresolved-reference",
@@ -153,12 +188,23 @@ pub fn workflow_template_ref(cx: &mut Lint<'_>, r: &WorkflowTemplateRef, entrypo
         ));
         return;
     };
-    let entry = entrypoint.or(spec.entrypoint.as_deref()).filter(|e| !e.is_empty());
-    let names: Vec<&str> = spec.templates.iter().flatten().filter_map(|t| t.name.as_deref()).collect();
+    let entry = entrypoint
+        .or(spec.entrypoint.as_deref())
+        .filter(|e| !e.is_empty());
+    let names: Vec<&str> = spec
+        .templates
+        .iter()
+        .flatten()
+        .filter_map(|t| t.name.as_deref())
+        .collect();
     match entry {
         None => cx.push(
-            Diagnostic::error("missing-entrypoint", path, format!("neither this workflow nor {kind} `{name}` sets an `entrypoint`"))
-                .with_help("add `entrypoint:` to the workflow's spec"),
+            Diagnostic::error(
+                "missing-entrypoint",
+                path,
+                format!("neither this workflow nor {kind} `{name}` sets an `entrypoint`"),
+            )
+            .with_help("add `entrypoint:` to the workflow's spec"),
         ),
         Some(e) if !e.contains("{{") && !names.contains(&e) => cx.push(
             Diagnostic::error(
@@ -174,7 +220,9 @@ pub fn workflow_template_ref(cx: &mut Lint<'_>, r: &WorkflowTemplateRef, entrypo
 
 /// Every argument parameter needs a value (or `valueFrom`).
 fn argument_values(cx: &mut Lint<'_>, args: Option<&Arguments>, base: &[Seg]) {
-    let Some(params) = args.and_then(|a| a.parameters.as_ref()) else { return };
+    let Some(params) = args.and_then(|a| a.parameters.as_ref()) else {
+        return;
+    };
     for (i, p) in params.iter().enumerate() {
         if p.value.is_none() && p.value_from.is_none() {
             let name = p.name.as_deref().unwrap_or_default();
@@ -199,10 +247,14 @@ fn required_inputs(cx: &mut Lint<'_>, t: &Template, args: Option<&Arguments>, ba
         .collect();
     let template = t.name.as_deref().unwrap_or_default();
     for p in t.inputs.iter().flat_map(|i| i.parameters.iter().flatten()) {
-        let Some(name) = p.name.as_deref() else { continue };
+        let Some(name) = p.name.as_deref() else {
+            continue;
+        };
         let has_default = p.value.is_some()
             || p.default.is_some()
-            || p.value_from.as_ref().is_some_and(|v| v.default.is_some() || v.config_map_key_ref.is_some() || v.supplied.is_some());
+            || p.value_from.as_ref().is_some_and(|v| {
+                v.default.is_some() || v.config_map_key_ref.is_some() || v.supplied.is_some()
+            });
         if !has_default && !passed.contains(&name) {
             cx.push(
                 Diagnostic::error(
@@ -221,13 +273,31 @@ fn required_inputs(cx: &mut Lint<'_>, t: &Template, args: Option<&Arguments>, ba
 /// A WorkflowEventBinding submits a WorkflowTemplate when an event matches its selector.
 pub fn event_binding(cx: &mut Lint<'_>, b: &WorkflowEventBinding) {
     let spec = b.spec.as_ref();
-    if spec.and_then(|s| s.event.as_ref()).and_then(|e| e.selector.as_deref()).is_none_or(str::is_empty) {
+    if spec
+        .and_then(|s| s.event.as_ref())
+        .and_then(|e| e.selector.as_deref())
+        .is_none_or(str::is_empty)
+    {
         cx.push(
-            Diagnostic::error("missing-field", &["spec".into()], "the binding has no `event.selector`")
-                .with_help("add `event: {selector: 'payload.message != \"\"'}` to say which events it matches"),
+            Diagnostic::error(
+                "missing-field",
+                &["spec".into()],
+                "the binding has no `event.selector`",
+            )
+            .with_help(
+                "add `event: {selector: 'payload.message != \"\"'}` to say which events it matches",
+            ),
         );
     }
-    if let Some(r) = spec.and_then(|s| s.submit.as_ref()).and_then(|s| s.workflow_template_ref.as_ref()) {
-        workflow_template_ref(cx, r, None, &["spec".into(), "submit".into(), "workflowTemplateRef".into()]);
+    if let Some(r) = spec
+        .and_then(|s| s.submit.as_ref())
+        .and_then(|s| s.workflow_template_ref.as_ref())
+    {
+        workflow_template_ref(
+            cx,
+            r,
+            None,
+            &["spec".into(), "submit".into(), "workflowTemplateRef".into()],
+        );
     }
 }

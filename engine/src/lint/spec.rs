@@ -37,10 +37,12 @@ pub fn lint_spec(cx: &mut Lint<'_>, spec: &WorkflowSpec, base: &[Seg], needs_ent
     let templates = spec.templates.as_deref().unwrap_or_default();
     names::check_list(
         cx,
-        templates
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (join(base, &["templates".into(), i.into()]), t.name.as_deref())),
+        templates.iter().enumerate().map(|(i, t)| {
+            (
+                join(base, &["templates".into(), i.into()]),
+                t.name.as_deref(),
+            )
+        }),
         "template",
         names::field_name_problem,
     );
@@ -52,7 +54,12 @@ pub fn lint_spec(cx: &mut Lint<'_>, spec: &WorkflowSpec, base: &[Seg], needs_ent
         lint_hooks(cx, &sc, hooks, &join(base, &["hooks".into()]));
     }
     if let Some(params) = spec.arguments.as_ref().and_then(|a| a.parameters.as_ref()) {
-        lint_parameters(cx, params, &join(base, &["arguments".into(), "parameters".into()]), true);
+        lint_parameters(
+            cx,
+            params,
+            &join(base, &["arguments".into(), "parameters".into()]),
+            true,
+        );
     }
     if let Some(p) = spec.parallelism.filter(|p| *p < 0) {
         cx.push(
@@ -71,7 +78,11 @@ pub fn lint_spec(cx: &mut Lint<'_>, spec: &WorkflowSpec, base: &[Seg], needs_ent
             format!("activeDeadlineSeconds must be positive, not {s}"),
         ));
     }
-    if let Some(shutdown) = spec.shutdown.as_deref().filter(|s| !["", "Stop", "Terminate"].contains(s)) {
+    if let Some(shutdown) = spec
+        .shutdown
+        .as_deref()
+        .filter(|s| !["", "Stop", "Terminate"].contains(s))
+    {
         cx.push(
             Diagnostic::error(
                 "invalid-value",
@@ -82,8 +93,13 @@ pub fn lint_spec(cx: &mut Lint<'_>, spec: &WorkflowSpec, base: &[Seg], needs_ent
         );
     }
     if let Some(gc) = &spec.pod_gc {
-        const STRATEGIES: [&str; 5] =
-            ["", "OnPodCompletion", "OnPodSuccess", "OnWorkflowCompletion", "OnWorkflowSuccess"];
+        const STRATEGIES: [&str; 5] = [
+            "",
+            "OnPodCompletion",
+            "OnPodSuccess",
+            "OnWorkflowCompletion",
+            "OnWorkflowSuccess",
+        ];
         if let Some(s) = gc.strategy.as_deref().filter(|s| !STRATEGIES.contains(s)) {
             cx.push(one_of(
                 &join(base, &["podGC".into(), "strategy".into()]),
@@ -93,7 +109,12 @@ pub fn lint_spec(cx: &mut Lint<'_>, spec: &WorkflowSpec, base: &[Seg], needs_ent
             ));
         }
         if let Some(d) = &gc.delete_delay_duration {
-            template::duration(cx, d, &join(base, &["podGC".into(), "deleteDelayDuration".into()]), false);
+            template::duration(
+                cx,
+                d,
+                &join(base, &["podGC".into(), "deleteDelayDuration".into()]),
+                false,
+            );
         }
     }
     if let Some(sync) = &spec.synchronization {
@@ -127,43 +148,56 @@ fn entrypoint(cx: &mut Lint<'_>, sc: &SpecCtx<'_>, base: &[Seg], needs_entrypoin
                     &join(base, &["templates".into()]),
                     "a workflow that uses `workflowTemplateRef` cannot define its own `templates`",
                 )
-                .with_help("move the templates into the WorkflowTemplate, or remove `workflowTemplateRef`"),
+                .with_help(
+                    "move the templates into the WorkflowTemplate, or remove `workflowTemplateRef`",
+                ),
             );
         }
-        refs::workflow_template_ref(cx, r, spec.entrypoint.as_deref(), &join(base, &["workflowTemplateRef".into()]));
+        refs::workflow_template_ref(
+            cx,
+            r,
+            spec.entrypoint.as_deref(),
+            &join(base, &["workflowTemplateRef".into()]),
+        );
         return;
     }
     match spec.entrypoint.as_deref().filter(|e| !e.is_empty()) {
         None if needs_entrypoint => {
             let names = sc.template_names();
             let help = match names.first() {
-                Some(first) => format!("add `entrypoint: {first}` (one of the templates) to the spec"),
+                Some(first) => {
+                    format!("add `entrypoint: {first}` (one of the templates) to the spec")
+                }
                 None => "add templates and an `entrypoint` naming the first one to run".into(),
             };
             cx.push(
-                Diagnostic::error("missing-entrypoint", base, "the workflow has no `entrypoint`").with_help(help),
+                Diagnostic::error(
+                    "missing-entrypoint",
+                    base,
+                    "the workflow has no `entrypoint`",
+                )
+                .with_help(help),
             );
         }
         None => {}
         Some(e) if e.contains("{{") => {}
-        Some(e) => {
-            if !sc.template_names().contains(&e) {
-                let names = sc.template_names();
-                let help = match did_you_mean(e, names.iter().copied()) {
-                    Some(s) => format!("did you mean `{s}`?"),
-                    None if names.is_empty() => "define a template with that name".into(),
-                    None => format!("use one of the templates: {}", names.join(", ")),
-                };
-                cx.push(
-                    Diagnostic::error(
-                        "unknown-template",
-                        &join(base, &["entrypoint".into()]),
-                        format!("entrypoint `{e}` is not a template of this workflow"),
-                    )
-                    .with_help(help),
-                );
-            }
+        Some(e) if !sc.template_names().contains(&e) => {
+            let names = sc.template_names();
+            let help = match did_you_mean(e, names.iter().copied()) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None if names.is_empty() => "define a template with that name".into(),
+                None => format!("use one of the templates: {}", names.join(", ")),
+            };
+            cx.push(
+                Diagnostic::error(
+                    "unknown-template",
+                    &join(base, &["entrypoint".into()]),
+                    format!("entrypoint `{e}` is not a template of this workflow"),
+                )
+                .with_help(help),
+            );
         }
+        Some(_) => {}
     }
 }
 
@@ -219,13 +253,17 @@ pub fn lint_parameters(cx: &mut Lint<'_>, params: &[Parameter], base: &[Seg], _a
         }
         let allowed: Vec<&str> = values.iter().map(|v| v.0.as_str()).collect();
         for (field, value) in [("value", &p.value), ("default", &p.default)] {
-            let Some(value) = value.as_ref().map(|v| v.0.as_str()) else { continue };
+            let Some(value) = value.as_ref().map(|v| v.0.as_str()) else {
+                continue;
+            };
             if !value.contains("{{") && !allowed.contains(&value) {
                 cx.push(
                     Diagnostic::error(
                         "value-not-in-enum",
                         &join(&path, &[field.into()]),
-                        format!("parameter `{name}`: {field} `{value}` is not one of its enum values"),
+                        format!(
+                            "parameter `{name}`: {field} `{value}` is not one of its enum values"
+                        ),
                     )
                     .with_help(format!("use one of: {}", allowed.join(", "))),
                 );
@@ -264,14 +302,22 @@ fn globals(spec: &WorkflowSpec) -> BTreeSet<String> {
 pub fn synchronization(cx: &mut Lint<'_>, sync: &Synchronization, base: &[Seg]) {
     if sync.mutex.is_some() {
         cx.push(
-            Diagnostic::warning("deprecated", &join(base, &["mutex".into()]), "`mutex` is deprecated")
-                .with_help("write `mutexes:` with a list of mutexes instead"),
+            Diagnostic::warning(
+                "deprecated",
+                &join(base, &["mutex".into()]),
+                "`mutex` is deprecated",
+            )
+            .with_help("write `mutexes:` with a list of mutexes instead"),
         );
     }
     if sync.semaphore.is_some() {
         cx.push(
-            Diagnostic::warning("deprecated", &join(base, &["semaphore".into()]), "`semaphore` is deprecated")
-                .with_help("write `semaphores:` with a list of semaphores instead"),
+            Diagnostic::warning(
+                "deprecated",
+                &join(base, &["semaphore".into()]),
+                "`semaphore` is deprecated",
+            )
+            .with_help("write `semaphores:` with a list of semaphores instead"),
         );
     }
 }
@@ -282,5 +328,10 @@ pub fn one_of(path: &[Seg], value: &str, what: &str, allowed: &[&str]) -> Diagno
         Some(s) => format!("did you mean `{s}`?"),
         None => format!("use one of: {}", allowed.join(", ")),
     };
-    Diagnostic::error("invalid-value", path, format!("`{value}` is not a valid {what}")).with_help(help)
+    Diagnostic::error(
+        "invalid-value",
+        path,
+        format!("`{value}` is not a valid {what}"),
+    )
+    .with_help(help)
 }

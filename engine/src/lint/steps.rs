@@ -19,7 +19,10 @@ pub fn lint_steps(
         cx,
         groups.iter().enumerate().flat_map(|(g, group)| {
             group.iter().enumerate().map(move |(i, s)| {
-                (join(base, &["steps".into(), g.into(), i.into()]), s.name.as_deref())
+                (
+                    join(base, &["steps".into(), g.into(), i.into()]),
+                    s.name.as_deref(),
+                )
             })
         }),
         "step",
@@ -44,7 +47,13 @@ fn lint_step(cx: &mut Lint<'_>, sc: &SpecCtx<'_>, step: &WorkflowStep, path: &[S
     if let Some(inline) = step.inline.as_deref() {
         template::lint_template(cx, sc, inline, &join(path, &["inline".into()]));
     }
-    loops(cx, step.with_items.as_ref(), step.with_param.as_ref(), step.with_sequence.as_ref(), path);
+    loops(
+        cx,
+        step.with_items.as_ref(),
+        step.with_param.as_ref(),
+        step.with_sequence.as_ref(),
+        path,
+    );
     if let Some(exit) = step.on_exit.as_deref().filter(|e| !e.is_empty()) {
         deprecated_on_exit(cx, &join(path, &["onExit".into()]));
         super::refs::local_template(cx, sc, exit, &join(path, &["onExit".into()]));
@@ -57,8 +66,12 @@ fn lint_step(cx: &mut Lint<'_>, sc: &SpecCtx<'_>, step: &WorkflowStep, path: &[S
 /// `onExit` on a step or task is deprecated in favour of `hooks.exit`.
 pub fn deprecated_on_exit(cx: &mut Lint<'_>, path: &[Seg]) {
     cx.push(
-        Diagnostic::warning("deprecated", path, "`onExit` on a step or task is deprecated")
-            .with_help("use `hooks: {exit: {template: NAME}}` instead"),
+        Diagnostic::warning(
+            "deprecated",
+            path,
+            "`onExit` on a step or task is deprecated",
+        )
+        .with_help("use `hooks: {exit: {template: NAME}}` instead"),
     );
 }
 
@@ -70,11 +83,18 @@ pub fn loops(
     sequence: Option<&Sequence>,
     path: &[Seg],
 ) {
-    let set = [items.is_some(), param.is_some(), sequence.is_some()].iter().filter(|b| **b).count();
+    let set = [items.is_some(), param.is_some(), sequence.is_some()]
+        .iter()
+        .filter(|b| **b)
+        .count();
     if set > 1 {
         cx.push(
-            Diagnostic::error("several-loops", path, "only one of `withItems`, `withParam` and `withSequence` may be set")
-                .with_help("loop over one source; combine lists in a previous step if you need more"),
+            Diagnostic::error(
+                "several-loops",
+                path,
+                "only one of `withItems`, `withParam` and `withSequence` may be set",
+            )
+            .with_help("loop over one source; combine lists in a previous step if you need more"),
         );
     }
     if let Some(seq) = sequence {
@@ -86,8 +106,12 @@ pub fn loops(
                 "`withSequence` takes `count` or `end`, not both",
             )),
             (false, false) => cx.push(
-                Diagnostic::error("invalid-sequence", &p, "`withSequence` needs `count` or `end`")
-                    .with_help("e.g. `withSequence: {count: \"5\"}` or `{start: \"1\", end: \"10\"}`"),
+                Diagnostic::error(
+                    "invalid-sequence",
+                    &p,
+                    "`withSequence` needs `count` or `end`",
+                )
+                .with_help("e.g. `withSequence: {count: \"5\"}` or `{start: \"1\", end: \"10\"}`"),
             ),
             _ => {}
         }

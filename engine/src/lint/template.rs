@@ -9,7 +9,8 @@ use crate::model::{RetryStrategy, Template, TemplateType};
 use crate::values::{parse_go_duration, parse_seconds_or_duration};
 use crate::yaml::Seg;
 
-const TYPES: &str = "container, script, steps, dag, suspend, resource, http, data, plugin or containerSet";
+const TYPES: &str =
+    "container, script, steps, dag, suspend, resource, http, data, plugin or containerSet";
 
 /// Lints `t`, found at `base`.
 pub fn lint_template(cx: &mut Lint<'_>, sc: &SpecCtx<'_>, t: &Template, base: &[Seg]) {
@@ -17,8 +18,12 @@ pub fn lint_template(cx: &mut Lint<'_>, sc: &SpecCtx<'_>, t: &Template, base: &[
     let types = t.template_types();
     match types.len() {
         0 => cx.push(
-            Diagnostic::error("missing-template-type", base, format!("template `{name}` does not say what it does"))
-                .with_help(format!("give it exactly one of {TYPES}")),
+            Diagnostic::error(
+                "missing-template-type",
+                base,
+                format!("template `{name}` does not say what it does"),
+            )
+            .with_help(format!("give it exactly one of {TYPES}")),
         ),
         1 => {}
         _ => {
@@ -43,10 +48,20 @@ pub fn lint_template(cx: &mut Lint<'_>, sc: &SpecCtx<'_>, t: &Template, base: &[
         synchronization(cx, sync, &join(base, &["synchronization".into()]));
     }
     if let Some(m) = t.memoize.as_ref().and_then(|m| m.max_age.as_ref()) {
-        duration(cx, m, &join(base, &["memoize".into(), "maxAge".into()]), false);
+        duration(
+            cx,
+            m,
+            &join(base, &["memoize".into(), "maxAge".into()]),
+            false,
+        );
     }
     if let Some(d) = t.suspend.as_ref().and_then(|s| s.duration.as_ref()) {
-        duration(cx, d, &join(base, &["suspend".into(), "duration".into()]), true);
+        duration(
+            cx,
+            d,
+            &join(base, &["suspend".into(), "duration".into()]),
+            true,
+        );
     }
     if let Some(r) = &t.resource {
         resource(cx, r, &join(base, &["resource".into()]));
@@ -63,13 +78,21 @@ pub fn lint_template(cx: &mut Lint<'_>, sc: &SpecCtx<'_>, t: &Template, base: &[
 fn inputs_outputs(cx: &mut Lint<'_>, t: &Template, kind: Option<TemplateType>, base: &[Seg]) {
     if let Some(inputs) = &t.inputs {
         if let Some(p) = &inputs.parameters {
-            lint_parameters(cx, p, &join(base, &["inputs".into(), "parameters".into()]), false);
+            lint_parameters(
+                cx,
+                p,
+                &join(base, &["inputs".into(), "parameters".into()]),
+                false,
+            );
         }
         if let Some(a) = &inputs.artifacts {
             names::check_list(
                 cx,
                 a.iter().enumerate().map(|(i, a)| {
-                    (join(base, &["inputs".into(), "artifacts".into(), i.into()]), a.name.as_deref())
+                    (
+                        join(base, &["inputs".into(), "artifacts".into(), i.into()]),
+                        a.name.as_deref(),
+                    )
                 }),
                 "artifact",
                 names::param_name_problem,
@@ -81,17 +104,25 @@ fn inputs_outputs(cx: &mut Lint<'_>, t: &Template, kind: Option<TemplateType>, b
         names::check_list(
             cx,
             a.iter().enumerate().map(|(i, a)| {
-                (join(base, &["outputs".into(), "artifacts".into(), i.into()]), a.name.as_deref())
+                (
+                    join(base, &["outputs".into(), "artifacts".into(), i.into()]),
+                    a.name.as_deref(),
+                )
             }),
             "artifact",
             names::param_name_problem,
         );
     }
-    let Some(params) = &outputs.parameters else { return };
+    let Some(params) = &outputs.parameters else {
+        return;
+    };
     let base = join(base, &["outputs".into(), "parameters".into()]);
     names::check_list(
         cx,
-        params.iter().enumerate().map(|(i, p)| (join(&base, &[i.into()]), p.name.as_deref())),
+        params
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (join(&base, &[i.into()]), p.name.as_deref())),
         "output parameter",
         names::param_name_problem,
     );
@@ -106,7 +137,9 @@ fn inputs_outputs(cx: &mut Lint<'_>, t: &Template, kind: Option<TemplateType>, b
                         &path,
                         format!("output parameter `{name}` has neither `value` nor `valueFrom`"),
                     )
-                    .with_help("say where its value comes from, e.g. `valueFrom: {path: /tmp/out.txt}`"),
+                    .with_help(
+                        "say where its value comes from, e.g. `valueFrom: {path: /tmp/out.txt}`",
+                    ),
                 );
             }
             continue;
@@ -122,15 +155,21 @@ fn inputs_outputs(cx: &mut Lint<'_>, t: &Template, kind: Option<TemplateType>, b
             Some(TemplateType::Container | TemplateType::Script | TemplateType::ContainerSet)
                 if from.path.is_none() && from.expression.is_none() && from.supplied.is_none() =>
             {
-                Some("in a container or script template, read it from a file: `valueFrom: {path: /tmp/out}`")
+                Some(
+                    "in a container or script template, read it from a file: `valueFrom: {path: /tmp/out}`",
+                )
             }
-            Some(TemplateType::Resource) if from.jq_filter.is_none() && from.json_path.is_none() => {
+            Some(TemplateType::Resource)
+                if from.jq_filter.is_none() && from.json_path.is_none() =>
+            {
                 Some("in a resource template, use `valueFrom.jsonPath` or `valueFrom.jqFilter`")
             }
             Some(TemplateType::Steps | TemplateType::Dag)
                 if from.parameter.is_none() && from.expression.is_none() =>
             {
-                Some("in a steps or dag template, use `valueFrom.parameter: \"{{steps.NAME.outputs.parameters.X}}\"` or `valueFrom.expression`")
+                Some(
+                    "in a steps or dag template, use `valueFrom.parameter: \"{{steps.NAME.outputs.parameters.X}}\"` or `valueFrom.expression`",
+                )
             }
             _ => None,
         };
@@ -147,7 +186,13 @@ fn inputs_outputs(cx: &mut Lint<'_>, t: &Template, kind: Option<TemplateType>, b
     }
 }
 
-fn leaf_rules(cx: &mut Lint<'_>, sc: &SpecCtx<'_>, t: &Template, kind: Option<TemplateType>, base: &[Seg]) {
+fn leaf_rules(
+    cx: &mut Lint<'_>,
+    sc: &SpecCtx<'_>,
+    t: &Template,
+    kind: Option<TemplateType>,
+    base: &[Seg],
+) {
     let non_leaf = matches!(kind, Some(TemplateType::Steps | TemplateType::Dag));
     if let Some(ads) = &t.active_deadline_seconds {
         let path = join(base, &["activeDeadlineSeconds".into()]);
@@ -177,7 +222,11 @@ fn leaf_rules(cx: &mut Lint<'_>, sc: &SpecCtx<'_>, t: &Template, kind: Option<Te
                 "parallelism only applies to steps and dag templates",
             ));
         } else if p < 0 {
-            cx.push(Diagnostic::error("invalid-value", &path, format!("parallelism must be 0 or more, not {p}")));
+            cx.push(Diagnostic::error(
+                "invalid-value",
+                &path,
+                format!("parallelism must be 0 or more, not {p}"),
+            ));
         }
     }
     if let Some(timeout) = &t.timeout {
@@ -187,20 +236,32 @@ fn leaf_rules(cx: &mut Lint<'_>, sc: &SpecCtx<'_>, t: &Template, kind: Option<Te
     let missing_image = |image: Option<&String>| image.is_none_or(|i| i.trim().is_empty());
     if let Some(c) = &t.container
         && missing_image(c.image.as_ref())
-        && defaults.and_then(|d| d.container.as_ref()).is_none_or(|d| missing_image(d.image.as_ref()))
+        && defaults
+            .and_then(|d| d.container.as_ref())
+            .is_none_or(|d| missing_image(d.image.as_ref()))
     {
         cx.push(
-            Diagnostic::error("missing-image", &join(base, &["container".into()]), "the container has no `image`")
-                .with_help("add `image:`, e.g. `image: alpine:3.20`"),
+            Diagnostic::error(
+                "missing-image",
+                &join(base, &["container".into()]),
+                "the container has no `image`",
+            )
+            .with_help("add `image:`, e.g. `image: alpine:3.20`"),
         );
     }
     if let Some(s) = &t.script
         && missing_image(s.image.as_ref())
-        && defaults.and_then(|d| d.script.as_ref()).is_none_or(|d| missing_image(d.image.as_ref()))
+        && defaults
+            .and_then(|d| d.script.as_ref())
+            .is_none_or(|d| missing_image(d.image.as_ref()))
     {
         cx.push(
-            Diagnostic::error("missing-image", &join(base, &["script".into()]), "the script has no `image`")
-                .with_help("add `image:`, e.g. `image: python:3.12-alpine`"),
+            Diagnostic::error(
+                "missing-image",
+                &join(base, &["script".into()]),
+                "the script has no `image`",
+            )
+            .with_help("add `image:`, e.g. `image: python:3.12-alpine`"),
         );
     }
 }
@@ -216,19 +277,36 @@ fn resource(cx: &mut Lint<'_>, r: &crate::model::ResourceTemplate, base: &[Seg])
     const ACTIONS: [&str; 6] = ["get", "create", "apply", "delete", "replace", "patch"];
     match r.action.as_deref() {
         None | Some("") => cx.push(
-            Diagnostic::error("missing-field", base, "the resource template has no `action`")
-                .with_help(format!("add `action:` with one of {}", ACTIONS.join(", "))),
+            Diagnostic::error(
+                "missing-field",
+                base,
+                "the resource template has no `action`",
+            )
+            .with_help(format!("add `action:` with one of {}", ACTIONS.join(", "))),
         ),
         Some(a) if !ACTIONS.contains(&a) => {
-            cx.push(one_of(&join(base, &["action".into()]), a, "resource action", &ACTIONS));
+            cx.push(one_of(
+                &join(base, &["action".into()]),
+                a,
+                "resource action",
+                &ACTIONS,
+            ));
         }
         _ => {}
     }
     match (r.manifest.is_some(), r.manifest_from.is_some()) {
-        (false, false) if r.action.as_deref() == Some("delete") && r.flags.as_ref().is_some_and(|f| !f.is_empty()) => {}
+        (false, false)
+            if r.action.as_deref() == Some("delete")
+                && r.flags.as_ref().is_some_and(|f| !f.is_empty()) => {}
         (false, false) => cx.push(
-            Diagnostic::error("missing-field", base, "the resource template has no `manifest`")
-                .with_help("add `manifest:` with the Kubernetes object, or `manifestFrom:` an artifact"),
+            Diagnostic::error(
+                "missing-field",
+                base,
+                "the resource template has no `manifest`",
+            )
+            .with_help(
+                "add `manifest:` with the Kubernetes object, or `manifestFrom:` an artifact",
+            ),
         ),
         (true, true) => cx.push(Diagnostic::error(
             "conflicting-fields",
@@ -248,14 +326,27 @@ pub fn retry(cx: &mut Lint<'_>, r: &RetryStrategy, base: &[Seg]) {
         };
         if !ok {
             cx.push(
-                Diagnostic::error("invalid-value", &join(base, &["limit".into()]), "retry limit must be 0 or more")
-                    .with_help("`limit: 3` retries up to three times after the first attempt"),
+                Diagnostic::error(
+                    "invalid-value",
+                    &join(base, &["limit".into()]),
+                    "retry limit must be 0 or more",
+                )
+                .with_help("`limit: 3` retries up to three times after the first attempt"),
             );
         }
     }
     const POLICIES: [&str; 4] = ["Always", "OnFailure", "OnError", "OnTransientError"];
-    if let Some(p) = r.retry_policy.as_deref().filter(|p| !p.is_empty() && !POLICIES.contains(p)) {
-        cx.push(one_of(&join(base, &["retryPolicy".into()]), p, "retry policy", &POLICIES));
+    if let Some(p) = r
+        .retry_policy
+        .as_deref()
+        .filter(|p| !p.is_empty() && !POLICIES.contains(p))
+    {
+        cx.push(one_of(
+            &join(base, &["retryPolicy".into()]),
+            p,
+            "retry policy",
+            &POLICIES,
+        ));
     }
     if let Some(b) = &r.backoff {
         let path = join(base, &["backoff".into()]);
@@ -282,7 +373,11 @@ pub fn duration(cx: &mut Lint<'_>, text: &str, path: &[Seg], seconds_ok: bool) {
     if text.contains("{{") {
         return;
     }
-    let parsed = if seconds_ok { parse_seconds_or_duration(text) } else { parse_go_duration(text) };
+    let parsed = if seconds_ok {
+        parse_seconds_or_duration(text)
+    } else {
+        parse_go_duration(text)
+    };
     if let Err(e) = parsed {
         cx.push(Diagnostic::error("invalid-duration", path, e));
     }

@@ -4,7 +4,10 @@ use super::{Source, check};
 use crate::diag::Severity;
 
 fn lint(text: &str) -> Vec<(Severity, &'static str, String)> {
-    let files = check(&[Source { name: "t.yaml", text }]);
+    let files = check(&[Source {
+        name: "t.yaml",
+        text,
+    }]);
     files[0]
         .diagnostics
         .iter()
@@ -20,7 +23,8 @@ fn errors(text: &str) -> Vec<String> {
         .collect()
 }
 
-const HEAD: &str = "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata:\n  generateName: t-\nspec:\n";
+const HEAD: &str =
+    "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata:\n  generateName: t-\nspec:\n";
 
 #[test]
 fn a_valid_workflow_has_no_findings() {
@@ -32,8 +36,13 @@ fn a_valid_workflow_has_no_findings() {
 
 #[test]
 fn entrypoint_must_exist() {
-    let text = format!("{HEAD}  entrypoint: mian\n  templates:\n  - name: main\n    container: {{image: alpine}}\n");
-    assert_eq!(errors(&text), ["entrypoint `mian` is not a template of this workflow"]);
+    let text = format!(
+        "{HEAD}  entrypoint: mian\n  templates:\n  - name: main\n    container: {{image: alpine}}\n"
+    );
+    assert_eq!(
+        errors(&text),
+        ["entrypoint `mian` is not a template of this workflow"]
+    );
 }
 
 #[test]
@@ -56,9 +65,14 @@ fn dag_cycles_and_unknown_tasks() {
         "{HEAD}  entrypoint: main\n  templates:\n  - name: main\n    dag:\n      tasks:\n      - {{name: a, template: t, depends: c}}\n      - {{name: b, template: t, depends: a}}\n      - {{name: c, template: t, depends: b && zz}}\n  - name: t\n    container: {{image: alpine}}\n"
     );
     let found = errors(&text);
-    assert!(found.contains(&"there is no task named `zz` in this DAG".to_string()), "{found:?}");
     assert!(
-        found.iter().any(|m| m.starts_with("the DAG has a dependency cycle: a → c → b → a")),
+        found.contains(&"there is no task named `zz` in this DAG".to_string()),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|m| m.starts_with("the DAG has a dependency cycle: a → c → b → a")),
         "{found:?}"
     );
 }
@@ -81,10 +95,21 @@ fn variables_must_resolve() {
     );
     let found = errors(&text);
     assert_eq!(found.len(), 4, "{found:#?}");
-    assert!(found[0].contains("this task does not depend on task `a`"), "{found:#?}");
+    assert!(
+        found[0].contains("this task does not depend on task `a`"),
+        "{found:#?}"
+    );
     assert!(found.iter().any(|m| m.contains("`item` only exists")));
-    assert!(found.iter().any(|m| m.contains("no input parameter `nope`")));
-    assert!(found.iter().any(|m| m.contains("`workflow.nmae` is not a workflow variable")));
+    assert!(
+        found
+            .iter()
+            .any(|m| m.contains("no input parameter `nope`"))
+    );
+    assert!(
+        found
+            .iter()
+            .any(|m| m.contains("`workflow.nmae` is not a workflow variable"))
+    );
 }
 
 #[test]
@@ -94,7 +119,12 @@ fn outputs_of_other_steps_must_exist() {
     );
     let found = lint(&text);
     assert_eq!(found.len(), 1, "{found:#?}");
-    assert!(found[0].2.contains("template `t` (run by task `a`) has no output parameter `out`"), "{found:#?}");
+    assert!(
+        found[0]
+            .2
+            .contains("template `t` (run by task `a`) has no output parameter `out`"),
+        "{found:#?}"
+    );
 }
 
 #[test]
@@ -106,9 +136,21 @@ fn enums_durations_retries_and_names() {
     assert_eq!(found.len(), 6, "{found:#?}");
     assert!(found[0].contains("value `prod` is not one of its enum values"));
     assert!(found.iter().any(|m| m == "retry limit must be 0 or more"));
-    assert!(found.iter().any(|m| m == "`Allways` is not a valid retry policy"));
-    assert!(found.iter().any(|m| m.contains("`10 minutes` is not a duration")));
-    assert!(found.iter().any(|m| m.contains("template name `Bad_Name` is invalid")));
+    assert!(
+        found
+            .iter()
+            .any(|m| m == "`Allways` is not a valid retry policy")
+    );
+    assert!(
+        found
+            .iter()
+            .any(|m| m.contains("`10 minutes` is not a duration"))
+    );
+    assert!(
+        found
+            .iter()
+            .any(|m| m.contains("template name `Bad_Name` is invalid"))
+    );
     assert!(found.iter().any(|m| m.contains("unknown unit `d`")));
 }
 
@@ -129,8 +171,14 @@ fn template_refs_resolve_across_files() {
         "{HEAD}  entrypoint: main\n  templates:\n  - name: main\n    steps:\n    - - name: a\n        templateRef: {{name: lib, template: gret}}\n    - - name: b\n        templateRef: {{name: lib, template: greet}}\n    - - name: c\n        templateRef: {{name: elsewhere, template: x}}\n"
     );
     let files = check(&[
-        Source { name: "lib.yaml", text: template },
-        Source { name: "wf.yaml", text: &workflow },
+        Source {
+            name: "lib.yaml",
+            text: template,
+        },
+        Source {
+            name: "wf.yaml",
+            text: &workflow,
+        },
     ]);
     let found: Vec<(Severity, String)> = files[1]
         .diagnostics
@@ -152,8 +200,13 @@ fn template_refs_resolve_across_files() {
 
 #[test]
 fn diagnostics_point_at_the_offending_line() {
-    let text = format!("{HEAD}  entrypoint: main\n  templates:\n  - name: main\n    container:\n      image: alpine\n      args: ['{{{{inputs.parameters.x}}}}']\n");
-    let files = check(&[Source { name: "t.yaml", text: &text }]);
+    let text = format!(
+        "{HEAD}  entrypoint: main\n  templates:\n  - name: main\n    container:\n      image: alpine\n      args: ['{{{{inputs.parameters.x}}}}']\n"
+    );
+    let files = check(&[Source {
+        name: "t.yaml",
+        text: &text,
+    }]);
     let d = &files[0].diagnostics[0];
     assert_eq!(d.path, "spec.templates[0].container.args[0]");
     assert_eq!(d.span.unwrap().start.line, 11);

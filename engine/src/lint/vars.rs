@@ -56,7 +56,9 @@ struct Scope<'t> {
 pub fn lint_template_vars(cx: &mut Lint<'_>, sc: &SpecCtx<'_>, t: &Template, base: &[Seg]) {
     let index = cx.index;
     let namespace = cx.namespace;
-    let Ok(json) = serde_json::to_value(t) else { return };
+    let Ok(json) = serde_json::to_value(t) else {
+        return;
+    };
     let scope = Scope {
         inputs: t
             .inputs
@@ -81,7 +83,11 @@ pub fn lint_template_vars(cx: &mut Lint<'_>, sc: &SpecCtx<'_>, t: &Template, bas
         }
     }
     if let Some(groups) = &t.steps {
-        let all: Vec<&str> = groups.iter().flatten().filter_map(|s| s.name.as_deref()).collect();
+        let all: Vec<&str> = groups
+            .iter()
+            .flatten()
+            .filter_map(|s| s.name.as_deref())
+            .collect();
         let mut earlier = BTreeMap::new();
         for (g, group) in groups.iter().enumerate() {
             for (i, step) in group.iter().enumerate() {
@@ -94,7 +100,12 @@ pub fn lint_template_vars(cx: &mut Lint<'_>, sc: &SpecCtx<'_>, t: &Template, bas
             }
             for step in group {
                 if let Some(name) = step.name.as_deref() {
-                    earlier.insert(name, Node { target: step_target(index, namespace, sc, step) });
+                    earlier.insert(
+                        name,
+                        Node {
+                            target: step_target(index, namespace, sc, step),
+                        },
+                    );
                 }
             }
         }
@@ -121,9 +132,15 @@ pub fn lint_template_vars(cx: &mut Lint<'_>, sc: &SpecCtx<'_>, t: &Template, bas
             let name = task.name.as_deref().unwrap_or_default();
             let visible = ancestors(&deps, name);
             let mut s = scope.clone();
-            s.item = task.with_items.is_some() || task.with_param.is_some() || task.with_sequence.is_some();
+            s.item = task.with_items.is_some()
+                || task.with_param.is_some()
+                || task.with_sequence.is_some();
             s.tasks = Some((
-                nodes.iter().filter(|(n, _)| visible.contains(*n) || **n == name).map(|(n, v)| (*n, *v)).collect(),
+                nodes
+                    .iter()
+                    .filter(|(n, _)| visible.contains(*n) || **n == name)
+                    .map(|(n, v)| (*n, *v))
+                    .collect(),
                 all.clone(),
             ));
             s.own = task.name.as_deref();
@@ -147,7 +164,14 @@ fn step_target<'t>(
     sc: &SpecCtx<'t>,
     step: &'t WorkflowStep,
 ) -> Option<&'t Template> {
-    call_target(index, namespace, sc, step.template.as_deref(), step.template_ref.as_ref(), step.inline.as_deref())
+    call_target(
+        index,
+        namespace,
+        sc,
+        step.template.as_deref(),
+        step.template_ref.as_ref(),
+        step.inline.as_deref(),
+    )
 }
 
 /// The template a call runs, when it can be found (without reporting anything).
@@ -160,7 +184,12 @@ fn call_target<'t>(
     inline: Option<&'t Template>,
 ) -> Option<&'t Template> {
     if let Some(name) = template {
-        return sc.spec.templates.iter().flatten().find(|t| t.name.as_deref() == Some(name));
+        return sc
+            .spec
+            .templates
+            .iter()
+            .flatten()
+            .find(|t| t.name.as_deref() == Some(name));
     }
     if let Some(r) = template_ref {
         return index.template(
@@ -225,8 +254,12 @@ fn check_tag(sc: &SpecCtx<'_>, scope: &Scope<'_>, tag: &str, path: &[Seg]) -> Op
     let parts: Vec<&str> = tag.split('.').collect();
     let unresolved = |what: String, help: String| {
         Some(
-            Diagnostic::error("unresolved-variable", path, format!("`{{{{{tag}}}}}` cannot be resolved: {what}"))
-                .with_help(help),
+            Diagnostic::error(
+                "unresolved-variable",
+                path,
+                format!("`{{{{{tag}}}}}` cannot be resolved: {what}"),
+            )
+            .with_help(help),
         )
     };
     match parts.as_slice() {
@@ -236,10 +269,15 @@ fn check_tag(sc: &SpecCtx<'_>, scope: &Scope<'_>, tag: &str, path: &[Seg]) -> Op
         ),
         ["inputs", "artifacts", name, ..] if !scope.artifacts.contains(name) => unresolved(
             format!("this template has no input artifact `{name}`"),
-            suggest(name, &scope.artifacts, "declare it under `inputs.artifacts`"),
+            suggest(
+                name,
+                &scope.artifacts,
+                "declare it under `inputs.artifacts`",
+            ),
         ),
         ["item", ..] if !scope.item => unresolved(
-            "`item` only exists in a step or task with `withItems`, `withParam` or `withSequence`".into(),
+            "`item` only exists in a step or task with `withItems`, `withParam` or `withSequence`"
+                .into(),
             "add a loop to the step, or pass the value as a parameter".into(),
         ),
         ["steps" | "tasks", "name"] => None,
@@ -257,7 +295,11 @@ fn check_tag(sc: &SpecCtx<'_>, scope: &Scope<'_>, tag: &str, path: &[Seg]) -> Op
         },
         ["workflow", var, ..] if !WORKFLOW_VARS.contains(var) => unresolved(
             format!("`workflow.{var}` is not a workflow variable"),
-            suggest(var, &WORKFLOW_VARS, "see the workflow variables in the README"),
+            suggest(
+                var,
+                &WORKFLOW_VARS,
+                "see the workflow variables in the README",
+            ),
         ),
         ["pod", var, ..] if *var != "name" => unresolved(
             format!("`pod.{var}` is not a pod variable"),
@@ -285,8 +327,12 @@ fn node_ref(
 ) -> Option<Diagnostic> {
     let error = |what: String, help: String| {
         Some(
-            Diagnostic::error("unresolved-variable", path, format!("`{{{{{tag}}}}}` cannot be resolved: {what}"))
-                .with_help(help),
+            Diagnostic::error(
+                "unresolved-variable",
+                path,
+                format!("`{{{{{tag}}}}}` cannot be resolved: {what}"),
+            )
+            .with_help(help),
         )
     };
     let Some((visible, all)) = nodes else {
@@ -314,9 +360,12 @@ fn node_ref(
                 },
             );
         }
-        return error(format!("there is no {kind} named `{name}`"), suggest(name, all, &format!("name an existing {kind}")));
+        return error(
+            format!("there is no {kind} named `{name}`"),
+            suggest(name, all, &format!("name an existing {kind}")),
+        );
     };
-    let Some(target) = node.target else { return None };
+    let target = node.target?;
     let template = target.name.as_deref().unwrap_or_default();
     match rest {
         ["outputs", "result"]
@@ -373,7 +422,10 @@ mod tests {
 
     #[test]
     fn finds_tags() {
-        assert_eq!(tags("a {{ inputs.parameters.x }} b {{item}}{{=asInt(1)}}"), ["inputs.parameters.x", "item", "=asInt(1)"]);
+        assert_eq!(
+            tags("a {{ inputs.parameters.x }} b {{item}}{{=asInt(1)}}"),
+            ["inputs.parameters.x", "item", "=asInt(1)"]
+        );
         assert!(tags("no tags {{ unterminated").is_empty());
     }
 }

@@ -108,7 +108,11 @@ impl Builder {
             } => {
                 let quoted = !matches!(style, EventStyle::Plain | EventStyle::Any)
                     || tag.as_deref() == Some("tag:yaml.org,2002:str");
-                let style = if quoted { ScalarStyle::Quoted } else { ScalarStyle::Plain };
+                let style = if quoted {
+                    ScalarStyle::Quoted
+                } else {
+                    ScalarStyle::Plain
+                };
                 let node = Node {
                     kind: NodeKind::Scalar(value, style),
                     span,
@@ -135,10 +139,16 @@ impl Builder {
             ),
             EventData::SequenceEnd | EventData::MappingEnd => self.close(span),
             EventData::Alias { anchor } => {
-                let (node, size) = self.anchors.get(&anchor).cloned().ok_or_else(|| YamlError {
-                    message: format!("alias `*{anchor}` refers to an anchor that is not defined before it"),
-                    span,
-                })?;
+                let (node, size) = self
+                    .anchors
+                    .get(&anchor)
+                    .cloned()
+                    .ok_or_else(|| YamlError {
+                        message: format!(
+                            "alias `*{anchor}` refers to an anchor that is not defined before it"
+                        ),
+                        span,
+                    })?;
                 let node = Node { span, ..node };
                 self.complete(node, None, size, span)
             }
@@ -176,7 +186,11 @@ impl Builder {
             return Ok(());
         };
         let (kind, start, anchor) = match frame {
-            Frame::Seq { items, start, anchor } => (NodeKind::Seq(items), start, anchor),
+            Frame::Seq {
+                items,
+                start,
+                anchor,
+            } => (NodeKind::Seq(items), start, anchor),
             Frame::Map {
                 mut entries,
                 merged,
@@ -205,7 +219,13 @@ impl Builder {
     }
 
     /// Attaches a finished node to its parent (or makes it the document root).
-    fn complete(&mut self, node: Node, anchor: Option<String>, size: usize, span: Span) -> Result<(), YamlError> {
+    fn complete(
+        &mut self,
+        node: Node,
+        anchor: Option<String>,
+        size: usize,
+        span: Span,
+    ) -> Result<(), YamlError> {
         self.nodes = self.nodes.saturating_add(size);
         if self.nodes > MAX_NODES {
             return Err(YamlError {
@@ -333,8 +353,13 @@ mod tests {
         let (k, v) = doc.get("a").unwrap().entry("cc").unwrap();
         assert_eq!(k.span.start, Pos { line: 3, column: 3 });
         assert_eq!(v.span.start, Pos { line: 3, column: 7 });
-        let NodeKind::Seq(items) = &v.kind else { panic!("seq") };
-        assert_eq!(items[1].kind, NodeKind::Scalar("y".into(), ScalarStyle::Quoted));
+        let NodeKind::Seq(items) = &v.kind else {
+            panic!("seq")
+        };
+        assert_eq!(
+            items[1].kind,
+            NodeKind::Scalar("y".into(), ScalarStyle::Quoted)
+        );
     }
 
     #[test]
@@ -351,14 +376,21 @@ mod tests {
         let used = doc.get("use").unwrap();
         assert_eq!(used.get("x").and_then(Node::as_str), Some("1"));
         assert_eq!(used.get("y").and_then(Node::as_str), Some("3"));
-        assert_eq!(doc.get("alias").unwrap().get("y").and_then(Node::as_str), Some("2"));
+        assert_eq!(
+            doc.get("alias").unwrap().get("y").and_then(Node::as_str),
+            Some("2")
+        );
     }
 
     #[test]
     fn duplicate_keys_are_reported_and_the_later_wins() {
         let (docs, dups) = parse_stream_checked("a: 1\nb: 2\na: 3\n").unwrap();
         assert_eq!(docs[0].get("a").and_then(Node::as_str), Some("3"));
-        assert!(dups[0].message.contains("duplicate key `a`"), "{}", dups[0].message);
+        assert!(
+            dups[0].message.contains("duplicate key `a`"),
+            "{}",
+            dups[0].message
+        );
         assert!(dups[0].message.contains("line 1"));
         assert_eq!(dups[0].span.start.line, 3);
     }
@@ -374,10 +406,18 @@ mod tests {
     fn deep_nesting_and_alias_bombs_are_refused() {
         let deep = "[".repeat(10_000);
         let err = parse_stream(&deep).unwrap_err();
-        assert!(err.message.contains("nesting") || err.message.contains("recursion"), "{}", err.message);
+        assert!(
+            err.message.contains("nesting") || err.message.contains("recursion"),
+            "{}",
+            err.message
+        );
         let mut bomb = String::from("a: &a [x, x, x, x, x, x, x, x, x, x]\n");
         for i in 0..9 {
-            let prev = if i == 0 { "a".to_string() } else { format!("l{}", i - 1) };
+            let prev = if i == 0 {
+                "a".to_string()
+            } else {
+                format!("l{}", i - 1)
+            };
             bomb.push_str(&format!("l{i}: &l{i} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"));
         }
         assert!(parse_stream(&bomb).unwrap_err().message.contains("nodes"));

@@ -348,7 +348,11 @@ impl<'de> de::Deserializer<'de> for NodeDe<'_, '_> {
         self.seq(visitor)
     }
 
-    fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, DeError> {
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
         self.seq(visitor)
     }
 
@@ -448,7 +452,10 @@ struct Items<'a, 'p> {
 impl<'de> SeqAccess<'de> for Items<'_, '_> {
     type Error = DeError;
 
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, DeError> {
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, DeError> {
         let Some(node) = self.items.get(self.index) else {
             return Ok(None);
         };
@@ -479,7 +486,10 @@ struct Entries<'a, 'p> {
 impl<'de> MapAccess<'de> for Entries<'_, '_> {
     type Error = DeError;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
         let Some((key, _)) = self.entries.get(self.index) else {
             return Ok(None);
         };
@@ -528,7 +538,10 @@ impl<'de, 'a, 'p> EnumAccess<'de> for Variant<'a, 'p> {
     type Error = DeError;
     type Variant = NodeDe<'a, 'p>;
 
-    fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Self::Variant), DeError> {
+    fn variant_seed<V: DeserializeSeed<'de>>(
+        self,
+        seed: V,
+    ) -> Result<(V::Value, Self::Variant), DeError> {
         let key = NodeDe {
             node: self.key,
             path: self.path,
@@ -612,7 +625,13 @@ mod tests {
         let keys: Vec<_> = out
             .unknown
             .iter()
-            .map(|u| (u.key.as_str(), crate::yaml::path_to_string(&u.path), u.span.start.line))
+            .map(|u| {
+                (
+                    u.key.as_str(),
+                    crate::yaml::path_to_string(&u.path),
+                    u.span.start.line,
+                )
+            })
             .collect();
         assert_eq!(
             keys,
@@ -628,7 +647,9 @@ mod tests {
 
     #[test]
     fn scalars_take_the_type_the_field_asks_for() {
-        let out = de::<Outer>("name: 123\nlabels: {a: true, b: 1.5}\nany: {n: 1, s: '1', b: false, z: ~}\n");
+        let out = de::<Outer>(
+            "name: 123\nlabels: {a: true, b: 1.5}\nany: {n: 1, s: '1', b: false, z: ~}\n",
+        );
         let v = out.value.unwrap();
         assert_eq!(v.name.as_deref(), Some("123"));
         assert_eq!(v.labels.unwrap()["a"], "true");
@@ -643,7 +664,10 @@ mod tests {
         let err = de::<Outer>("items:\n- port: eighty\n").value.unwrap_err();
         assert_eq!(err.message, "expected an integer, found `eighty`");
         assert_eq!(err.span.unwrap().start.line, 2);
-        assert_eq!(crate::yaml::path_to_string(&err.path.unwrap()), "items[0].port");
+        assert_eq!(
+            crate::yaml::path_to_string(&err.path.unwrap()),
+            "items[0].port"
+        );
 
         let err = de::<Outer>("items:\n- port: '80'\n").value.unwrap_err();
         assert!(err.message.contains("without quotes"), "{}", err.message);
@@ -654,7 +678,9 @@ mod tests {
         let err = de::<Outer>("items: {a: 1}\n").value.unwrap_err();
         assert_eq!(err.message, "expected a list, found a mapping");
 
-        let err = de::<Outer>("items:\n- port: 99999999999\n").value.unwrap_err();
+        let err = de::<Outer>("items:\n- port: 99999999999\n")
+            .value
+            .unwrap_err();
         assert!(err.message.contains("invalid value"), "{}", err.message);
         assert_eq!(err.span.unwrap().start.line, 2);
     }
@@ -672,7 +698,10 @@ mod tests {
             phase: Phase,
         }
         let err = de::<S>("phase: Runing\n").value.unwrap_err();
-        assert_eq!(err.message, "`Runing` is not one of `Running` or `Succeeded`");
+        assert_eq!(
+            err.message,
+            "`Runing` is not one of `Running` or `Succeeded`"
+        );
     }
 
     #[test]

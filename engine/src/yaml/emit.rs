@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use super::{ScalarStyle, is_null_text, resolve_scalar, Resolved};
+use super::{Resolved, ScalarStyle, is_null_text, resolve_scalar};
 
 /// Renders `value` as a YAML document (block style, two-space indentation, keys in the value's order).
 pub fn to_yaml_string(value: &Value) -> String {
@@ -109,8 +109,21 @@ fn is_plain_safe(s: &str) -> bool {
     }
     if matches!(
         s,
-        "y" | "Y" | "yes" | "Yes" | "YES" | "n" | "N" | "no" | "No" | "NO" | "on" | "On" | "ON" | "off"
-            | "Off" | "OFF"
+        "y" | "Y"
+            | "yes"
+            | "Yes"
+            | "YES"
+            | "n"
+            | "N"
+            | "no"
+            | "No"
+            | "NO"
+            | "on"
+            | "On"
+            | "ON"
+            | "off"
+            | "Off"
+            | "OFF"
     ) {
         return false;
     }

@@ -258,6 +258,12 @@ fn parse_int(text: &str) -> Option<Resolved<'_>> {
         (16, h)
     } else if let Some(o) = digits.strip_prefix("0o") {
         (8, o)
+    } else if digits.len() > 1
+        && digits.starts_with('0')
+        && digits.chars().all(|c| ('0'..='7').contains(&c))
+    {
+        // YAML 1.1 octal (`mode: 0755`), as Kubernetes' and Argo's YAML readers take it.
+        (8, &digits[1..])
     } else {
         (10, digits)
     };
@@ -287,7 +293,11 @@ fn parse_float(text: &str) -> Option<f64> {
     let body = text.trim_start_matches(['-', '+']);
     let starts_ok = body.starts_with(|c: char| c.is_ascii_digit())
         || (body.starts_with('.') && body[1..].starts_with(|c: char| c.is_ascii_digit()));
-    if !starts_ok || !body.chars().all(|c| c.is_ascii_digit() || "eE.+-".contains(c)) {
+    if !starts_ok
+        || !body
+            .chars()
+            .all(|c| c.is_ascii_digit() || "eE.+-".contains(c))
+    {
         return None;
     }
     text.parse().ok()
@@ -338,21 +348,26 @@ mod tests {
         assert_eq!(resolve_scalar("12", p), Int(12));
         assert_eq!(resolve_scalar("-3", p), Int(-3));
         assert_eq!(resolve_scalar("0x1F", p), Int(31));
+        assert_eq!(resolve_scalar("0755", p), Int(493));
+        assert_eq!(resolve_scalar("0", p), Int(0));
+        assert_eq!(resolve_scalar("089", p), Int(89));
         assert_eq!(resolve_scalar("1.5", p), Float(1.5));
         assert_eq!(resolve_scalar("1e3", p), Float(1000.0));
         assert_eq!(resolve_scalar("1.2.3", p), Str("1.2.3"));
         assert_eq!(resolve_scalar("12", ScalarStyle::Quoted), Str("12"));
         assert_eq!(resolve_scalar("yes", p), Str("yes"));
         assert_eq!(resolve_scalar("e5", p), Str("e5"));
-        assert_eq!(
-            resolve_scalar("18446744073709551615", p),
-            UInt(u64::MAX)
-        );
+        assert_eq!(resolve_scalar("18446744073709551615", p), UInt(u64::MAX));
     }
 
     #[test]
     fn path_rendering() {
-        let path = vec![Seg::from("spec"), Seg::from("templates"), Seg::from(0), Seg::from("name")];
+        let path = vec![
+            Seg::from("spec"),
+            Seg::from("templates"),
+            Seg::from(0),
+            Seg::from("name"),
+        ];
         assert_eq!(path_to_string(&path), "spec.templates[0].name");
     }
 }
