@@ -1,1 +1,75 @@
-//! UI
+//! The Trellis web UI: the HTML shell, the routes, pages, components and server functions.
+//!
+//! Compiled twice: with the `ssr` feature into the server (which renders pages and runs server
+//! functions) and with `hydrate` into the browser's wasm (which makes the server's HTML
+//! interactive).
+
+pub mod api;
+pub mod catalog;
+pub mod components;
+pub mod pages;
+pub mod tree;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{SsrMode, path};
+
+use crate::components::header::Header;
+use crate::pages::home::HomePage;
+use crate::pages::not_found::NotFound;
+
+/// The id of the app's root element.
+pub const ROOT_ID: &str = "trellis";
+
+/// The whole HTML document around [`App`], rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <link rel="icon" href="data:," />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body class="bg-slate-50 text-slate-900">
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The application: header and routes. Once hydrated in the browser, its root element carries
+/// `data-hydrated="true"` (browser tests wait for it).
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+
+    let (hydrated, set_hydrated) = signal(false);
+    // Effects never run on the server, so this marks the page as hydrated.
+    Effect::new(move |_| set_hydrated.set(true));
+
+    view! {
+        <Stylesheet id="trellis-css" href="/pkg/trellis.css" />
+        <Title formatter=|title: String| {
+            if title.is_empty() { "Trellis".to_owned() } else { format!("{title} · Trellis") }
+        } />
+        <div
+            id=ROOT_ID
+            class="flex min-h-screen flex-col"
+            data-hydrated=move || hydrated.get().then_some("true")
+        >
+            <Router>
+                <Header />
+                <main class="mx-auto w-full max-w-6xl flex-1 px-4 py-6 sm:px-6">
+                    <Routes fallback=NotFound>
+                        <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
+                    </Routes>
+                </main>
+            </Router>
+        </div>
+    }
+}

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use app::catalog::{
-    Catalog, DESCRIPTION_ANNOTATION, FOLDER_LABEL, ParameterSummary, TITLE_ANNOTATION, TemplateKind,
-    TemplateSummary, parse_folder,
+    Catalog, DESCRIPTION_ANNOTATION, FOLDER_LABEL, ParameterSummary, TITLE_ANNOTATION,
+    TemplateKind, TemplateSummary, parse_folder,
 };
 use engine::model::{Manifest, Parameter, WorkflowSpec};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -39,17 +39,37 @@ pub fn load(paths: &[PathBuf]) -> anyhow::Result<Catalog> {
 /// What the UI shows of a template manifest; `None` for manifests that are not templates.
 pub fn summarize(manifest: &Manifest) -> Option<TemplateSummary> {
     let (kind, meta, spec, schedule) = match manifest {
-        Manifest::WorkflowTemplate(t) => (TemplateKind::WorkflowTemplate, t.metadata.as_ref(), t.spec.as_ref(), None),
-        Manifest::ClusterWorkflowTemplate(t) => {
-            (TemplateKind::ClusterWorkflowTemplate, t.metadata.as_ref(), t.spec.as_ref(), None)
-        }
+        Manifest::WorkflowTemplate(t) => (
+            TemplateKind::WorkflowTemplate,
+            t.metadata.as_ref(),
+            t.spec.as_ref(),
+            None,
+        ),
+        Manifest::ClusterWorkflowTemplate(t) => (
+            TemplateKind::ClusterWorkflowTemplate,
+            t.metadata.as_ref(),
+            t.spec.as_ref(),
+            None,
+        ),
         Manifest::CronWorkflow(c) => {
             let spec = c.spec.as_ref();
             let schedules: Vec<String> = spec
-                .map(|s| s.schedules.iter().flatten().chain(s.schedule.iter()).cloned().collect())
+                .map(|s| {
+                    s.schedules
+                        .iter()
+                        .flatten()
+                        .chain(s.schedule.iter())
+                        .cloned()
+                        .collect()
+                })
                 .unwrap_or_default();
             let schedule = (!schedules.is_empty()).then(|| schedules.join(", "));
-            (TemplateKind::CronWorkflow, c.metadata.as_ref(), spec.and_then(|s| s.workflow_spec.as_ref()), schedule)
+            (
+                TemplateKind::CronWorkflow,
+                c.metadata.as_ref(),
+                spec.and_then(|s| s.workflow_spec.as_ref()),
+                schedule,
+            )
         }
         Manifest::Workflow(_) | Manifest::WorkflowEventBinding(_) => return None,
     };
@@ -57,9 +77,15 @@ pub fn summarize(manifest: &Manifest) -> Option<TemplateSummary> {
     let name = meta.name.clone().or(meta.generate_name.clone())?;
     Some(TemplateSummary {
         kind,
-        namespace: if kind.is_cluster_scoped() { None } else { meta.namespace.clone() },
+        namespace: if kind.is_cluster_scoped() {
+            None
+        } else {
+            meta.namespace.clone()
+        },
         name,
-        folder: label(&meta, FOLDER_LABEL).map(|f| parse_folder(&f)).unwrap_or_default(),
+        folder: label(&meta, FOLDER_LABEL)
+            .map(|f| parse_folder(&f))
+            .unwrap_or_default(),
         title: annotation(&meta, TITLE_ANNOTATION),
         description: annotation(&meta, DESCRIPTION_ANNOTATION).map(|d| d.trim().to_string()),
         parameters: spec.map(parameters).unwrap_or_default(),
@@ -97,14 +123,20 @@ mod tests {
     use super::*;
 
     fn examples() -> PathBuf {
-        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../manifests/examples"))
+        PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../manifests/examples"
+        ))
     }
 
     #[test]
     fn the_shipped_examples_load_into_folders() {
         let catalog = load(&[examples()]).unwrap();
-        let mut names: Vec<(&str, String)> =
-            catalog.templates.iter().map(|t| (t.name.as_str(), t.folder.join("/"))).collect();
+        let mut names: Vec<(&str, String)> = catalog
+            .templates
+            .iter()
+            .map(|t| (t.name.as_str(), t.folder.join("/")))
+            .collect();
         names.sort();
         assert_eq!(
             names,
@@ -116,12 +148,24 @@ mod tests {
                 ("web-ci", "ci/frontend".to_string()),
             ]
         );
-        let deploy = catalog.templates.iter().find(|t| t.name == "deploy-service").unwrap();
+        let deploy = catalog
+            .templates
+            .iter()
+            .find(|t| t.name == "deploy-service")
+            .unwrap();
         assert_eq!(deploy.title.as_deref(), Some("Deploy a service"));
-        let env = deploy.parameters.iter().find(|p| p.name == "environment").unwrap();
+        let env = deploy
+            .parameters
+            .iter()
+            .find(|p| p.name == "environment")
+            .unwrap();
         assert_eq!(env.enum_values, ["staging", "production"]);
         assert_eq!(env.default.as_deref(), Some("staging"));
-        let nightly = catalog.templates.iter().find(|t| t.name == "nightly-report").unwrap();
+        let nightly = catalog
+            .templates
+            .iter()
+            .find(|t| t.name == "nightly-report")
+            .unwrap();
         assert_eq!(nightly.schedule.as_deref(), Some("0 2 * * *"));
     }
 
@@ -137,13 +181,21 @@ mod tests {
         .unwrap();
         let err = load(&[file]).unwrap_err().to_string();
         std::fs::remove_dir_all(&dir).unwrap();
-        assert!(err.contains("unknown field `comand` in `container`"), "{err}");
+        assert!(
+            err.contains("unknown field `comand` in `container`"),
+            "{err}"
+        );
         assert!(err.contains("did you mean `command`?"), "{err}");
     }
 
     #[test]
     fn a_missing_path_is_a_clear_error() {
-        let err = load(&[PathBuf::from("/nonexistent/templates")]).unwrap_err().to_string();
-        assert!(err.contains("cannot read `/nonexistent/templates`"), "{err}");
+        let err = load(&[PathBuf::from("/nonexistent/templates")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("cannot read `/nonexistent/templates`"),
+            "{err}"
+        );
     }
 }

@@ -7,7 +7,11 @@ use clap::{Args, Parser, Subcommand};
 
 /// Trellis: run Argo Workflows pipelines on one machine or on Kubernetes, with a web UI built for operators.
 #[derive(Debug, Parser)]
-#[command(name = "trellis", version, about, long_about = None)]
+#[command(
+    name = "trellis",
+    version,
+    after_help = "Environment:\n  RUST_LOG   log filter for `serve` (default: info), e.g. `RUST_LOG=debug`\n  NO_COLOR   set to print diagnostics without colours"
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -76,16 +80,26 @@ fn crdgen(args: &CrdgenArgs) -> anyhow::Result<()> {
         print!("{}", controller::crd::stream());
         return Ok(());
     };
-    std::fs::create_dir_all(dir).map_err(|e| anyhow::anyhow!("cannot create `{}`: {e}", dir.display()))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| anyhow::anyhow!("cannot create `{}`: {e}", dir.display()))?;
     for (name, text) in controller::crd::files() {
         let path = dir.join(name);
-        std::fs::write(&path, text).map_err(|e| anyhow::anyhow!("cannot write `{}`: {e}", path.display()))?;
+        std::fs::write(&path, text)
+            .map_err(|e| anyhow::anyhow!("cannot write `{}`: {e}", path.display()))?;
     }
     Ok(())
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.data_dir).map_err(|e| {
+        anyhow::anyhow!(
+            "cannot create the data directory `{}`: {e}",
+            args.data_dir.display()
+        )
+    })?;
     let catalog = crate::catalog::load(&args.load)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(crate::web::serve(args, catalog))
 }

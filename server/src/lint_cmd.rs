@@ -15,7 +15,7 @@ use crate::manifests::{self, ManifestFile};
 pub struct LintArgs {
     /// Files or directories to lint. Directories are searched recursively for `*.yaml`, `*.yml` and
     /// `*.json`; a file may hold several documents separated by `---`. References between the files
-    /// (`templateRef`, `workflowTemplateRef`) are checked.
+    /// (`templateRef`, `workflowTemplateRef`) are checked. `-` reads standard input.
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
     /// Output format: `text` for people, `json` for machines.
@@ -72,7 +72,11 @@ pub fn run(args: &LintArgs) -> anyhow::Result<bool> {
     if paths.is_empty() {
         anyhow::bail!(
             "no manifests found in {}: lint looks for *.yaml, *.yml and *.json files",
-            args.paths.iter().map(|p| format!("`{}`", p.display())).collect::<Vec<_>>().join(", ")
+            args.paths
+                .iter()
+                .map(|p| format!("`{}`", p.display()))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     let files = manifests::read(&paths)?;
@@ -103,7 +107,12 @@ pub fn report(checked: &[CheckedFile]) -> Report {
             })
         })
         .collect();
-    let count = |s: Severity| diagnostics.iter().filter(|d| d.diagnostic.severity == s).count();
+    let count = |s: Severity| {
+        diagnostics
+            .iter()
+            .filter(|d| d.diagnostic.severity == s)
+            .count()
+    };
     Report {
         manifests: checked.iter().map(CheckedFile::checked).sum(),
         errors: count(Severity::Error),
@@ -113,7 +122,12 @@ pub fn report(checked: &[CheckedFile]) -> Report {
 }
 
 /// The human-readable report: every diagnostic, then a summary line.
-pub fn text(files: &[ManifestFile], checked: &[CheckedFile], report: &Report, color: bool) -> String {
+pub fn text(
+    files: &[ManifestFile],
+    checked: &[CheckedFile],
+    report: &Report,
+    color: bool,
+) -> String {
     let mut out = String::new();
     for (file, result) in files.iter().zip(checked) {
         for d in &result.diagnostics {
@@ -128,7 +142,10 @@ pub fn text(files: &[ManifestFile], checked: &[CheckedFile], report: &Report, co
         } else {
             String::new()
         };
-        out.push_str(&format!("✔ {} valid{warnings}\n", plural(report.manifests, "manifest")));
+        out.push_str(&format!(
+            "✔ {} valid{warnings}\n",
+            plural(report.manifests, "manifest")
+        ));
     } else {
         out.push_str(&format!(
             "✖ {} and {} in {}\n",

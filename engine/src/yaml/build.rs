@@ -65,12 +65,31 @@ pub fn parse_stream(src: &str) -> Result<Vec<Node>, YamlError> {
 /// it accepts what they accept. Empty documents are returned as a null scalar so that document indexes
 /// match the source.
 pub fn parse_stream_checked(src: &str) -> Result<(Vec<Node>, Vec<YamlError>), YamlError> {
+    // The parser panics on a block scalar (`|`, `>`) that ends the input without a line break; a
+    // final line break changes no position, so make sure there is one.
+    let terminated;
+    let src = if src.ends_with('\n') {
+        src
+    } else {
+        terminated = format!("{src}\n");
+        &terminated
+    };
     let mut builder = Builder::default();
     let mut input = src.as_bytes();
     let mut parser = Parser::new();
     parser.set_input_string(&mut input);
+    let mut reached = Pos { line: 1, column: 1 };
     loop {
-        let event = parser.parse().map_err(|e| {
+        let Some(parsed) = super::guard::contain(|| parser.parse()) else {
+            return Err(YamlError {
+                message: "the YAML parser could not read what follows this point".into(),
+                span: Span {
+                    start: reached,
+                    end: reached,
+                },
+            });
+        };
+        let event = parsed.map_err(|e| {
             let at = e.problem_mark().or(e.context_mark()).unwrap_or_default();
             let message = match e.context() {
                 Some(context) => format!("{}, {}", e.problem(), context),
@@ -84,6 +103,7 @@ pub fn parse_stream_checked(src: &str) -> Result<(Vec<Node>, Vec<YamlError>), Ya
                 },
             }
         })?;
+        reached = pos(event.end_mark);
         let span = Span {
             start: pos(event.start_mark),
             end: pos(event.end_mark),
@@ -393,6 +413,21 @@ mod tests {
         );
         assert!(dups[0].message.contains("line 1"));
         assert_eq!(dups[0].span.start.line, 3);
+    }
+
+    #[test]
+    fn block_scalars_at_the_end_of_input_need_no_final_line_break() {
+        for src in ["a: |\n  x", "a: >\n  x", "- |\n  x\n  y", "|\n \u{fffd}"] {
+            assert!(parse_stream(src).is_ok(), "{src:?}");
+        }
+        let docs = parse_stream("a: |\n  x").unwrap();
+        assert_eq!(docs[0].get("a").and_then(Node::as_str), Some("x\n"));
+    }
+
+    #[test]
+    fn parser_panics_become_syntax_errors() {
+        let err = parse_stream("a: 1\nb: [!t,]\n").unwrap_err();
+        assert_eq!(err.span.start.line, 2, "{err:?}");
     }
 
     #[test]

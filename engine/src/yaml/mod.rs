@@ -7,6 +7,7 @@
 mod build;
 pub mod de;
 mod emit;
+mod guard;
 
 pub use build::{YamlError, parse_stream, parse_stream_checked};
 pub use emit::to_yaml_string;

@@ -1,0 +1,28 @@
+//! The dark bar at the top of every page.
+
+use leptos::prelude::*;
+
+/// The product name and the main navigation.
+#[component]
+pub fn Header() -> impl IntoView {
+    view! {
+        <header class="bg-slate-900 text-slate-100 shadow-sm">
+            <div class="mx-auto flex h-14 max-w-6xl items-center gap-6 px-4 sm:px-6">
+                <a href="/" class="flex items-center gap-2 text-lg font-semibold tracking-tight text-white">
+                    <span
+                        aria-hidden="true"
+                        class="grid h-7 w-7 place-items-center rounded-md bg-emerald-500 text-sm font-bold text-slate-900"
+                    >
+                        "T"
+                    </span>
+                    "Trellis"
+                </a>
+                <nav class="flex items-center gap-4 text-sm text-slate-300">
+                    <a href="/" class="rounded px-2 py-1 text-white hover:bg-slate-800">
+                        "Templates"
+                    </a>
+                </nav>
+            </div>
+        </header>
+    }
+}

@@ -1,0 +1,297 @@
+//! The web server: the Leptos UI (rendered on the server, then hydrated in the browser), its
+//! server functions, the built assets under `/pkg`, and `/healthz`.
+
+use std::io::IsTerminal as _;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use app::catalog::Catalog;
+use axum::Router;
+use axum::routing::get;
+use leptos::config::{Env, LeptosOptions};
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, file_and_error_handler_with_context, generate_route_list};
+use tower_http::compression::CompressionLayer;
+use tower_http::services::ServeDir;
+use tower_http::trace::TraceLayer;
+use tracing_subscriber::EnvFilter;
+
+use crate::cli::ServeArgs;
+
+/// The base name of the built script, wasm and stylesheet (`pkg/trellis.js`, …).
+pub const OUTPUT_NAME: &str = "trellis";
+
+/// The directory under the site directory that holds the built assets, served at `/pkg`.
+pub const SITE_PKG_DIR: &str = "pkg";
+
+/// Serves the UI for `catalog` on `args.host:args.port` until Ctrl-C or SIGTERM.
+pub async fn serve(args: ServeArgs, catalog: Catalog) -> anyhow::Result<()> {
+    init_tracing();
+    let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
+        .await
+        .with_context(|| format!("cannot listen on {}:{}", args.host, args.port))?;
+    let addr = listener.local_addr()?;
+    let options = leptos_options(&args.site_dir, addr);
+    warn_if_assets_missing(&options);
+    let templates = catalog.templates.len();
+    let app = router(options, Arc::new(catalog));
+
+    tracing::info!(templates, "Trellis is listening on http://{addr}");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("the web server failed")?;
+    tracing::info!("Trellis stopped");
+    Ok(())
+}
+
+/// The routes of the web UI, without a listener: pages, server functions, `/pkg` assets,
+/// `/healthz`, and a fallback that serves other files of the site directory or a 404 page.
+pub fn router(options: LeptosOptions, catalog: Arc<Catalog>) -> Router {
+    let routes = generate_route_list(app::App);
+    let context = move || provide_context(catalog.clone());
+    let pkg_dir = Path::new(&*options.site_root).join(&*options.site_pkg_dir);
+    let pkg_route = format!("/{}", options.site_pkg_dir.trim_matches('/'));
+    let shell_options = options.clone();
+
+    Router::new()
+        .route("/healthz", get(healthz))
+        .nest_service(
+            &pkg_route,
+            ServeDir::new(pkg_dir)
+                .precompressed_br()
+                .precompressed_gzip(),
+        )
+        .leptos_routes_with_context(&options, routes, context.clone(), move || {
+            app::shell(shell_options.clone())
+        })
+        .fallback(file_and_error_handler_with_context(context, app::shell))
+        .with_state(options)
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Leptos' settings, built here from the command line so that no `LEPTOS_*` variable is needed.
+pub fn leptos_options(site_dir: &Path, addr: SocketAddr) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name(OUTPUT_NAME)
+        .site_root(site_dir.to_string_lossy().as_ref())
+        .site_pkg_dir(SITE_PKG_DIR)
+        .site_addr(addr)
+        .env(if cfg!(debug_assertions) {
+            Env::DEV
+        } else {
+            Env::PROD
+        })
+        .build()
+}
+
+/// Answers once the server is up: the catalog is loaded before the router exists.
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Logs to stdout, filtered by `RUST_LOG` (default `info`).
+fn init_tracing() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    // A second call (e.g. a test that serves twice) keeps the first subscriber.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stdout().is_terminal())
+        .try_init();
+}
+
+/// Pages still render without the built assets, but never hydrate: say so at start-up.
+fn warn_if_assets_missing(options: &LeptosOptions) {
+    let script = Path::new(&*options.site_root)
+        .join(&*options.site_pkg_dir)
+        .join(format!("{}.js", options.output_name));
+    if !script.is_file() {
+        tracing::warn!(
+            path = %script.display(),
+            "the web UI's script is missing, so pages will not be interactive: run `cargo xtask build` \
+             or pass --site-dir"
+        );
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %err, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut sigterm) => {
+                sigterm.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(error = %err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use app::api::ListTemplates;
+    use app::catalog::{ParameterSummary, TemplateKind, TemplateSummary};
+    use axum::body::{Body, to_bytes};
+    use axum::http::{Request, StatusCode, header};
+    use leptos::server_fn::ServerFn as _;
+    use tower::ServiceExt as _;
+
+    use super::*;
+
+    fn summary(name: &str, folder: &[&str]) -> TemplateSummary {
+        TemplateSummary {
+            kind: TemplateKind::WorkflowTemplate,
+            namespace: Some("team-a".into()),
+            name: name.into(),
+            folder: folder.iter().map(|s| (*s).to_owned()).collect(),
+            title: None,
+            description: None,
+            parameters: vec![],
+            schedule: None,
+        }
+    }
+
+    fn catalog() -> Catalog {
+        let mut evil = summary("evil", &[]);
+        evil.title = Some("<script>alert(1)</script>".into());
+        evil.description = Some("<img src=x onerror=alert(2)>".into());
+        let mut nightly = summary("nightly-report", &["reports"]);
+        nightly.kind = TemplateKind::CronWorkflow;
+        nightly.schedule = Some("0 3 * * *".into());
+        nightly.parameters = vec![ParameterSummary {
+            name: "day".into(),
+            default: Some("yesterday".into()),
+            description: None,
+            enum_values: vec![],
+        }];
+        Catalog {
+            templates: vec![summary("build-backend", &["ci", "backend"]), nightly, evil],
+        }
+    }
+
+    fn test_router(catalog: Catalog) -> Router {
+        let options = leptos_options(
+            Path::new("target/no-such-site"),
+            SocketAddr::from(([127, 0, 0, 1], 0)),
+        );
+        router(options, Arc::new(catalog))
+    }
+
+    async fn send(router: Router, request: Request<Body>) -> (StatusCode, String) {
+        let response = router.oneshot(request).await.expect("the router answers");
+        let status = response.status();
+        let body = to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("the body is readable");
+        (
+            status,
+            String::from_utf8(body.to_vec()).expect("the body is UTF-8"),
+        )
+    }
+
+    async fn get(router: Router, uri: &str) -> (StatusCode, String) {
+        send(router, Request::get(uri).body(Body::empty()).unwrap()).await
+    }
+
+    #[tokio::test]
+    async fn healthz_is_ok() {
+        let (status, body) = get(test_router(Catalog::default()), "/healthz").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body, "ok");
+    }
+
+    #[tokio::test]
+    async fn home_renders_the_catalog() {
+        let (status, html) = get(test_router(catalog()), "/").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.starts_with("<!DOCTYPE html>"), "{html}");
+        for expected in [
+            "build-backend",
+            "nightly-report",
+            "0 3 * * *",
+            "yesterday",
+            r#"data-folder="ci/backend""#,
+            r#"<link rel="icon" href="data:,">"#,
+            "/pkg/trellis.js",
+            "/pkg/trellis.css",
+        ] {
+            assert!(html.contains(expected), "missing {expected:?} in {html}");
+        }
+        assert!(
+            !html.contains("data-hydrated"),
+            "only the browser marks hydration"
+        );
+    }
+
+    #[tokio::test]
+    async fn user_strings_are_escaped() {
+        let (_, html) = get(test_router(catalog()), "/").await;
+        assert!(!html.contains("<script>alert(1)"), "{html}");
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{html}"
+        );
+        assert!(!html.contains("<img src=x"), "{html}");
+    }
+
+    #[tokio::test]
+    async fn query_filters_on_the_server() {
+        let (status, html) = get(test_router(catalog()), "/?q=NIGHTLY").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains(r#"data-name="nightly-report""#), "{html}");
+        assert!(!html.contains(r#"data-name="build-backend""#), "{html}");
+        assert!(
+            html.contains(r#"value="NIGHTLY""#),
+            "the box shows the query: {html}"
+        );
+    }
+
+    #[tokio::test]
+    async fn empty_catalog_shows_how_to_load_templates() {
+        let (status, html) = get(test_router(Catalog::default()), "/").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains("No templates yet"), "{html}");
+        assert!(html.contains("trellis serve --load DIR"), "{html}");
+    }
+
+    #[tokio::test]
+    async fn unknown_paths_are_404() {
+        let (status, html) = get(test_router(catalog()), "/no/such/page").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(html.contains("Page not found"), "{html}");
+    }
+
+    #[tokio::test]
+    async fn list_templates_server_fn_filters() {
+        let request = Request::post(ListTemplates::PATH)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .body(Body::from("query=backend"))
+            .unwrap();
+        let (status, body) = send(test_router(catalog()), request).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let tree: app::tree::CatalogTree = serde_json::from_str(&body).expect("JSON tree");
+        assert_eq!((tree.shown(), tree.total), (1, 3));
+    }
+}
