@@ -147,10 +147,10 @@ fn for_each_token<'a>(source: &'a str, mut emit: impl FnMut(Token<'a>)) {
         let rest = &source[i..];
         let skip_to = if rest.starts_with("//") {
             Some((i, rest.find('\n').map_or(bytes.len(), |n| i + n), None))
-        } else if rest.starts_with("/*") {
+        } else if let Some(body) = rest.strip_prefix("/*") {
             Some((
                 i,
-                rest[2..].find("*/").map_or(bytes.len(), |n| i + 2 + n + 2),
+                body.find("*/").map_or(bytes.len(), |n| i + 2 + n + 2),
                 None,
             ))
         } else if let Some((open, hashes)) = raw_string_start(rest) {
