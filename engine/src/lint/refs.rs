@@ -1,7 +1,7 @@
 //! References between templates: `template:`, `templateRef:`, `workflowTemplateRef:`, and the
 //! arguments a call must pass.
 
-use super::spec::SpecCtx;
+use super::spec::{SpecCtx, template_names};
 use super::{Lint, join};
 use crate::diag::{Diagnostic, did_you_mean};
 use crate::model::{Arguments, Template, TemplateRef, WorkflowEventBinding, WorkflowTemplateRef};
@@ -136,12 +136,7 @@ fn template_ref<'i>(
         .flatten()
         .find(|t| t.name.as_deref() == Some(template));
     if found.is_none() {
-        let names: Vec<&str> = spec
-            .templates
-            .iter()
-            .flatten()
-            .filter_map(|t| t.name.as_deref())
-            .collect();
+        let names = template_names(spec);
         let help = match did_you_mean(template, names.iter().copied()) {
             Some(s) => format!("did you mean `{s}`?"),
             None => format!("its templates are: {}", names.join(", ")),
@@ -191,12 +186,7 @@ pub fn workflow_template_ref(
     let entry = entrypoint
         .or(spec.entrypoint.as_deref())
         .filter(|e| !e.is_empty());
-    let names: Vec<&str> = spec
-        .templates
-        .iter()
-        .flatten()
-        .filter_map(|t| t.name.as_deref())
-        .collect();
+    let names = template_names(spec);
     match entry {
         None => cx.push(
             Diagnostic::error(

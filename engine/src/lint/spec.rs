@@ -19,13 +19,17 @@ pub struct SpecCtx<'s> {
 impl SpecCtx<'_> {
     /// The names of the spec's templates.
     pub fn template_names(&self) -> Vec<&str> {
-        self.spec
-            .templates
-            .iter()
-            .flatten()
-            .filter_map(|t| t.name.as_deref())
-            .collect()
+        template_names(self.spec)
     }
+}
+
+/// The names of a spec's templates, in order.
+pub fn template_names(spec: &WorkflowSpec) -> Vec<&str> {
+    spec.templates
+        .iter()
+        .flatten()
+        .filter_map(|t| t.name.as_deref())
+        .collect()
 }
 
 /// Lints a spec at `base` (`spec`, or `spec.workflowSpec` of a CronWorkflow).
