@@ -17,7 +17,7 @@ use clap::{Parser, Subcommand};
 
 /// Trellis' build driver.
 #[derive(Debug, Parser)]
-#[command(name = "cargo xtask", about, long_about = None)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask", about, long_about = None)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
