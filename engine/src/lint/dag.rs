@@ -2,10 +2,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::refs::{Call, resolve_call};
-use super::spec::{SpecCtx, lint_hooks};
-use super::steps::{deprecated_on_exit, loops};
-use super::{Lint, join, names, template};
+use super::refs::Call;
+use super::spec::SpecCtx;
+use super::steps::{Site, lint_site};
+use super::{Lint, join, names};
 use crate::depends::parse_depends;
 use crate::diag::{Diagnostic, did_you_mean};
 use crate::model::{DAGTask, DAGTemplate, Template};
@@ -93,21 +93,22 @@ pub fn lint_dag(
 
 fn lint_task(cx: &mut Lint<'_>, sc: &SpecCtx<'_>, task: &DAGTask, known: &[&str], path: &[Seg]) {
     let name = task.name.as_deref().unwrap_or_default();
-    let call = Call {
-        template: task.template.as_deref(),
-        template_ref: task.template_ref.as_ref(),
-        inline: task.inline.as_deref(),
-        arguments: task.arguments.as_ref(),
-    };
-    resolve_call(cx, sc, &call, path);
-    if let Some(inline) = task.inline.as_deref() {
-        template::lint_template(cx, sc, inline, &join(path, &["inline".into()]));
-    }
-    loops(
+    lint_site(
         cx,
-        task.with_items.as_ref(),
-        task.with_param.as_ref(),
-        task.with_sequence.as_ref(),
+        sc,
+        &Site {
+            call: Call {
+                template: task.template.as_deref(),
+                template_ref: task.template_ref.as_ref(),
+                inline: task.inline.as_deref(),
+                arguments: task.arguments.as_ref(),
+            },
+            with_items: task.with_items.as_ref(),
+            with_param: task.with_param.as_ref(),
+            with_sequence: task.with_sequence.as_ref(),
+            on_exit: task.on_exit.as_deref(),
+            hooks: task.hooks.as_ref(),
+        },
         path,
     );
     if (task.depends.is_some() || task.dependencies.is_some())
@@ -160,13 +161,6 @@ fn lint_task(cx: &mut Lint<'_>, sc: &SpecCtx<'_>, task: &DAGTask, known: &[&str]
                 }
             }
         }
-    }
-    if let Some(exit) = task.on_exit.as_deref().filter(|e| !e.is_empty()) {
-        deprecated_on_exit(cx, &join(path, &["onExit".into()]));
-        super::refs::local_template(cx, sc, exit, &join(path, &["onExit".into()]));
-    }
-    if let Some(hooks) = &task.hooks {
-        lint_hooks(cx, sc, hooks, &join(path, &["hooks".into()]));
     }
 }
 

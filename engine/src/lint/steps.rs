@@ -4,7 +4,7 @@ use super::refs::{Call, resolve_call};
 use super::spec::{SpecCtx, lint_hooks};
 use super::{Lint, join, names, template};
 use crate::diag::Diagnostic;
-use crate::model::{Item, Sequence, Template, WorkflowStep};
+use crate::model::{Item, LifecycleHooks, Sequence, Template, WorkflowStep};
 use crate::yaml::Seg;
 
 /// Lints the step groups of `t`, found at `base`.
@@ -37,28 +37,60 @@ pub fn lint_steps(
 }
 
 fn lint_step(cx: &mut Lint<'_>, sc: &SpecCtx<'_>, step: &WorkflowStep, path: &[Seg]) {
-    let call = Call {
-        template: step.template.as_deref(),
-        template_ref: step.template_ref.as_ref(),
-        inline: step.inline.as_deref(),
-        arguments: step.arguments.as_ref(),
-    };
-    resolve_call(cx, sc, &call, path);
-    if let Some(inline) = step.inline.as_deref() {
+    lint_site(
+        cx,
+        sc,
+        &Site {
+            call: Call {
+                template: step.template.as_deref(),
+                template_ref: step.template_ref.as_ref(),
+                inline: step.inline.as_deref(),
+                arguments: step.arguments.as_ref(),
+            },
+            with_items: step.with_items.as_ref(),
+            with_param: step.with_param.as_ref(),
+            with_sequence: step.with_sequence.as_ref(),
+            on_exit: step.on_exit.as_deref(),
+            hooks: step.hooks.as_ref(),
+        },
+        path,
+    );
+}
+
+/// What a step and a DAG task have in common: the template they call, a loop, exit handlers.
+pub struct Site<'c> {
+    /// The template called and its arguments.
+    pub call: Call<'c>,
+    /// `withItems`.
+    pub with_items: Option<&'c Vec<Item>>,
+    /// `withParam`.
+    pub with_param: Option<&'c String>,
+    /// `withSequence`.
+    pub with_sequence: Option<&'c Sequence>,
+    /// The deprecated `onExit`.
+    pub on_exit: Option<&'c str>,
+    /// `hooks`.
+    pub hooks: Option<&'c LifecycleHooks>,
+}
+
+/// Lints the parts of a step or task that [`Site`] describes.
+pub fn lint_site(cx: &mut Lint<'_>, sc: &SpecCtx<'_>, site: &Site<'_>, path: &[Seg]) {
+    resolve_call(cx, sc, &site.call, path);
+    if let Some(inline) = site.call.inline {
         template::lint_template(cx, sc, inline, &join(path, &["inline".into()]));
     }
     loops(
         cx,
-        step.with_items.as_ref(),
-        step.with_param.as_ref(),
-        step.with_sequence.as_ref(),
+        site.with_items,
+        site.with_param,
+        site.with_sequence,
         path,
     );
-    if let Some(exit) = step.on_exit.as_deref().filter(|e| !e.is_empty()) {
+    if let Some(exit) = site.on_exit.filter(|e| !e.is_empty()) {
         deprecated_on_exit(cx, &join(path, &["onExit".into()]));
         super::refs::local_template(cx, sc, exit, &join(path, &["onExit".into()]));
     }
-    if let Some(hooks) = &step.hooks {
+    if let Some(hooks) = site.hooks {
         lint_hooks(cx, sc, hooks, &join(path, &["hooks".into()]));
     }
 }
