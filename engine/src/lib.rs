@@ -1,11 +1,16 @@
-//! Trellis' engine: the Argo `argoproj.io/v1alpha1` model, strict parsing and linting.
+//! Trellis' engine: the Argo `argoproj.io/v1alpha1` model, strict parsing and linting,
+//! expressions, and the scheduler (`plan`).
 //!
 //! This crate is pure: no I/O, no clock, no async runtime. It compiles to wasm too.
 
 pub mod depends;
 pub mod diag;
+pub mod expr;
 pub mod lint;
 pub mod model;
 pub mod parse;
+pub mod plan;
+pub mod progress;
+pub mod submit;
 pub mod values;
 pub mod yaml;

@@ -152,6 +152,21 @@ impl NodeType {
     }
 }
 
+impl NodeType {
+    /// Whether nodes of this type do work themselves (Argo's "executable" types, which carry
+    /// their own progress): Pod, Container, HTTP, Plugin and Suspend.
+    pub fn is_executable(self) -> bool {
+        matches!(
+            self,
+            NodeType::Pod
+                | NodeType::Http
+                | NodeType::Plugin
+                | NodeType::Container
+                | NodeType::Suspend
+        )
+    }
+}
+
 impl fmt::Display for NodeType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())

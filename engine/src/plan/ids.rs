@@ -1,0 +1,29 @@
+//! Node IDs and pod names exactly as Argo derives them (the one implementation lives in
+//! `crate::progress`, tested against Argo's own values).
+
+use crate::progress::{self, PodNameVersion};
+
+/// The ID of the node called `node_name` in workflow `workflow`: the workflow's name for the
+/// root node, otherwise `<workflow>-<fnv32a(node_name)>`.
+pub fn node_id(workflow: &str, node_name: &str) -> String {
+    progress::node_id(workflow, node_name)
+}
+
+/// Argo's pod name (format v2): `<workflow>-<template>-<fnv32a(node name)>`, with the prefix
+/// shortened so the name stays a valid Kubernetes name; the root node's pod is the workflow name.
+pub fn pod_name(workflow: &str, node_name: &str, template_name: &str) -> String {
+    progress::pod_name_with_version(workflow, node_name, template_name, "", PodNameVersion::V2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn root_node_and_pod_are_named_after_the_workflow() {
+        assert_eq!(node_id("hello", "hello"), "hello");
+        assert_eq!(pod_name("wf", "wf", "main"), "wf");
+        assert!(pod_name("wf", "wf[0].a", "say").starts_with("wf-say-"));
+        assert!(pod_name("wf", "wf.a", &"x".repeat(300)).len() <= 253);
+    }
+}

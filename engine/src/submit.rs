@@ -1,0 +1,259 @@
+//! Making the Workflow to run: from a Workflow as written, or from a WorkflowTemplate,
+//! ClusterWorkflowTemplate or CronWorkflow (Argo's "submit from"), with `-p name=value`
+//! parameters and an entrypoint override. Pure: names are not generated here.
+
+use crate::diag::did_you_mean;
+use crate::model::{
+    Arguments, ClusterWorkflowTemplate, CronWorkflow, Parameter, Workflow, WorkflowSpec,
+    WorkflowTemplate, WorkflowTemplateRef,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+
+/// Label naming the WorkflowTemplate a workflow was submitted from (Argo's).
+pub const LABEL_WORKFLOW_TEMPLATE: &str = "workflows.argoproj.io/workflow-template";
+/// Label naming the ClusterWorkflowTemplate a workflow was submitted from (Argo's).
+pub const LABEL_CLUSTER_WORKFLOW_TEMPLATE: &str = "workflows.argoproj.io/cluster-workflow-template";
+/// Label naming the CronWorkflow that created a workflow (Argo's).
+pub const LABEL_CRON_WORKFLOW: &str = "workflows.argoproj.io/cron-workflow";
+
+/// What a submission asks for on top of the manifest.
+#[derive(Debug, Clone, Default)]
+pub struct SubmitOptions {
+    /// `name=value` pairs for `spec.arguments.parameters`.
+    pub parameters: Vec<(String, String)>,
+    /// Another entrypoint.
+    pub entrypoint: Option<String>,
+}
+
+/// Splits a `name=value` flag.
+pub fn parse_parameter(flag: &str) -> Result<(String, String), String> {
+    match flag.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+        _ => Err(format!("parameter \"{flag}\" must be written name=value")),
+    }
+}
+
+/// A Workflow as written, with options applied.
+pub fn from_workflow(mut wf: Workflow, opts: &SubmitOptions) -> Result<Workflow, String> {
+    let spec = wf.spec.get_or_insert_with(Default::default);
+    apply(spec, opts, &[])?;
+    Ok(wf)
+}
+
+/// A Workflow that runs a WorkflowTemplate (through `workflowTemplateRef`, as Argo submits it).
+pub fn from_workflow_template(
+    t: &WorkflowTemplate,
+    opts: &SubmitOptions,
+) -> Result<Workflow, String> {
+    from_template(t.metadata.as_ref(), t.spec.as_ref(), false, opts)
+}
+
+/// A Workflow that runs a ClusterWorkflowTemplate.
+pub fn from_cluster_workflow_template(
+    t: &ClusterWorkflowTemplate,
+    opts: &SubmitOptions,
+) -> Result<Workflow, String> {
+    from_template(t.metadata.as_ref(), t.spec.as_ref(), true, opts)
+}
+
+/// A Workflow referencing a (cluster) workflow template, labelled with it.
+fn from_template(
+    meta: Option<&ObjectMeta>,
+    spec: Option<&WorkflowSpec>,
+    cluster: bool,
+    opts: &SubmitOptions,
+) -> Result<Workflow, String> {
+    let label = if cluster {
+        LABEL_CLUSTER_WORKFLOW_TEMPLATE
+    } else {
+        LABEL_WORKFLOW_TEMPLATE
+    };
+    let mut wf = referencing(meta, label, &meta_name(meta), cluster);
+    let spec_out = wf.spec.get_or_insert_with(Default::default);
+    apply(spec_out, opts, &declared(spec))?;
+    Ok(wf)
+}
+
+/// A Workflow run of a CronWorkflow's `workflowSpec`, as if scheduled at `scheduled_time`.
+pub fn from_cron_workflow(
+    c: &CronWorkflow,
+    scheduled_time: &str,
+    opts: &SubmitOptions,
+) -> Result<Workflow, String> {
+    let name = meta_name(c.metadata.as_ref());
+    let cron_spec = c.spec.clone().unwrap_or_default();
+    let mut spec = cron_spec.workflow_spec.clone().unwrap_or_default();
+    apply(&mut spec, opts, &[])?;
+    let extra = cron_spec.workflow_metadata.clone().unwrap_or_default();
+    let mut labels = extra.labels.clone().unwrap_or_default();
+    labels.insert(LABEL_CRON_WORKFLOW.into(), name.clone());
+    let mut annotations = extra.annotations.clone().unwrap_or_default();
+    annotations.insert(
+        "workflows.argoproj.io/scheduled-time".into(),
+        scheduled_time.into(),
+    );
+    Ok(Workflow {
+        api_version: Some("argoproj.io/v1alpha1".into()),
+        kind: Some("Workflow".into()),
+        metadata: Some(ObjectMeta {
+            generate_name: Some(format!("{name}-")),
+            namespace: c.metadata.as_ref().and_then(|m| m.namespace.clone()),
+            labels: Some(labels),
+            annotations: Some(annotations),
+            ..Default::default()
+        }),
+        spec: Some(spec),
+        status: None,
+    })
+}
+
+fn meta_name(m: Option<&ObjectMeta>) -> String {
+    m.and_then(|m| m.name.clone()).unwrap_or_default()
+}
+
+fn declared(spec: Option<&WorkflowSpec>) -> Vec<String> {
+    spec.and_then(|s| s.arguments.as_ref())
+        .and_then(|a| a.parameters.as_ref())
+        .into_iter()
+        .flatten()
+        .filter_map(|p| p.name.clone())
+        .collect()
+}
+
+fn referencing(meta: Option<&ObjectMeta>, label: &str, name: &str, cluster: bool) -> Workflow {
+    let mut labels = std::collections::BTreeMap::new();
+    labels.insert(label.to_string(), name.to_string());
+    Workflow {
+        api_version: Some("argoproj.io/v1alpha1".into()),
+        kind: Some("Workflow".into()),
+        metadata: Some(ObjectMeta {
+            generate_name: Some(format!("{name}-")),
+            namespace: meta.and_then(|m| m.namespace.clone()),
+            labels: Some(labels),
+            ..Default::default()
+        }),
+        spec: Some(WorkflowSpec {
+            workflow_template_ref: Some(WorkflowTemplateRef {
+                name: Some(name.to_string()),
+                cluster_scope: cluster.then_some(true),
+            }),
+            ..Default::default()
+        }),
+        status: None,
+    }
+}
+
+/// Applies parameters and entrypoint to a spec. A parameter must be declared, by the spec
+/// itself or (`extra`) by the template it references.
+fn apply(spec: &mut WorkflowSpec, opts: &SubmitOptions, extra: &[String]) -> Result<(), String> {
+    if let Some(e) = &opts.entrypoint {
+        spec.entrypoint = Some(e.clone());
+    }
+    let args = spec.arguments.get_or_insert_with(Arguments::default);
+    let params = args.parameters.get_or_insert_with(Vec::new);
+    let mut known: Vec<String> = params.iter().filter_map(|p| p.name.clone()).collect();
+    known.extend(extra.iter().cloned());
+    for (name, value) in &opts.parameters {
+        if !known.contains(name) {
+            let hint = did_you_mean(name, known.iter().map(String::as_str))
+                .map(|s| format!("; did you mean `{s}`?"))
+                .unwrap_or_default();
+            let list = if known.is_empty() {
+                "it declares none".to_string()
+            } else {
+                format!("it declares: {}", known.join(", "))
+            };
+            return Err(format!(
+                "parameter `{name}` is not a parameter of the workflow ({list}){hint}"
+            ));
+        }
+        match params.iter_mut().find(|p| p.name.as_deref() == Some(name)) {
+            Some(p) => p.value = Some(value.clone().into()),
+            None => params.push(Parameter {
+                name: Some(name.clone()),
+                value: Some(value.clone().into()),
+                ..Default::default()
+            }),
+        }
+    }
+    if params.is_empty() {
+        args.parameters = None;
+    }
+    if args.parameters.is_none() && args.artifacts.is_none() {
+        spec.arguments = None;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wf(yaml: &str) -> Workflow {
+        let json = crate::yaml::to_json(&crate::parse::parse_file(yaml).documents[0].node);
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn parameters_override_declared_values_and_unknown_ones_are_refused() {
+        let w = wf(
+            "metadata: {name: a}\nspec:\n  entrypoint: m\n  arguments: {parameters: [{name: message, value: x}]}\n",
+        );
+        let opts = SubmitOptions {
+            parameters: vec![("message".into(), "hi".into())],
+            entrypoint: Some("other".into()),
+        };
+        let out = from_workflow(w.clone(), &opts).unwrap();
+        let spec = out.spec.unwrap();
+        assert_eq!(spec.entrypoint.as_deref(), Some("other"));
+        assert_eq!(
+            spec.arguments.unwrap().parameters.unwrap()[0]
+                .value
+                .as_ref()
+                .unwrap()
+                .0,
+            "hi"
+        );
+        let bad = SubmitOptions {
+            parameters: vec![("mesage".into(), "hi".into())],
+            entrypoint: None,
+        };
+        let err = from_workflow(w, &bad).unwrap_err();
+        assert!(err.contains("did you mean `message`"), "{err}");
+    }
+
+    #[test]
+    fn a_template_submission_references_the_template_and_labels_the_run() {
+        let t: WorkflowTemplate = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "build", "namespace": "ci"},
+            "spec": {"entrypoint": "m", "arguments": {"parameters": [{"name": "rev", "value": "main"}]}}
+        })).unwrap();
+        let opts = SubmitOptions {
+            parameters: vec![("rev".into(), "v2".into())],
+            entrypoint: None,
+        };
+        let w = from_workflow_template(&t, &opts).unwrap();
+        let meta = w.metadata.unwrap();
+        assert_eq!(meta.generate_name.as_deref(), Some("build-"));
+        assert_eq!(meta.namespace.as_deref(), Some("ci"));
+        assert_eq!(meta.labels.unwrap()[LABEL_WORKFLOW_TEMPLATE], "build");
+        let spec = w.spec.unwrap();
+        assert_eq!(
+            spec.workflow_template_ref.unwrap().name.as_deref(),
+            Some("build")
+        );
+        assert_eq!(
+            spec.arguments.unwrap().parameters.unwrap()[0]
+                .value
+                .as_ref()
+                .unwrap()
+                .0,
+            "v2"
+        );
+        assert!(parse_parameter("novalue").is_err());
+        assert_eq!(
+            parse_parameter("a=b=c").unwrap(),
+            ("a".into(), "b=c".into())
+        );
+    }
+}
