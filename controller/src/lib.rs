@@ -1,6 +1,11 @@
 //! Trellis' controller: runs the engine's plans on a backend.
 //!
-//! For now it owns the Kubernetes CustomResourceDefinitions (`crd`); the local and Kubernetes backends
-//! join it as the engine learns to plan.
+//! It owns the Kubernetes CustomResourceDefinitions (`crd`), the store that persists workflows and
+//! their runs (`store`), the step wrapper `trellis exec` (`exec`, with `artifacts`) and the local
+//! backend that runs workflows as processes on this machine (`local`).
 
+pub mod artifacts;
 pub mod crd;
+pub mod exec;
+pub mod local;
+pub mod store;

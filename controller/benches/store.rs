@@ -1,0 +1,175 @@
+//! Benchmark of the SQLite store's history queries: inserts many runs of one template in batches,
+//! then times the first page of its history and a page deep in it (through a continue token).
+//!
+//! `cargo bench -p controller --bench store [-- <number of workflows>]` (default 100,000).
+
+use std::error::Error;
+use std::time::{Duration, Instant};
+
+use controller::store::{
+    LABEL_WORKFLOW_TEMPLATE, LabelSelector, SqliteStore, Store, TemplateKind, WorkflowQuery,
+    template_key,
+};
+use engine::model::{Workflow, WorkflowPhase};
+use serde_json::json;
+
+/// Workflows created per transaction.
+const BATCH: usize = 1_000;
+/// Rows per page, as the UI asks.
+const PAGE: u32 = 50;
+/// Repetitions of each timed query.
+const RUNS: usize = 21;
+
+/// A run of the `build` template, finished, with a small node map like a real one.
+fn run(i: usize) -> Result<Workflow, serde_json::Error> {
+    let phase = if i.is_multiple_of(10) {
+        "Failed"
+    } else {
+        "Succeeded"
+    };
+    let folder = if i.is_multiple_of(100) {
+        "release"
+    } else {
+        "ci"
+    };
+    serde_json::from_value(json!({
+        "metadata": {
+            "generateName": "build-",
+            "namespace": "ci",
+            "labels": {LABEL_WORKFLOW_TEMPLATE: "build", "trellis.dev/folder": folder},
+        },
+        "spec": {
+            "workflowTemplateRef": {"name": "build"},
+            "arguments": {"parameters": [{"name": "revision", "value": format!("{i:x}")}]},
+        },
+        "status": {
+            "phase": phase,
+            "startedAt": "2024-01-01T00:00:00Z",
+            "finishedAt": "2024-01-01T00:01:00Z",
+            "nodes": {
+                "build-x": {"id": "build-x", "name": "build-x", "type": "Steps", "phase": phase},
+                "build-x-1": {"id": "build-x-1", "name": "build-x[0].compile", "type": "Pod",
+                              "phase": phase, "templateName": "compile"},
+            },
+        },
+    }))
+}
+
+/// Fastest and median duration of `RUNS` runs of a query, and the rows of its page.
+async fn time(
+    store: &SqliteStore,
+    query: &WorkflowQuery,
+) -> Result<(Duration, Duration, usize), Box<dyn Error>> {
+    let mut times = Vec::with_capacity(RUNS);
+    let mut rows = 0;
+    for _ in 0..RUNS {
+        let start = Instant::now();
+        rows = store.list_workflows(query).await?.items.len();
+        times.push(start.elapsed());
+    }
+    times.sort();
+    Ok((times[0], times[RUNS / 2], rows))
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1_000.0
+}
+
+/// The continue token `depth` rows into the listing of `query`.
+async fn token_at(
+    store: &SqliteStore,
+    query: &WorkflowQuery,
+    depth: u32,
+) -> Result<Option<String>, Box<dyn Error>> {
+    let skip = WorkflowQuery {
+        limit: Some(depth),
+        ..query.clone()
+    };
+    Ok(store.list_workflows(&skip).await?.continue_token)
+}
+
+/// Creates `total` runs in transactions of `BATCH`; prints the rate.
+async fn insert_all(store: &SqliteStore, total: usize) -> Result<(), Box<dyn Error>> {
+    let start = Instant::now();
+    for first in (0..total).step_by(BATCH) {
+        let batch = (first..total.min(first + BATCH))
+            .map(run)
+            .collect::<Result<Vec<_>, _>>()?;
+        store.create_workflows(&batch).await?;
+    }
+    let insert = start.elapsed();
+    println!(
+        "inserted {total} workflows in batches of {BATCH}: {:.1} s ({:.0} workflows/s)",
+        insert.as_secs_f64(),
+        total as f64 / insert.as_secs_f64()
+    );
+    Ok(())
+}
+
+/// The queries timed, by label; the deep page starts `depth` rows into the history.
+async fn queries(
+    store: &SqliteStore,
+    depth: u32,
+) -> Result<Vec<(&'static str, WorkflowQuery)>, Box<dyn Error>> {
+    let history = WorkflowQuery {
+        template_key: Some(template_key(TemplateKind::WorkflowTemplate, "ci", "build")),
+        limit: Some(PAGE),
+        ..Default::default()
+    };
+    let with = |edit: &dyn Fn(&mut WorkflowQuery)| {
+        let mut q = history.clone();
+        edit(&mut q);
+        q
+    };
+    let deep = token_at(store, &history, depth).await?;
+    let release = LabelSelector::parse("trellis.dev/folder=release")?;
+    Ok(vec![
+        ("template history, page 1", history.clone()),
+        (
+            "template history, deep page",
+            with(&|q| q.continue_token = deep.clone()),
+        ),
+        ("all workflows, page 1", with(&|q| q.template_key = None)),
+        (
+            "template history, namespace, phase Failed",
+            with(&|q| {
+                q.namespace = Some("ci".into());
+                q.phases = vec![WorkflowPhase::Failed];
+            }),
+        ),
+        (
+            "template history, folder=release (1%)",
+            with(&|q| q.labels = release.clone()),
+        ),
+    ])
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn Error>> {
+    let total: usize = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with('-'))
+        .map(|a| a.parse())
+        .transpose()?
+        .unwrap_or(100_000);
+    let dir = tempfile::tempdir()?;
+    let store = SqliteStore::open(&dir.path().join("bench.db")).await?;
+    insert_all(&store, total).await?;
+
+    let depth = u32::try_from(total * 9 / 10)?;
+    println!(
+        "{:<48} {:>10} {:>10} {:>6}",
+        "query (page of 50, newest first)", "min ms", "median ms", "rows"
+    );
+    for (label, query) in queries(&store, depth).await? {
+        let (min, median, rows) = time(&store, &query).await?;
+        println!(
+            "{label:<48} {:>10.3} {:>10.3} {rows:>6}",
+            ms(min),
+            ms(median)
+        );
+    }
+    println!("(deep page: after {depth} rows, through a continue token)");
+    store.close().await;
+    Ok(())
+}

@@ -1,0 +1,544 @@
+//! Turning the engine's `StepLaunch` into what `trellis exec` runs on this machine: the main
+//! container (or each container of a `containerSet`, in order), init containers, sidecars, their
+//! volumes and artifacts.
+
+use std::path::{Path, PathBuf};
+
+use engine::model::{Artifact, Template, TemplateType};
+use engine::plan::StepLaunch;
+use k8s_openapi::api::core::v1::Volume;
+use k8s_openapi::api::core::v1::VolumeMount;
+
+use crate::artifacts::{ArchiveMode, ArtifactDestination, ArtifactSource, HttpHeader};
+use crate::exec::spec::{
+    EnvVar, ExecSpec, InputArtifact, Mount, OutputArtifact, OutputParameter, Sandbox,
+};
+
+/// Where things live for one workflow's steps.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    /// The data directory (`--data-dir`).
+    pub data_dir: PathBuf,
+    /// The workflow's namespace.
+    pub namespace: String,
+    /// The workflow's name.
+    pub workflow: String,
+    /// The workflow's uid.
+    pub uid: String,
+    /// Whether steps run in a bubblewrap sandbox (volumes and a private `/tmp`).
+    pub sandboxed: bool,
+}
+
+impl Layout {
+    /// The directory of one step (node).
+    pub fn step_dir(&self, node_id: &str) -> PathBuf {
+        self.data_dir.join("work").join(&self.uid).join(node_id)
+    }
+
+    /// The default artifact repository's root.
+    pub fn artifact_root(&self) -> PathBuf {
+        self.data_dir.join("artifacts")
+    }
+}
+
+/// What to run for one step.
+#[derive(Debug, Clone)]
+pub struct StepRun {
+    /// Init containers, run one after the other before the main ones.
+    pub init: Vec<ExecSpec>,
+    /// The main container, or the containers of a `containerSet` in dependency order.
+    pub main: Vec<ExecSpec>,
+    /// Sidecars: started first, stopped when the main containers end.
+    pub sidecars: Vec<ExecSpec>,
+}
+
+/// Why a step cannot run on this machine; becomes the node's Error message.
+pub type LaunchError = String;
+
+/// Builds the run of a step.
+pub fn plan_run(
+    l: &StepLaunch,
+    layout: &Layout,
+    wf_volumes: &[Volume],
+    claim_templates: &[String],
+) -> Result<StepRun, LaunchError> {
+    let t = &l.template;
+    match t.template_type() {
+        Some(TemplateType::Resource) => {
+            return Err(format!(
+                "template \"{}\" is a resource template: it needs the Kubernetes backend \
+                 (`trellis serve --backend kubernetes`)",
+                t.name()
+            ));
+        }
+        Some(TemplateType::Plugin) => {
+            return Err(format!(
+                "template \"{}\" uses an executor plugin: plugins need the Kubernetes backend",
+                t.name()
+            ));
+        }
+        Some(TemplateType::Data) => {
+            return Err(format!(
+                "template \"{}\" is a data template: data templates need the Kubernetes backend",
+                t.name()
+            ));
+        }
+        _ => {}
+    }
+    let dir = layout.step_dir(&l.node_id);
+    let volumes = Volumes::new(
+        layout,
+        &dir,
+        wf_volumes,
+        t.volumes.as_deref().unwrap_or_default(),
+        claim_templates,
+    );
+    let ctx = Ctx {
+        l,
+        layout,
+        dir: &dir,
+        volumes: &volumes,
+    };
+    let mut main = Vec::new();
+    if let Some(c) = &t.container {
+        main.push(ctx.spec(
+            "main",
+            c.image.as_deref(),
+            argv_for(&c.command, &c.args, c.image.as_deref()),
+            None,
+            &c.env,
+            c.working_dir.as_deref(),
+            c.volume_mounts.as_deref(),
+            true,
+        )?);
+    } else if let Some(s) = &t.script {
+        let cmd = s
+            .command
+            .clone()
+            .filter(|c| !c.is_empty())
+            .unwrap_or_else(|| vec!["sh".into()]);
+        main.push(ctx.spec(
+            "main",
+            s.image.as_deref(),
+            argv_for(&Some(cmd), &s.args, None),
+            s.source.clone(),
+            &s.env,
+            s.working_dir.as_deref(),
+            s.volume_mounts.as_deref(),
+            true,
+        )?);
+    } else if let Some(set) = &t.container_set {
+        let shared = set.volume_mounts.clone().unwrap_or_default();
+        for c in container_set_order(set.containers.as_deref().unwrap_or_default())? {
+            let mut mounts = shared.clone();
+            mounts.extend(c.volume_mounts.clone().unwrap_or_default());
+            let is_main = c.name.as_deref() == Some("main");
+            main.push(ctx.spec(
+                c.name.as_deref().unwrap_or("main"),
+                c.image.as_deref(),
+                argv_for(&c.command, &c.args, c.image.as_deref()),
+                None,
+                &c.env,
+                c.working_dir.as_deref(),
+                Some(&mounts),
+                is_main,
+            )?);
+        }
+        if let Some(last) = main.last_mut()
+            && !main_named(set)
+        {
+            last.capture_result = true;
+        }
+    } else {
+        return Err(format!("template \"{}\" has nothing to run", t.name()));
+    }
+    let init = ctx.helpers(t.init_containers.as_deref(), "init")?;
+    let sidecars = ctx.helpers(t.sidecars.as_deref(), "sidecar")?;
+    Ok(StepRun {
+        init,
+        main,
+        sidecars,
+    })
+}
+
+fn main_named(set: &engine::model::ContainerSetTemplate) -> bool {
+    set.containers
+        .iter()
+        .flatten()
+        .any(|c| c.name.as_deref() == Some("main"))
+}
+
+/// The containers of a set, each after the ones it depends on.
+fn container_set_order(
+    cs: &[engine::model::ContainerNode],
+) -> Result<Vec<&engine::model::ContainerNode>, LaunchError> {
+    let mut done: Vec<&str> = Vec::new();
+    let mut out = Vec::new();
+    while out.len() < cs.len() {
+        let before = out.len();
+        for c in cs {
+            let name = c.name.as_deref().unwrap_or_default();
+            if done.contains(&name) {
+                continue;
+            }
+            if c.dependencies
+                .iter()
+                .flatten()
+                .all(|d| done.contains(&d.as_str()))
+            {
+                done.push(name);
+                out.push(c);
+            }
+        }
+        if out.len() == before {
+            return Err("containerSet: the containers' dependencies form a cycle or name unknown containers".into());
+        }
+    }
+    Ok(out)
+}
+
+/// Host directories for the volumes a step can mount.
+struct Volumes {
+    entries: Vec<(String, Result<PathBuf, LaunchError>)>,
+}
+
+impl Volumes {
+    fn new(layout: &Layout, dir: &Path, wf: &[Volume], own: &[Volume], claims: &[String]) -> Self {
+        let mut entries = Vec::new();
+        for v in wf.iter().chain(own) {
+            entries.push((v.name.clone(), host_dir(layout, dir, v)));
+        }
+        for c in claims {
+            let p = layout
+                .data_dir
+                .join("volumes")
+                .join(&layout.namespace)
+                .join(&layout.uid)
+                .join(c);
+            entries.push((c.clone(), Ok(p)));
+        }
+        Self { entries }
+    }
+
+    fn mount(&self, m: &VolumeMount) -> Result<Mount, LaunchError> {
+        let (_, host) = self
+            .entries
+            .iter()
+            .rev()
+            .find(|(n, _)| *n == m.name)
+            .ok_or_else(|| format!("volumeMount \"{}\": no volume of that name (declare it under spec.volumes, the template's volumes or spec.volumeClaimTemplates)", m.name))?;
+        let mut host = host.clone()?;
+        if let Some(sub) = m.sub_path.as_deref().filter(|s| !s.is_empty()) {
+            host = host.join(sub);
+        }
+        Ok(Mount {
+            host,
+            path: m.mount_path.clone(),
+            read_only: m.read_only == Some(true),
+        })
+    }
+}
+
+fn host_dir(layout: &Layout, dir: &Path, v: &Volume) -> Result<PathBuf, LaunchError> {
+    if v.empty_dir.is_some() {
+        return Ok(dir.join("volumes").join(&v.name));
+    }
+    if let Some(pvc) = &v.persistent_volume_claim {
+        return Ok(layout
+            .data_dir
+            .join("volumes")
+            .join(&layout.namespace)
+            .join("pvc")
+            .join(&pvc.claim_name));
+    }
+    if let Some(h) = &v.host_path {
+        return Ok(PathBuf::from(&h.path));
+    }
+    Err(format!(
+        "volume \"{}\": only emptyDir, persistentVolumeClaim, hostPath and volumeClaimTemplates volumes exist on the local backend; others need the Kubernetes backend",
+        v.name
+    ))
+}
+
+struct Ctx<'a> {
+    l: &'a StepLaunch,
+    layout: &'a Layout,
+    dir: &'a Path,
+    volumes: &'a Volumes,
+}
+
+impl Ctx<'_> {
+    /// The specs of init containers or sidecars (no inputs, outputs or result).
+    fn helpers(
+        &self,
+        containers: Option<&[engine::model::UserContainer]>,
+        default_name: &str,
+    ) -> Result<Vec<ExecSpec>, LaunchError> {
+        containers
+            .unwrap_or_default()
+            .iter()
+            .map(|c| {
+                self.spec(
+                    c.name.as_deref().unwrap_or(default_name),
+                    c.image.as_deref(),
+                    argv_for(&c.command, &c.args, c.image.as_deref()),
+                    None,
+                    &c.env,
+                    c.working_dir.as_deref(),
+                    c.volume_mounts.as_deref(),
+                    false,
+                )
+            })
+            .collect()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn spec(
+        &self,
+        container: &str,
+        image: Option<&str>,
+        argv: Vec<String>,
+        script: Option<String>,
+        env: &Option<Vec<k8s_openapi::api::core::v1::EnvVar>>,
+        working_dir: Option<&str>,
+        mounts: Option<&[VolumeMount]>,
+        main: bool,
+    ) -> Result<ExecSpec, LaunchError> {
+        let work_dir = if main && container == "main" {
+            self.dir.to_path_buf()
+        } else {
+            self.dir.join(container)
+        };
+        let root = self.layout.artifact_root();
+        let mut mounts_out = vec![Mount {
+            path: root.display().to_string(),
+            host: root,
+            read_only: false,
+        }];
+        for m in mounts.unwrap_or_default() {
+            mounts_out.push(self.volumes.mount(m)?);
+        }
+        let t = &self.l.template;
+        Ok(ExecSpec {
+            node_id: self.l.node_id.clone(),
+            pod_name: self.l.pod_name.clone(),
+            image: image.map(str::to_string),
+            argv,
+            script,
+            env: env_of(env, &self.l.pod_name, container)?,
+            // A container starts in `/` unless it says otherwise; without a sandbox, in its own
+            // directory.
+            working_dir: working_dir
+                .map(str::to_string)
+                .or_else(|| self.layout.sandboxed.then(|| "/".to_string())),
+            work_dir,
+            input_artifacts: if main { self.inputs(t)? } else { Vec::new() },
+            output_parameters: if main { outputs_params(t) } else { Vec::new() },
+            output_artifacts: if main {
+                self.output_artifacts(t)
+            } else {
+                Vec::new()
+            },
+            capture_result: main,
+            sandbox: self
+                .layout
+                .sandboxed
+                .then_some(Sandbox { mounts: mounts_out }),
+            termination_grace_seconds: None,
+        })
+    }
+
+    fn inputs(&self, t: &Template) -> Result<Vec<InputArtifact>, LaunchError> {
+        let mut out = Vec::new();
+        for a in t.inputs.iter().flat_map(|i| i.artifacts.iter().flatten()) {
+            let name = a.name.clone().unwrap_or_default();
+            let Some(path) = a.path.clone() else {
+                return Err(format!("inputs.artifacts.{name} has no path"));
+            };
+            let source = match source_of(a, &self.layout.artifact_root()) {
+                Some(s) => s,
+                None if a.optional == Some(true) => continue,
+                None => {
+                    return Err(format!(
+                        "inputs.artifacts.{name}: no location to load it from"
+                    ));
+                }
+            };
+            out.push(InputArtifact {
+                name,
+                path,
+                source,
+                mode: a.mode.and_then(|m| u32::try_from(m).ok()),
+                optional: a.optional == Some(true),
+            });
+        }
+        Ok(out)
+    }
+
+    fn output_artifacts(&self, t: &Template) -> Vec<OutputArtifact> {
+        let mut out = Vec::new();
+        for a in t.outputs.iter().flat_map(|o| o.artifacts.iter().flatten()) {
+            let name = a.name.clone().unwrap_or_default();
+            let Some(path) = a.path.clone() else { continue };
+            let archive = match &a.archive {
+                Some(s) if s.none.is_some() => ArchiveMode::None {},
+                Some(s) => ArchiveMode::Tar {
+                    compression_level: s.tar.as_ref().and_then(|t| t.compression_level),
+                },
+                None => ArchiveMode::default(),
+            };
+            let explicit_key = a.s3.as_ref().and_then(|s| s.key.clone());
+            let suffix = if matches!(archive, ArchiveMode::None {}) {
+                ""
+            } else {
+                ".tgz"
+            };
+            let key = explicit_key.unwrap_or_else(|| {
+                format!(
+                    "{}/{}/{name}{suffix}",
+                    self.layout.workflow, self.l.pod_name
+                )
+            });
+            out.push(OutputArtifact {
+                name,
+                path,
+                destination: ArtifactDestination::Local {
+                    root: self.layout.artifact_root(),
+                    key,
+                },
+                archive,
+                optional: a.optional == Some(true),
+            });
+        }
+        out
+    }
+}
+
+fn outputs_params(t: &Template) -> Vec<OutputParameter> {
+    t.outputs
+        .iter()
+        .flat_map(|o| o.parameters.iter().flatten())
+        .filter_map(|p| {
+            let from = p.value_from.as_ref()?;
+            Some(OutputParameter {
+                name: p.name.clone().unwrap_or_default(),
+                path: from.path.clone()?,
+                default: from.default.as_ref().map(|d| d.0.clone()),
+            })
+        })
+        .collect()
+}
+
+/// Where an Argo artifact (as recorded in a status or written in a template) is read from.
+/// A key-only `s3` artifact lives in the default repository.
+pub fn source_of(a: &Artifact, local_root: &Path) -> Option<ArtifactSource> {
+    if let Some(r) = &a.raw {
+        return Some(ArtifactSource::Raw {
+            data: r.data.clone().unwrap_or_default(),
+        });
+    }
+    if let Some(h) = &a.http {
+        let headers = h
+            .headers
+            .iter()
+            .flatten()
+            .map(|x| HttpHeader {
+                name: x.name.clone().unwrap_or_default(),
+                value: x.value.clone().unwrap_or_default(),
+            })
+            .collect();
+        return Some(ArtifactSource::Http {
+            url: h.url.clone().unwrap_or_default(),
+            headers,
+        });
+    }
+    if let Some(g) = &a.git {
+        return Some(ArtifactSource::Git {
+            repo: g.repo.clone().unwrap_or_default(),
+            revision: g.revision.clone(),
+        });
+    }
+    if let Some(s3) = &a.s3 {
+        let key = s3.key.clone()?;
+        return Some(ArtifactSource::Local {
+            root: local_root.to_path_buf(),
+            key,
+        });
+    }
+    None
+}
+
+/// `argoproj/argosay`, the image of many Argo examples, as a shell script: `echo [msg] [file]`,
+/// `cat`, `sleep`, `exit`, `assert_contains`, `assert_equals`.
+const ARGOSAY: &str = r#"cmd=${1:-echo}; [ $# -gt 0 ] && shift
+case "$cmd" in
+  echo) msg=${1:-hello argo}; if [ -n "$2" ]; then mkdir -p "$(dirname "$2")" && printf '%s\n' "$msg" > "$2"; else printf '%s\n' "$msg"; fi ;;
+  cat) cat "$@" ;;
+  sleep) sleep "${1%s}" ;;
+  exit) exit "${1:-0}" ;;
+  assert_contains) grep -q -- "$2" "$1" ;;
+  assert_equals) [ "$(cat "$1")" = "$2" ] ;;
+  *) echo "argosay: unknown command $cmd" >&2; exit 64 ;;
+esac"#;
+
+/// The command of a container: its `command`, or the known entrypoint of its image, then `args`.
+fn argv_for(
+    command: &Option<Vec<String>>,
+    args: &Option<Vec<String>>,
+    image: Option<&str>,
+) -> Vec<String> {
+    let args = args.clone().unwrap_or_default();
+    if let Some(c) = command.as_ref().filter(|c| !c.is_empty()) {
+        let mut v = c.clone();
+        v.extend(args);
+        return v;
+    }
+    let repo = image
+        .unwrap_or_default()
+        .split(':')
+        .next()
+        .unwrap_or_default();
+    let mut v: Vec<String> = match repo {
+        "docker/whalesay" => vec!["cowsay".into()],
+        "argoproj/argosay" | "alexcollinsintuit/argosay" => {
+            vec!["sh".into(), "-c".into(), ARGOSAY.into(), "argosay".into()]
+        }
+        _ => Vec::new(),
+    };
+    v.extend(args);
+    v
+}
+
+fn env_of(
+    env: &Option<Vec<k8s_openapi::api::core::v1::EnvVar>>,
+    pod: &str,
+    container: &str,
+) -> Result<Vec<EnvVar>, LaunchError> {
+    let mut out = Vec::new();
+    for e in env.iter().flatten() {
+        let value = match (&e.value, &e.value_from) {
+            (Some(v), _) => v.clone(),
+            (None, Some(from)) => match from.field_ref.as_ref().map(|f| f.field_path.as_str()) {
+                Some("metadata.name") => pod.to_string(),
+                Some(other) => {
+                    return Err(format!(
+                        "env {} of container {container}: fieldRef {other} is only known on Kubernetes",
+                        e.name
+                    ));
+                }
+                None => {
+                    return Err(format!(
+                        "env {} of container {container}: secrets and config maps need the Kubernetes backend",
+                        e.name
+                    ));
+                }
+            },
+            (None, None) => String::new(),
+        };
+        out.push(EnvVar {
+            name: e.name.clone(),
+            value,
+        });
+    }
+    Ok(out)
+}

@@ -1,0 +1,575 @@
+//! The local backend: workflows in the store, each step a `trellis exec` process on this
+//! machine. One task per active workflow runs the loop of DESIGN §3:
+//! load → `plan` → persist status → perform actions → wait for an observation or a wake-up.
+//!
+//! Crash safety: the status is written before the actions it implies; a step is claimed in the
+//! store before its process starts (so it never starts twice); after a restart, steps whose
+//! process finished are read from their result file, steps still running are adopted, and steps
+//! whose process vanished become Error (and are retried when their `retryStrategy` allows).
+
+pub mod http;
+pub mod launch;
+pub mod locks;
+pub mod process;
+mod recover;
+mod templates;
+
+pub use templates::config_map_path;
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, Utc};
+use engine::model::{NodePhase, NodeType, Workflow};
+use engine::plan::{Action, Observations, ResolvedWorkflow, StepLaunch, StepObservation, plan};
+use tokio::sync::{broadcast, mpsc};
+
+use crate::store::{SqliteStore, Store, StoreError};
+use launch::{Layout, plan_run};
+use locks::Locks;
+use process::Runner;
+
+/// How the local backend is set up.
+#[derive(Debug, Clone)]
+pub struct LocalConfig {
+    /// Where the database, step directories, logs and artifacts live.
+    pub data_dir: PathBuf,
+    /// The `trellis` binary that provides `trellis exec`.
+    pub exec_binary: PathBuf,
+    /// Run steps in a bubblewrap sandbox when bubblewrap works here.
+    pub sandbox: bool,
+}
+
+/// Errors of the local backend.
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The data directory cannot be created.
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir {
+        /// The directory.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The workflow is not running in this process.
+    #[error("workflow {0} is not running")]
+    NotRunning(String),
+}
+
+/// An operation on a running workflow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Control {
+    /// Stop: stop running steps, run exit handlers, end Failed.
+    Stop,
+    /// Terminate: stop running steps, no exit handlers.
+    Terminate,
+    /// Start nothing new until resumed.
+    Suspend,
+    /// Resume a suspended workflow and every suspend node waiting for a human.
+    Resume,
+}
+
+enum Event {
+    Step(String, StepObservation),
+    Control(Control),
+}
+
+struct Inner {
+    store: SqliteStore,
+    layout_root: PathBuf,
+    runner: Runner,
+    sandboxed: bool,
+    locks: Locks,
+    workflows: Mutex<HashMap<String, mpsc::UnboundedSender<Event>>>,
+    updates: broadcast::Sender<Arc<Workflow>>,
+}
+
+/// The embedded backend (cheap to clone).
+#[derive(Clone)]
+pub struct LocalBackend {
+    inner: Arc<Inner>,
+}
+
+impl LocalBackend {
+    /// Opens the store under the data directory.
+    pub async fn open(config: LocalConfig) -> Result<Self, BackendError> {
+        std::fs::create_dir_all(&config.data_dir).map_err(|source| BackendError::DataDir {
+            path: config.data_dir.display().to_string(),
+            source,
+        })?;
+        let data_dir =
+            std::fs::canonicalize(&config.data_dir).map_err(|source| BackendError::DataDir {
+                path: config.data_dir.display().to_string(),
+                source,
+            })?;
+        let config = LocalConfig { data_dir, ..config };
+        let store = SqliteStore::open(&config.data_dir.join("trellis.db")).await?;
+        let bwrap = if config.sandbox {
+            crate::exec::sandbox::sandbox_available()
+        } else {
+            None
+        };
+        let (updates, _) = broadcast::channel(1024);
+        Ok(Self {
+            inner: Arc::new(Inner {
+                store,
+                layout_root: config.data_dir.clone(),
+                sandboxed: bwrap.is_some(),
+                runner: Runner {
+                    exec_binary: config.exec_binary,
+                    bwrap,
+                },
+                locks: Locks::default(),
+                workflows: Mutex::new(HashMap::new()),
+                updates,
+            }),
+        })
+    }
+
+    /// The store workflows and templates live in.
+    pub fn store(&self) -> &SqliteStore {
+        &self.inner.store
+    }
+
+    /// Whether steps run sandboxed.
+    pub fn sandboxed(&self) -> bool {
+        self.inner.sandboxed
+    }
+
+    /// Picks up every workflow that was running when the process last stopped.
+    pub async fn resume_all(&self) -> Result<usize, BackendError> {
+        let active = self.inner.store.list_active_workflows().await?;
+        let n = active.len();
+        for wf in active {
+            self.drive(wf);
+        }
+        Ok(n)
+    }
+
+    /// Stores a new workflow and starts running it. Returns it as stored (name, uid, …).
+    pub async fn submit(&self, wf: Workflow) -> Result<Workflow, BackendError> {
+        let stored = self.inner.store.create_workflow(&wf).await?.workflow;
+        self.drive(stored.clone());
+        Ok(stored)
+    }
+
+    /// Stores a ConfigMap's data, for parameters' `valueFrom.configMapKeyRef`.
+    pub fn put_config_map(
+        &self,
+        namespace: &str,
+        name: &str,
+        data: &std::collections::BTreeMap<String, String>,
+    ) -> std::io::Result<()> {
+        let path = config_map_path(&self.inner.layout_root, namespace, name);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, serde_json::to_vec_pretty(data)?)?;
+        std::fs::rename(tmp, path)
+    }
+
+    /// Every status change of every workflow, as it is persisted.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Workflow>> {
+        self.inner.updates.subscribe()
+    }
+
+    /// Sends an operation to a running workflow.
+    pub fn control(&self, uid: &str, c: Control) -> Result<(), BackendError> {
+        let map = self
+            .inner
+            .workflows
+            .lock()
+            .map_err(|_| BackendError::NotRunning(uid.into()))?;
+        let tx = map
+            .get(uid)
+            .ok_or_else(|| BackendError::NotRunning(uid.into()))?;
+        tx.send(Event::Control(c))
+            .map_err(|_| BackendError::NotRunning(uid.into()))
+    }
+
+    fn drive(&self, wf: Workflow) {
+        let uid = uid_of(&wf);
+        let (tx, rx) = mpsc::unbounded_channel();
+        if let Ok(mut map) = self.inner.workflows.lock() {
+            if map.contains_key(&uid) {
+                return;
+            }
+            map.insert(uid.clone(), tx.clone());
+        }
+        let inner = self.inner.clone();
+        tokio::spawn(async move {
+            let mut d = Driver::new(inner.clone(), wf, tx, rx);
+            d.run().await;
+            if let Ok(mut map) = inner.workflows.lock() {
+                map.remove(&uid);
+            }
+        });
+    }
+}
+
+fn uid_of(wf: &Workflow) -> String {
+    wf.metadata
+        .as_ref()
+        .and_then(|m| m.uid.clone())
+        .unwrap_or_default()
+}
+
+/// One workflow's loop.
+struct Driver {
+    inner: Arc<Inner>,
+    wf: Workflow,
+    uid: String,
+    tx: mpsc::UnboundedSender<Event>,
+    rx: mpsc::UnboundedReceiver<Event>,
+    obs: Observations,
+    running: HashSet<String>,
+    layout: Layout,
+    /// `spec.volumes` and the names of `spec.volumeClaimTemplates` of the resolved spec.
+    volumes: (Vec<k8s_openapi::api::core::v1::Volume>, Vec<String>),
+}
+
+impl Driver {
+    fn new(
+        inner: Arc<Inner>,
+        wf: Workflow,
+        tx: mpsc::UnboundedSender<Event>,
+        rx: mpsc::UnboundedReceiver<Event>,
+    ) -> Self {
+        let meta = wf.metadata.clone().unwrap_or_default();
+        let layout = Layout {
+            data_dir: inner.layout_root.clone(),
+            namespace: meta.namespace.clone().unwrap_or_else(|| "default".into()),
+            workflow: meta.name.clone().unwrap_or_default(),
+            uid: meta.uid.clone().unwrap_or_default(),
+            sandboxed: inner.sandboxed,
+        };
+        Self {
+            uid: layout.uid.clone(),
+            inner,
+            wf,
+            tx,
+            rx,
+            obs: Observations::default(),
+            running: HashSet::new(),
+            layout,
+            volumes: (Vec::new(), Vec::new()),
+        }
+    }
+
+    async fn run(&mut self) {
+        let resolved = match self.resolve().await {
+            Ok(r) => r,
+            Err(message) => return self.fail(message).await,
+        };
+        let mut resolved = resolved;
+        self.volumes = (
+            resolved.spec.volumes.clone().unwrap_or_default(),
+            resolved
+                .spec
+                .volume_claim_templates
+                .iter()
+                .flatten()
+                .filter_map(|c| c.metadata.as_ref().and_then(|m| m.name.clone()))
+                .collect(),
+        );
+        self.recover().await;
+        loop {
+            let status = self.wf.status.take().unwrap_or_default();
+            let obs = std::mem::take(&mut self.obs);
+            let (status, actions) = plan(&resolved, status, &obs, Utc::now());
+            self.wf.status = Some(status);
+            if !self.persist().await {
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+                self.obs = obs;
+                continue;
+            }
+            if self.completed() {
+                break;
+            }
+            let (wake, blocked, again) = self.perform(actions).await;
+            if again {
+                continue;
+            }
+            self.wait(wake, blocked, &mut resolved).await;
+        }
+        for id in self.running.drain() {
+            self.inner.locks.release(&format!("{}/{id}", self.uid));
+        }
+    }
+
+    async fn resolve(&self) -> Result<ResolvedWorkflow, String> {
+        let ns = self.layout.namespace.clone();
+        let source =
+            templates::StoreTemplates::load(&self.inner.store, &ns, &self.inner.layout_root)
+                .await
+                .map_err(|e| e.to_string())?;
+        engine::plan::resolve(&self.wf, &source).map_err(|e| e.to_string())
+    }
+
+    async fn fail(&mut self, message: String) {
+        let status = self.wf.status.get_or_insert_with(Default::default);
+        status.phase = Some(engine::model::WorkflowPhase::Error);
+        status.message = Some(message);
+        let now = engine::plan::format_time(Utc::now());
+        status.started_at.get_or_insert(now.clone());
+        status.finished_at = Some(now);
+        self.persist().await;
+    }
+
+    fn completed(&self) -> bool {
+        self.wf
+            .status
+            .as_ref()
+            .and_then(|s| s.phase)
+            .is_some_and(|p| p.completed())
+    }
+
+    /// Writes the status (and Argo's phase labels); broadcasts it. False when the store failed.
+    async fn persist(&mut self) -> bool {
+        set_phase_labels(&mut self.wf);
+        let rv = self
+            .wf
+            .metadata
+            .as_ref()
+            .and_then(|m| m.resource_version.clone())
+            .unwrap_or_default();
+        match self.inner.store.update_workflow(&self.wf, &rv).await {
+            Ok(stored) => {
+                self.wf = stored;
+                let _ = self.inner.updates.send(Arc::new(self.wf.clone()));
+                true
+            }
+            Err(e) => {
+                tracing::error!(workflow.uid = %self.uid, error = %e, "persisting the workflow status failed");
+                false
+            }
+        }
+    }
+
+    /// Performs the actions of a plan. Returns the earliest wake-up, whether a step waits for a
+    /// lock, and whether to plan again at once.
+    async fn perform(&mut self, actions: Vec<Action>) -> (Option<DateTime<Utc>>, bool, bool) {
+        let (mut wake, mut blocked, mut again) = (None::<DateTime<Utc>>, false, false);
+        for a in actions {
+            match a {
+                Action::StartStep(l) => match self.start(*l).await {
+                    Start::Started | Start::Failed => again = true,
+                    Start::Blocked => blocked = true,
+                    Start::Skipped => {}
+                },
+                Action::StopStep { node_id, reason } => {
+                    if self.running.contains(&node_id) {
+                        let _ = crate::exec::request_stop(&self.layout.step_dir(&node_id));
+                    } else {
+                        self.obs.steps.insert(node_id, failed_obs(reason));
+                        again = true;
+                    }
+                }
+                Action::WakeUpAt { at } => wake = Some(wake.map_or(at, |w| w.min(at))),
+            }
+        }
+        (wake, blocked, again)
+    }
+
+    async fn start(&mut self, l: StepLaunch) -> Start {
+        if self.running.contains(&l.node_id) {
+            return Start::Skipped;
+        }
+        let holder = format!("{}/{}", self.uid, l.node_id);
+        if !self.inner.locks.try_acquire(&holder, &l.locks) {
+            return Start::Blocked;
+        }
+        match self
+            .inner
+            .store
+            .claim_step(&self.uid, &l.node_id, &l.node_id)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => return Start::Skipped,
+            Err(e) => {
+                tracing::error!(error = %e, "claiming a step failed");
+                return Start::Skipped;
+            }
+        }
+        if l.template.http.is_some() {
+            self.running.insert(l.node_id.clone());
+            self.obs.steps.insert(l.node_id.clone(), running_obs());
+            let tx = self.tx.clone();
+            tokio::spawn(async move {
+                let o = http::run(&l.template).await;
+                let _ = tx.send(Event::Step(l.node_id, o));
+            });
+            return Start::Started;
+        }
+        let run = match plan_run(&l, &self.layout, &self.volumes.0, &self.volumes.1) {
+            Ok(r) => r,
+            Err(message) => {
+                self.inner.locks.release(&holder);
+                self.obs.steps.insert(l.node_id, error_obs(message));
+                return Start::Failed;
+            }
+        };
+        self.running.insert(l.node_id.clone());
+        self.obs.steps.insert(l.node_id.clone(), running_obs());
+        let runner = self.inner.runner.clone();
+        let tx = self.tx.clone();
+        tokio::spawn(async move {
+            let o = runner.run(run).await;
+            let _ = tx.send(Event::Step(l.node_id, o));
+        });
+        Start::Started
+    }
+
+    async fn wait(
+        &mut self,
+        wake: Option<DateTime<Utc>>,
+        blocked: bool,
+        resolved: &mut ResolvedWorkflow,
+    ) {
+        let sleep = async {
+            match wake {
+                Some(at) => {
+                    let d = (at - Utc::now()).to_std().unwrap_or_default();
+                    tokio::time::sleep(d).await;
+                }
+                None => std::future::pending().await,
+            }
+        };
+        let locks = self.inner.locks.clone();
+        let lock_change = async {
+            if blocked {
+                locks.changed().await;
+            } else {
+                std::future::pending::<()>().await;
+            }
+        };
+        tokio::select! {
+            ev = self.rx.recv() => {
+                if let Some(ev) = ev {
+                    self.handle(ev, resolved);
+                }
+            }
+            _ = sleep => {}
+            _ = lock_change => {}
+        }
+        while let Ok(ev) = self.rx.try_recv() {
+            self.handle(ev, resolved);
+        }
+    }
+
+    fn handle(&mut self, ev: Event, resolved: &mut ResolvedWorkflow) {
+        match ev {
+            Event::Step(id, o) => {
+                if o.phase.fulfilled() {
+                    self.running.remove(&id);
+                    self.inner.locks.release(&format!("{}/{id}", self.uid));
+                }
+                self.obs.steps.insert(id, o);
+            }
+            Event::Control(c) => self.apply_control(c, resolved),
+        }
+    }
+
+    fn apply_control(&mut self, c: Control, resolved: &mut ResolvedWorkflow) {
+        let spec = self.wf.spec.get_or_insert_with(Default::default);
+        match c {
+            Control::Stop | Control::Terminate => {
+                let s = if c == Control::Stop {
+                    "Stop"
+                } else {
+                    "Terminate"
+                };
+                spec.shutdown = Some(s.into());
+                resolved.spec.shutdown = Some(s.into());
+            }
+            Control::Suspend => {
+                spec.suspend = Some(true);
+                resolved.spec.suspend = Some(true);
+            }
+            Control::Resume => {
+                spec.suspend = None;
+                resolved.spec.suspend = None;
+                resume_suspend_nodes(&mut self.wf, resolved);
+            }
+        }
+    }
+}
+
+enum Start {
+    Started,
+    Failed,
+    Blocked,
+    Skipped,
+}
+
+/// Marks every waiting suspend node Succeeded with its supplied outputs' defaults (Argo's
+/// `resume` without a node selector).
+fn resume_suspend_nodes(wf: &mut Workflow, resolved: &ResolvedWorkflow) {
+    let now = engine::plan::format_time(Utc::now());
+    let Some(nodes) = wf.status.as_mut().and_then(|s| s.nodes.as_mut()) else {
+        return;
+    };
+    for n in nodes.values_mut() {
+        if n.r#type != Some(NodeType::Suspend) || n.phase != Some(NodePhase::Running) {
+            continue;
+        }
+        let tmpl = n
+            .template_name
+            .as_deref()
+            .and_then(|t| resolved.template(&engine::plan::TemplateScope::Local, t));
+        n.outputs = engine::plan::supplied_defaults(tmpl.and_then(|t| t.outputs.as_ref()));
+        n.phase = Some(NodePhase::Succeeded);
+        n.finished_at = Some(now.clone());
+    }
+}
+
+fn set_phase_labels(wf: &mut Workflow) {
+    let phase = wf
+        .status
+        .as_ref()
+        .and_then(|s| s.phase)
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "Pending".into());
+    let completed = wf
+        .status
+        .as_ref()
+        .and_then(|s| s.phase)
+        .is_some_and(|p| p.completed());
+    let labels = wf
+        .metadata
+        .get_or_insert_with(Default::default)
+        .labels
+        .get_or_insert_with(Default::default);
+    labels.insert("workflows.argoproj.io/phase".into(), phase);
+    labels.insert(
+        "workflows.argoproj.io/completed".into(),
+        completed.to_string(),
+    );
+}
+
+fn running_obs() -> StepObservation {
+    StepObservation {
+        phase: NodePhase::Running,
+        message: None,
+        started_at: Some(engine::plan::format_time(Utc::now())),
+        finished_at: None,
+        outputs: None,
+    }
+}
+
+fn error_obs(message: String) -> StepObservation {
+    process::error_obs(engine::plan::format_time(Utc::now()), message)
+}
+
+fn failed_obs(message: String) -> StepObservation {
+    StepObservation {
+        phase: NodePhase::Failed,
+        ..error_obs(message)
+    }
+}

@@ -1,0 +1,313 @@
+//! Listing workflows from the SQLite store: label selectors in SQL agree with the in-memory rule,
+//! filters, keyset pagination over a long history, and the active workflows to resume.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use controller::store::{
+    LABEL_WORKFLOW_TEMPLATE, LabelSelector, SqliteStore, Store, StoreError, TemplateKind,
+    WorkflowQuery, template_key,
+};
+use engine::model::{Workflow, WorkflowPhase, WorkflowStatus};
+use serde_json::json;
+
+fn workflow(namespace: &str, name: &str, labels: &[(&str, &str)]) -> Workflow {
+    let labels: serde_json::Map<_, _> = labels
+        .iter()
+        .map(|(k, v)| (k.to_string(), json!(v)))
+        .collect();
+    serde_json::from_value(json!({
+        "metadata": {"name": name, "namespace": namespace, "labels": labels},
+        "spec": {"entrypoint": "main"}
+    }))
+    .unwrap()
+}
+
+fn name(wf: &Workflow) -> String {
+    wf.metadata.as_ref().and_then(|m| m.name.clone()).unwrap()
+}
+
+fn labels(wf: &Workflow) -> BTreeMap<String, String> {
+    wf.metadata
+        .as_ref()
+        .and_then(|m| m.labels.clone())
+        .unwrap_or_default()
+}
+
+/// Names listed for a query, in order.
+async fn names(store: &SqliteStore, query: &WorkflowQuery) -> Vec<String> {
+    let page = store.list_workflows(query).await.unwrap();
+    page.items.iter().map(name).collect()
+}
+
+#[tokio::test]
+async fn label_selectors_filter_in_sql_as_kubernetes_matches() {
+    let store = SqliteStore::open_in_memory().await.unwrap();
+    let docs = [
+        workflow(
+            "ci",
+            "a",
+            &[("env", "prod"), ("tier", "web"), ("size", "10")],
+        ),
+        workflow("ci", "b", &[("env", "dev"), ("tier", "web"), ("size", "3")]),
+        workflow("ci", "c", &[("env", "prod"), ("size", "x")]),
+        workflow("ci", "d", &[("tier", "db"), ("example.com/owner", "ops")]),
+        workflow("ci", "e", &[]),
+    ];
+    let mut all = Vec::new();
+    for doc in &docs {
+        all.push(store.create_workflow(doc).await.unwrap().workflow);
+    }
+    // Expected names, newest first.
+    let cases = [
+        ("", "e,d,c,b,a"),
+        ("env=prod", "c,a"),
+        ("env==prod,tier=web", "a"),
+        ("env!=prod", "e,d,b"),
+        ("env in (dev, prod)", "c,b,a"),
+        ("env notin (dev)", "e,d,c,a"),
+        ("tier", "d,b,a"),
+        ("!tier", "e,c"),
+        ("!env,!tier", "e"),
+        ("size>3", "a"),
+        ("size<10", "b"),
+        ("size>0,size<100", "b,a"),
+        ("example.com/owner=ops", "d"),
+        ("env=staging", ""),
+        ("trellis.dev/run-number=3", "c"),
+    ];
+    for (text, want) in cases {
+        let selector = LabelSelector::parse(text).unwrap();
+        let query = WorkflowQuery {
+            labels: selector.clone(),
+            ..Default::default()
+        };
+        let got = names(&store, &query).await;
+        assert_eq!(got.join(","), want, "{text}");
+        let by_rule: Vec<String> = all
+            .iter()
+            .rev()
+            .filter(|wf| selector.matches(&labels(wf)))
+            .map(name)
+            .collect();
+        assert_eq!(
+            got, by_rule,
+            "SQL and the in-memory rule disagree on {text}"
+        );
+    }
+}
+
+/// Four workflows (`ci/build-1` finished, the others not started); returns the creation time
+/// of the newest, `ci/build-2`.
+async fn seed(store: &SqliteStore) -> DateTime<Utc> {
+    let build = [(LABEL_WORKFLOW_TEMPLATE, "build")];
+    for (ns, n, l) in [
+        ("ci", "build-1", &build[..]),
+        ("ci", "deploy-1", &[][..]),
+        ("prod", "build-1", &build[..]),
+        ("ci", "build-2", &build[..]),
+    ] {
+        store.create_workflow(&workflow(ns, n, l)).await.unwrap();
+    }
+    let mut done = store.get_workflow("ci", "build-1").await.unwrap();
+    let version = done
+        .metadata
+        .as_ref()
+        .and_then(|m| m.resource_version.clone());
+    done.status = Some(WorkflowStatus {
+        phase: Some(WorkflowPhase::Succeeded),
+        ..Default::default()
+    });
+    store
+        .update_workflow(&done, &version.unwrap())
+        .await
+        .unwrap();
+    let newest = store.get_workflow("ci", "build-2").await.unwrap();
+    let created = newest.metadata.and_then(|m| m.creation_timestamp).unwrap();
+    DateTime::from_timestamp(created.0.as_second(), 0).unwrap()
+}
+
+/// A query with one change from the default.
+fn query(edit: impl FnOnce(&mut WorkflowQuery)) -> WorkflowQuery {
+    let mut q = WorkflowQuery::default();
+    edit(&mut q);
+    q
+}
+
+#[tokio::test]
+async fn filters_combine() {
+    let store = SqliteStore::open_in_memory().await.unwrap();
+    let created = seed(&store).await;
+    let build = template_key(TemplateKind::WorkflowTemplate, "ci", "build");
+    let cases = [
+        (
+            query(|q| q.namespace = Some("ci".into())),
+            "build-2,deploy-1,build-1",
+        ),
+        (query(|q| q.namespace = Some("none".into())), ""),
+        (
+            query(|q| q.name_contains = Some("ld-".into())),
+            "build-2,build-1,build-1",
+        ),
+        (
+            query(|q| q.phases = vec![WorkflowPhase::Succeeded]),
+            "build-1",
+        ),
+        (
+            query(|q| q.phases = vec![WorkflowPhase::Unknown, WorkflowPhase::Running]),
+            "build-2,build-1,deploy-1",
+        ),
+        (query(|q| q.template_key = Some(build)), "build-2,build-1"),
+        (
+            query(|q| q.created_after = Some(created + Duration::seconds(1))),
+            "",
+        ),
+        (
+            query(|q| q.created_before = Some(created + Duration::milliseconds(1))),
+            "build-2,build-1,deploy-1,build-1",
+        ),
+        (
+            query(|q| q.created_before = Some(Utc::now() - Duration::hours(1))),
+            "",
+        ),
+        (
+            query(|q| {
+                q.namespace = Some("ci".into());
+                q.name_contains = Some("build".into());
+                q.phases = vec![WorkflowPhase::Unknown];
+            }),
+            "build-2",
+        ),
+    ];
+    for (query, want) in cases {
+        assert_eq!(names(&store, &query).await.join(","), want, "{query:?}");
+    }
+}
+
+#[tokio::test]
+async fn time_bounds_are_exact_at_whole_seconds() {
+    let store = SqliteStore::open_in_memory().await.unwrap();
+    let created = seed(&store).await;
+    let newest = |q: WorkflowQuery| {
+        let store = &store;
+        async move { names(store, &q).await.first().cloned() }
+    };
+    let build_2 = Some("build-2".to_owned());
+    // `created_after` includes its bound, `created_before` excludes it.
+    assert_eq!(
+        newest(query(|q| q.created_after = Some(created))).await,
+        build_2
+    );
+    assert_ne!(
+        newest(query(|q| q.created_before = Some(created))).await,
+        build_2
+    );
+}
+
+#[tokio::test]
+async fn active_workflows_are_the_unfinished_oldest_first() {
+    let store = SqliteStore::open_in_memory().await.unwrap();
+    seed(&store).await;
+    let active = store.list_active_workflows().await.unwrap();
+    let active: Vec<_> = active.iter().map(name).collect();
+    assert_eq!(active, ["deploy-1", "build-1", "build-2"]);
+}
+
+/// Names over every page of a query, following continue tokens.
+async fn every_page(store: &SqliteStore, mut query: WorkflowQuery) -> Vec<String> {
+    let limit = query.limit.unwrap_or(u32::MAX) as usize;
+    let mut seen = Vec::new();
+    loop {
+        let page = store.list_workflows(&query).await.unwrap();
+        assert!(page.items.len() <= limit);
+        seen.extend(page.items.iter().map(name));
+        match page.continue_token {
+            Some(token) => query.continue_token = Some(token),
+            None => return seen,
+        }
+    }
+}
+
+#[tokio::test]
+async fn pagination_returns_every_workflow_once_newest_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+    let batch: Vec<Workflow> = (0..1000)
+        .map(|i| {
+            let template = if i % 2 == 0 { "even" } else { "odd" };
+            workflow(
+                "ci",
+                &format!("w{i:04}"),
+                &[(LABEL_WORKFLOW_TEMPLATE, template)],
+            )
+        })
+        .collect();
+    for chunk in batch.chunks(250) {
+        store.create_workflows(chunk).await.unwrap();
+    }
+    let all: Vec<String> = (0..1000).rev().map(|i| format!("w{i:04}")).collect();
+    let even = template_key(TemplateKind::WorkflowTemplate, "ci", "even");
+    let evens: Vec<String> = all
+        .iter()
+        .filter(|n| n.ends_with(['0', '2', '4', '6', '8']))
+        .cloned()
+        .collect();
+    for (limit, key, want) in [
+        (1, None, &all),
+        (7, None, &all),
+        (100, None, &all),
+        (999, None, &all),
+        (33, Some(even), &evens),
+    ] {
+        let query = WorkflowQuery {
+            limit: Some(limit),
+            template_key: key.clone(),
+            ..Default::default()
+        };
+        let seen = every_page(&store, query).await;
+        assert_eq!(&seen, want, "limit {limit}, template {key:?}");
+    }
+    // Without a limit, one page holds everything.
+    let page = store
+        .list_workflows(&WorkflowQuery::default())
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 1000);
+    assert_eq!(page.continue_token, None);
+}
+
+#[tokio::test]
+async fn an_exact_last_page_has_no_continue_token() {
+    let store = SqliteStore::open_in_memory().await.unwrap();
+    for i in 0..4 {
+        store
+            .create_workflow(&workflow("ci", &format!("w{i}"), &[]))
+            .await
+            .unwrap();
+    }
+    let query = WorkflowQuery {
+        limit: Some(2),
+        ..Default::default()
+    };
+    let first = store.list_workflows(&query).await.unwrap();
+    assert!(first.continue_token.is_some());
+    let second = store
+        .list_workflows(&WorkflowQuery {
+            continue_token: first.continue_token,
+            ..query
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        second.items.iter().map(name).collect::<Vec<_>>(),
+        ["w1", "w0"]
+    );
+    assert_eq!(second.continue_token, None);
+
+    let bad = WorkflowQuery {
+        continue_token: Some("not-a-token".into()),
+        ..Default::default()
+    };
+    let err = store.list_workflows(&bad).await.unwrap_err();
+    assert!(matches!(err, StoreError::Invalid { .. }), "{err}");
+}

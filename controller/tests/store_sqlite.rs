@@ -1,0 +1,451 @@
+//! The SQLite store against real migrations, each test on a fresh database: workflow life cycle,
+//! run numbers, step claims (also under concurrency), memoization, events, and reopening the file.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use controller::store::{
+    LABEL_CRON_WORKFLOW, LABEL_RUN_NUMBER, LABEL_WORKFLOW_TEMPLATE, SqliteStore, Store, StoreError,
+    TemplateKind, WorkflowQuery, template_key,
+};
+use engine::model::{Workflow, WorkflowPhase, WorkflowStatus};
+use serde_json::json;
+
+/// Labels as written in a test table.
+type Labels<'a> = &'a [(&'a str, &'a str)];
+
+/// A workflow named `name` in `namespace` with these labels.
+fn workflow(namespace: &str, name: &str, labels: &[(&str, &str)]) -> Workflow {
+    let labels: serde_json::Map<_, _> = labels
+        .iter()
+        .map(|(k, v)| (k.to_string(), json!(v)))
+        .collect();
+    serde_json::from_value(json!({
+        "metadata": {"name": name, "namespace": namespace, "labels": labels},
+        "spec": {"entrypoint": "main", "templates": [{"name": "main", "container": {"image": "alpine"}}]}
+    }))
+    .unwrap()
+}
+
+async fn open(dir: &Path) -> SqliteStore {
+    SqliteStore::open(&dir.join("trellis.db")).await.unwrap()
+}
+
+fn label<'a>(wf: &'a Workflow, key: &str) -> Option<&'a str> {
+    wf.metadata
+        .as_ref()?
+        .labels
+        .as_ref()?
+        .get(key)
+        .map(String::as_str)
+}
+
+fn resource_version(wf: &Workflow) -> String {
+    wf.metadata
+        .as_ref()
+        .and_then(|m| m.resource_version.clone())
+        .unwrap()
+}
+
+#[tokio::test]
+async fn create_fills_in_identity_and_reads_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path()).await;
+    let created = store
+        .create_workflow(&workflow("ci", "hello", &[("team", "a")]))
+        .await
+        .unwrap();
+    let meta = created.workflow.metadata.clone().unwrap();
+    assert_eq!(meta.uid.as_deref(), Some(created.uid.as_str()));
+    assert_eq!(created.uid.len(), 36, "a uuid: {}", created.uid);
+    assert!(meta.creation_timestamp.is_some());
+    assert_eq!(
+        meta.resource_version.as_deref(),
+        Some(created.resource_version.as_str())
+    );
+    assert_eq!(label(&created.workflow, LABEL_RUN_NUMBER), Some("1"));
+    assert_eq!(label(&created.workflow, "team"), Some("a"));
+
+    let got = store.get_workflow("ci", "hello").await.unwrap();
+    assert_eq!(got, created.workflow);
+    assert_eq!(store.get_workflow_by_uid(&created.uid).await.unwrap(), got);
+}
+
+#[tokio::test]
+async fn updates_are_optimistic_and_deletes_are_final() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path()).await;
+    let created = store
+        .create_workflow(&workflow("ci", "hello", &[]))
+        .await
+        .unwrap();
+    let meta = created.workflow.metadata.clone().unwrap();
+    let got = store.get_workflow("ci", "hello").await.unwrap();
+
+    // Persist a status: the version moves on, identity is kept even if the caller drops it.
+    let mut running = got.clone();
+    running.status = Some(WorkflowStatus {
+        phase: Some(WorkflowPhase::Running),
+        started_at: Some("2024-01-01T00:00:00Z".into()),
+        ..Default::default()
+    });
+    running.metadata.as_mut().unwrap().creation_timestamp = None;
+    let updated = store
+        .update_workflow(&running, &created.resource_version)
+        .await
+        .unwrap();
+    let new_version = resource_version(&updated);
+    assert!(new_version.parse::<i64>().unwrap() > created.resource_version.parse::<i64>().unwrap());
+    assert_eq!(
+        updated.metadata.as_ref().unwrap().creation_timestamp,
+        meta.creation_timestamp
+    );
+    assert_eq!(store.get_workflow("ci", "hello").await.unwrap(), updated);
+    let running_now = WorkflowQuery {
+        phases: vec![WorkflowPhase::Running],
+        ..Default::default()
+    };
+    let listed = store.list_workflows(&running_now).await.unwrap().items;
+    assert_eq!(
+        listed,
+        std::slice::from_ref(&updated),
+        "the phase column follows the status"
+    );
+
+    // A writer holding the old version loses.
+    let err = store
+        .update_workflow(&running, &created.resource_version)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Conflict { expected, actual, .. }
+        if *expected == created.resource_version && *actual == new_version),
+        "{err}"
+    );
+    assert!(err.to_string().contains("changed by someone else"), "{err}");
+
+    store.delete_workflow("ci", "hello").await.unwrap();
+    for err in [
+        store.get_workflow("ci", "hello").await.unwrap_err(),
+        store.get_workflow_by_uid(&created.uid).await.unwrap_err(),
+        store.delete_workflow("ci", "hello").await.unwrap_err(),
+        store
+            .update_workflow(&updated, &new_version)
+            .await
+            .unwrap_err(),
+    ] {
+        assert!(matches!(err, StoreError::NotFound { .. }), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn names_are_unique_per_namespace_and_generated_on_request() {
+    let store = SqliteStore::open_in_memory().await.unwrap();
+    store
+        .create_workflow(&workflow("ci", "a", &[]))
+        .await
+        .unwrap();
+    let err = store
+        .create_workflow(&workflow("ci", "a", &[]))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::AlreadyExists { .. }), "{err}");
+    assert_eq!(err.to_string(), "workflow \"ci/a\" already exists");
+    store
+        .create_workflow(&workflow("prod", "a", &[]))
+        .await
+        .unwrap();
+
+    // A failed batch creates nothing.
+    let batch = [workflow("ci", "b", &[]), workflow("ci", "a", &[])];
+    assert!(store.create_workflows(&batch).await.is_err());
+    assert!(store.get_workflow("ci", "b").await.is_err());
+
+    let generated: Workflow =
+        serde_json::from_value(json!({"metadata": {"generateName": "build-"}})).unwrap();
+    let one = store.create_workflow(&generated).await.unwrap();
+    let two = store.create_workflow(&generated).await.unwrap();
+    let name =
+        |s: &controller::store::StoredWorkflow| s.workflow.metadata.clone().unwrap().name.unwrap();
+    assert!(name(&one).starts_with("build-") && name(&one).len() == "build-".len() + 5);
+    assert_ne!(name(&one), name(&two));
+    let ns = one.workflow.metadata.clone().unwrap().namespace;
+    assert_eq!(ns.as_deref(), Some("default"));
+
+    let nameless = store
+        .create_workflow(&Workflow::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(nameless, StoreError::Invalid { .. }), "{nameless}");
+}
+
+#[tokio::test]
+async fn run_numbers_count_per_template_and_survive_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let build = [(LABEL_WORKFLOW_TEMPLATE, "build")];
+    let nightly = [(LABEL_CRON_WORKFLOW, "nightly")];
+    let cases: [(&str, Labels, i64); 7] = [
+        ("b1", &build, 1),
+        ("b2", &build, 2),
+        ("n1", &nightly, 1),
+        ("adhoc1", &[], 1),
+        ("b3", &build, 3),
+        ("n2", &nightly, 2),
+        ("adhoc2", &[], 2),
+    ];
+    let store = open(dir.path()).await;
+    for (name, labels, want) in &cases {
+        let created = store
+            .create_workflow(&workflow("ci", name, labels))
+            .await
+            .unwrap();
+        assert_eq!(created.run_number, *want, "{name}");
+        assert_eq!(
+            label(&created.workflow, LABEL_RUN_NUMBER),
+            Some(want.to_string().as_str())
+        );
+    }
+    // Deleting the newest run does not hand its number out again.
+    store.delete_workflow("ci", "b3").await.unwrap();
+    store.close().await;
+
+    let store = open(dir.path()).await;
+    let next = store
+        .create_workflow(&workflow("ci", "b4", &build))
+        .await
+        .unwrap();
+    assert_eq!(next.run_number, 4);
+    assert_eq!(
+        next.template_key,
+        Some(template_key(TemplateKind::WorkflowTemplate, "ci", "build"))
+    );
+    // Same template name in another namespace: another history.
+    let other = store
+        .create_workflow(&workflow("prod", "b1", &build))
+        .await
+        .unwrap();
+    assert_eq!(other.run_number, 1);
+    assert_eq!(
+        store
+            .create_workflow(&workflow("ci", "n3", &nightly))
+            .await
+            .unwrap()
+            .run_number,
+        3
+    );
+}
+
+#[tokio::test]
+async fn a_step_attempt_is_claimed_once() {
+    let store = SqliteStore::open_in_memory().await.unwrap();
+    let uid = store
+        .create_workflow(&workflow("ci", "w", &[]))
+        .await
+        .unwrap()
+        .uid;
+    assert!(store.claim_step(&uid, "w-123", "0").await.unwrap());
+    assert!(!store.claim_step(&uid, "w-123", "0").await.unwrap());
+    assert!(
+        store.claim_step(&uid, "w-123", "1").await.unwrap(),
+        "a retry is another attempt"
+    );
+    assert!(store.claim_step(&uid, "w-456", "0").await.unwrap());
+
+    store
+        .record_step_pid(&uid, "w-123", "0", 4242)
+        .await
+        .unwrap();
+    let claims = store.step_claims(&uid).await.unwrap();
+    let seen: Vec<_> = claims
+        .iter()
+        .map(|c| (c.node_id.as_str(), c.attempt_key.as_str(), c.pid))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("w-123", "0", Some(4242)),
+            ("w-123", "1", None),
+            ("w-456", "0", None)
+        ]
+    );
+
+    let err = store
+        .record_step_pid(&uid, "w-789", "0", 1)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NotFound { .. }), "{err}");
+    let err = store.claim_step("no-such-uid", "n", "0").await.unwrap_err();
+    assert!(matches!(err, StoreError::NotFound { .. }), "{err}");
+
+    // Claims go with their workflow.
+    store.delete_workflow("ci", "w").await.unwrap();
+    assert!(store.step_claims(&uid).await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_claims_have_exactly_one_winner() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two stores on one file stand for two processes sharing the database.
+    let first = Arc::new(open(dir.path()).await);
+    let second = Arc::new(open(dir.path()).await);
+    let uid = first
+        .create_workflow(&workflow("ci", "w", &[]))
+        .await
+        .unwrap()
+        .uid;
+    for attempt in ["0", "1", "2"] {
+        let mut tasks = Vec::new();
+        for i in 0..20 {
+            let store = if i % 2 == 0 {
+                first.clone()
+            } else {
+                second.clone()
+            };
+            let uid = uid.clone();
+            tasks.push(tokio::spawn(async move {
+                store.claim_step(&uid, "w-1", attempt).await.unwrap()
+            }));
+        }
+        let mut winners = 0;
+        for task in tasks {
+            winners += usize::from(task.await.unwrap());
+        }
+        assert_eq!(winners, 1, "attempt {attempt}");
+    }
+    assert_eq!(second.step_claims(&uid).await.unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn memo_entries_are_upserted() {
+    let store = SqliteStore::open_in_memory().await.unwrap();
+    assert_eq!(store.memo_get("ci", "cache", "k").await.unwrap(), None);
+    let first = json!({"parameters": [{"name": "out", "value": "1"}]});
+    let put = store
+        .memo_put("ci", "cache", "k", "w-1", &first)
+        .await
+        .unwrap();
+    let got = store.memo_get("ci", "cache", "k").await.unwrap().unwrap();
+    assert_eq!(got, put);
+    assert_eq!((got.node_id.as_str(), &got.outputs), ("w-1", &first));
+
+    let second = json!({"result": "2"});
+    store
+        .memo_put("ci", "cache", "k", "w-2", &second)
+        .await
+        .unwrap();
+    let got = store.memo_get("ci", "cache", "k").await.unwrap().unwrap();
+    assert_eq!((got.node_id.as_str(), &got.outputs), ("w-2", &second));
+    // Keys are scoped by namespace and cache.
+    for (ns, cache) in [("prod", "cache"), ("ci", "other")] {
+        assert_eq!(store.memo_get(ns, cache, "k").await.unwrap(), None);
+    }
+}
+
+#[tokio::test]
+async fn events_are_append_only_and_outlive_their_workflow() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path()).await;
+    let uid = store
+        .create_workflow(&workflow("ci", "w", &[]))
+        .await
+        .unwrap()
+        .uid;
+    let a = store
+        .append_event(&uid, "created", &json!({"by": "alice"}))
+        .await
+        .unwrap();
+    let b = store
+        .append_event(&uid, "phase", &json!({"phase": "Running"}))
+        .await
+        .unwrap();
+    assert!(b > a);
+    store.delete_workflow("ci", "w").await.unwrap();
+    let events = store.events(&uid).await.unwrap();
+    let seen: Vec<_> = events
+        .iter()
+        .map(|e| (e.id, e.kind.as_str(), e.body.clone()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            (a, "created", json!({"by": "alice"})),
+            (b, "phase", json!({"phase": "Running"}))
+        ]
+    );
+    assert!(store.events("other").await.unwrap().is_empty());
+
+    // The schema itself refuses to rewrite history.
+    let raw = sqlx::SqlitePool::connect(&format!(
+        "sqlite://{}",
+        dir.path().join("trellis.db").display()
+    ))
+    .await
+    .unwrap();
+    for sql in [
+        "UPDATE workflow_events SET kind = 'x'",
+        "DELETE FROM workflow_events",
+    ] {
+        let err = sqlx::query(sql).execute(&raw).await.unwrap_err();
+        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+    }
+}
+
+#[tokio::test]
+async fn reopening_the_file_keeps_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(dir.path()).await;
+    let created = store
+        .create_workflow(&workflow(
+            "ci",
+            "keep",
+            &[(LABEL_WORKFLOW_TEMPLATE, "build")],
+        ))
+        .await
+        .unwrap();
+    store.claim_step(&created.uid, "keep-1", "0").await.unwrap();
+    store
+        .record_step_pid(&created.uid, "keep-1", "0", 99)
+        .await
+        .unwrap();
+    store
+        .memo_put("ci", "c", "k", "keep-1", &json!({"result": "x"}))
+        .await
+        .unwrap();
+    store
+        .append_event(&created.uid, "created", &json!({}))
+        .await
+        .unwrap();
+    let template = store
+        .create_template(
+            TemplateKind::WorkflowTemplate,
+            Some("ci"),
+            "build",
+            &json!({"spec": {}}),
+        )
+        .await
+        .unwrap();
+    store.close().await;
+    drop(store);
+
+    let store = open(dir.path()).await;
+    assert_eq!(
+        store.get_workflow("ci", "keep").await.unwrap(),
+        created.workflow
+    );
+    let claims = store.step_claims(&created.uid).await.unwrap();
+    assert_eq!(claims.len(), 1);
+    assert_eq!(claims[0].pid, Some(99));
+    assert!(
+        !store.claim_step(&created.uid, "keep-1", "0").await.unwrap(),
+        "still claimed"
+    );
+    assert!(store.memo_get("ci", "c", "k").await.unwrap().is_some());
+    assert_eq!(store.events(&created.uid).await.unwrap().len(), 1);
+    let got = store
+        .get_template(TemplateKind::WorkflowTemplate, Some("ci"), "build")
+        .await
+        .unwrap();
+    assert_eq!(got, template);
+    let active = store.list_active_workflows().await.unwrap();
+    assert_eq!(active, [created.workflow]);
+}
