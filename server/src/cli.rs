@@ -26,6 +26,20 @@ enum Command {
     Serve(ServeArgs),
     /// Print the CustomResourceDefinitions Trellis needs on Kubernetes (or write them to a directory).
     Crdgen(CrdgenArgs),
+    /// Run a workflow to completion on this machine (no server, no Kubernetes), showing its progress
+    /// like `argo watch`. Exits 0 when it Succeeded, 1 when it Failed or Errored, 2 on invalid input.
+    Run(crate::run_cmd::RunArgs),
+    /// Run one step (used by the backends; not meant to be called by hand).
+    #[command(hide = true)]
+    Exec(ExecArgs),
+}
+
+/// Flags of `trellis exec`.
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// The step's spec, written by the backend.
+    #[arg(long)]
+    pub spec: PathBuf,
 }
 
 /// Flags of `trellis crdgen`.
@@ -45,7 +59,9 @@ pub struct ServeArgs {
     /// Port to listen on (Argo Server's default).
     #[arg(long, env = "TRELLIS_PORT", default_value_t = 2746)]
     pub port: u16,
-    /// Directory where Trellis keeps its state.
+    /// Directory where Trellis keeps its state: the SQLite database of workflows and templates,
+    /// step directories with logs, and the default artifact repository. Workflows that were
+    /// running when Trellis stopped resume when it starts again.
     #[arg(long, env = "TRELLIS_DATA_DIR", default_value = "./.trellis")]
     pub data_dir: PathBuf,
     /// Directory holding the built web assets (`pkg/` with the wasm, script and stylesheet), as made by
@@ -56,11 +72,24 @@ pub struct ServeArgs {
     /// CronWorkflows). They are linted first; any error stops the server from starting. Repeatable.
     #[arg(long = "load", env = "TRELLIS_LOAD", value_delimiter = ',')]
     pub load: Vec<PathBuf>,
+    /// Run steps without the bubblewrap sandbox even when it is available.
+    #[arg(long, env = "TRELLIS_NO_SANDBOX")]
+    pub no_sandbox: bool,
 }
 
 /// Runs the parsed command line and returns the process exit code.
 pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
+        Command::Run(args) => {
+            return match crate::run_cmd::run(&args) {
+                Ok(code) => ExitCode::from(code),
+                Err(err) => {
+                    eprintln!("error: {err:#}");
+                    ExitCode::from(crate::run_cmd::EXIT_BAD_INPUT)
+                }
+            };
+        }
+        Command::Exec(args) => exec(&args).map(|()| true),
         Command::Lint(args) => crate::lint_cmd::run(&args),
         Command::Serve(args) => serve(args).map(|()| true),
         Command::Crdgen(args) => crdgen(&args).map(|()| true),
@@ -87,6 +116,20 @@ fn crdgen(args: &CrdgenArgs) -> anyhow::Result<()> {
         std::fs::write(&path, text)
             .map_err(|e| anyhow::anyhow!("cannot write `{}`: {e}", path.display()))?;
     }
+    Ok(())
+}
+
+fn exec(args: &ExecArgs) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(controller::exec::run_exec(&args.spec))?;
     Ok(())
 }
 

@@ -1,9 +1,10 @@
-//! `trellis`: lint Argo manifests, serve the web UI and API, print the CRDs.
+//! `trellis`: lint Argo manifests, run workflows, serve the web UI and API, print the CRDs.
 
 mod catalog;
 mod cli;
 mod lint_cmd;
 mod manifests;
+mod run_cmd;
 mod web;
 
 use clap::Parser;

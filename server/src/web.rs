@@ -33,6 +33,20 @@ pub async fn serve(args: ServeArgs, catalog: Catalog) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}:{}", args.host, args.port))?;
     let addr = listener.local_addr()?;
+    let backend = controller::local::LocalBackend::open(controller::local::LocalConfig {
+        data_dir: args.data_dir.clone(),
+        exec_binary: std::env::current_exe()?,
+        sandbox: !args.no_sandbox,
+    })
+    .await
+    .context("cannot open the local backend")?;
+    let resumed = backend.resume_all().await?;
+    tracing::info!(
+        resumed,
+        sandboxed = backend.sandboxed(),
+        data_dir = %args.data_dir.display(),
+        "local backend ready"
+    );
     let options = leptos_options(&args.site_dir, addr);
     warn_if_assets_missing(&options);
     let templates = catalog.templates.len();
