@@ -2,6 +2,7 @@
 //! backend with `trellis run`, and prints `N/122 Succeeded` plus, for each one that did not,
 //! why. Every example must end (no hang, no panic) with either Succeeded or a reason.
 
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
@@ -38,6 +39,15 @@ struct Outcome {
     secs: f64,
 }
 
+/// Reads a pipe to its end on a thread of its own.
+fn drain(mut pipe: impl Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = pipe.read_to_end(&mut bytes);
+        bytes
+    })
+}
+
 fn run_one(file: &str, data: &Path) -> Outcome {
     let started = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_trellis"))
@@ -50,6 +60,9 @@ fn run_one(file: &str, data: &Path) -> Outcome {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start trellis");
+    // Drain both pipes while the run goes on: a large `-o json` must never block the child.
+    let stdout = drain(child.stdout.take().expect("stdout is piped"));
+    let stderr = drain(child.stderr.take().expect("stderr is piped"));
     let deadline = Instant::now() + TIMEOUT;
     while child.try_wait().expect("wait").is_none() {
         if Instant::now() > deadline {
@@ -64,10 +77,10 @@ fn run_one(file: &str, data: &Path) -> Outcome {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    let out = child.wait_with_output().expect("output");
     let secs = started.elapsed().as_secs_f64();
-    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
-    let Ok(wf) = serde_json::from_slice::<serde_json::Value>(&out.stdout) else {
+    let stdout = stdout.join().expect("stdout reader");
+    let stderr = String::from_utf8_lossy(&stderr.join().expect("stderr reader")).to_string();
+    let Ok(wf) = serde_json::from_slice::<serde_json::Value>(&stdout) else {
         let first = stderr
             .lines()
             .find(|l| !l.trim().is_empty())

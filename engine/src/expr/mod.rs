@@ -68,6 +68,7 @@ mod ops;
 mod parser;
 mod predicates;
 mod sprig;
+mod sprig_dates;
 mod sprig_lists;
 mod sprig_numbers;
 mod sprig_regex;

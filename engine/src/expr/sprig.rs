@@ -1,7 +1,7 @@
 //! A subset of Go's sprig library as Argo exposes it (`sprig.name(…)`), with sprig's argument
 //! order (`sprig.replace(old, new, s)`, `sprig.trunc(n, s)`) and Go's conversions (nil passed to
 //! a `string` parameter is ""). String functions are here; regular expressions and splitting
-//! are in [`super::sprig_regex`], numbers in [`super::sprig_numbers`], defaults, lists and dicts
+//! are in [`super::sprig_regex`], numbers in [`super::sprig_numbers`], dates in [`super::sprig_dates`], defaults, lists and dicts
 //! in [`super::sprig_lists`].
 
 use super::args::{arity, go_int, go_string};
@@ -11,7 +11,7 @@ use super::ctx::Ctx;
 use super::error::Fail;
 use super::format::{go_quote, sprint};
 use super::value::Value;
-use super::{sprig_lists, sprig_numbers, sprig_regex};
+use super::{sprig_dates, sprig_lists, sprig_numbers, sprig_regex};
 
 /// The sprig functions Trellis provides, for documentation and diagnostics.
 #[rustfmt::skip]
@@ -25,7 +25,8 @@ pub(crate) const FUNCTIONS: &[&str] = &[
     "round", "until", "untilStep", "seq", "default", "empty", "coalesce", "ternary",
     "all", "any", "compact", "toJson", "toPrettyJson", "fromJson", "list", "dict",
     "get", "hasKey", "keys", "values", "has", "first", "last", "rest",
-    "initial", "append", "prepend", "reverse", "uniq", "without",
+    "initial", "append", "prepend", "reverse", "uniq", "without", "date", "dateInZone",
+    "htmlDate", "htmlDateInZone", "unixEpoch", "dateModify",
 ];
 
 /// The provided sprig function closest to an unknown `name`, to suggest it.
@@ -46,7 +47,8 @@ pub(crate) fn call(name: &str, args: &[Value], ctx: &mut Ctx) -> Option<Result<V
     let f = lookup(name)
         .or_else(|| sprig_regex::lookup(name))
         .or_else(|| sprig_numbers::lookup(name))
-        .or_else(|| sprig_lists::lookup(name))?;
+        .or_else(|| sprig_lists::lookup(name))
+        .or_else(|| sprig_dates::lookup(name))?;
     Some(f(&format!("sprig.{name}"), args, ctx))
 }
 
