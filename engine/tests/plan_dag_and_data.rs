@@ -306,3 +306,35 @@ fn a_steps_global_output_is_visible_to_later_steps_and_the_status() {
         (Some("shared"), Some("42"))
     );
 }
+
+const WORKFLOW_VARIABLES: &str = r#"
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: wv, creationTimestamp: "2026-11-22T09:30:00Z"}
+spec:
+  entrypoint: main
+  arguments:
+    parameters: [{name: should-print, value: "true"}]
+  templates:
+  - name: main
+    steps:
+    - - name: by-json
+        template: t
+        when: "{{=jsonpath(workflow.parameters.json, '$[0].value') == 'true'}}"
+      - name: by-json-false
+        template: t
+        when: "{{=jsonpath(workflow.parameters.json, '$[0].value') == 'false'}}"
+  - name: t
+    container: {image: alpine, command: [echo, "{{=sprig.date('2006-01', workflow.creationTimestamp)}}"]}
+"#;
+
+#[test]
+fn workflow_parameters_json_and_dates_reach_expressions() {
+    let mut s = Sim::new(WORKFLOW_VARIABLES);
+    s.tick();
+    let launches = s.launches();
+    assert_eq!(s.launched_names(), ["wv[0].by-json"]);
+    let command = launches[0].template.container.as_ref().unwrap().command.clone();
+    assert_eq!(command.unwrap()[1], "2026-11");
+    assert_eq!(s.node("wv[0].by-json-false").phase, Some(NodePhase::Skipped));
+}

@@ -42,10 +42,12 @@
 //!   regexFindAll regexReplaceAll regexReplaceAllLiteral regexSplit regexQuoteMeta b64enc b64dec
 //!   atoi int int64 float64 add add1 sub mul div mod max min floor ceil round until untilStep seq
 //!   default empty coalesce ternary all any compact toJson toPrettyJson fromJson list dict get
-//!   hasKey keys values has first last rest initial append prepend reverse uniq without`.
+//!   hasKey keys values has first last rest initial append prepend reverse uniq without date
+//!   dateInZone htmlDate htmlDateInZone unixEpoch dateModify`. The date functions take RFC 3339
+//!   strings (such as `workflow.creationTimestamp`) or Unix seconds.
 //!
-//! Not provided: time values (`now()`, `date()`, `duration()`, sprig's date functions), which
-//! need a clock, and `groupBy`/`reduce`. Maps iterate in key order where Go's order is random.
+//! Not provided: functions that read the clock (`now()`, expr-lang's `date()`/`duration()`),
+//! as the engine has none, and `groupBy`/`reduce`. Maps iterate in key order where Go's order is random.
 //!
 //! # Limits
 //!

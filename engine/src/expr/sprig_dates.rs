@@ -1,8 +1,8 @@
 //! sprig's date functions (`date`, `dateInZone`, `htmlDate`, `htmlDateInZone`, `unixEpoch`,
 //! `dateModify`) with Go's reference-time layouts (`2006-01-02 15:04:05`).
 //!
-//! Times are values Argo's expressions hold: RFC 3339 strings such as
-//! `workflow.creationTimestamp`, or Unix times in seconds. (Go's sprig formats the current time
+//! Times are values Argo's expressions hold: RFC 3339 strings, `workflow.creationTimestamp`
+//! (a map of its forms in expressions), or Unix times in seconds. (Go's sprig formats the current time
 //! when given a string; the engine has no clock, and the string is what the user meant.)
 
 use chrono::{DateTime, Datelike as _, FixedOffset, TimeZone as _, Timelike as _, Utc};
@@ -75,6 +75,12 @@ fn time_of(name: &str, v: &Value) -> Result<DateTime<Utc>, Fail> {
         Value::Str(s) => DateTime::parse_from_rfc3339(s.trim())
             .ok()
             .map(|t| t.with_timezone(&Utc)),
+        // `workflow.creationTimestamp` in an expression: its `.RFC3339` and `.s` forms make it
+        // a map.
+        Value::Map(m) => match m.get("RFC3339") {
+            Some(inner @ Value::Str(_)) => return time_of(name, inner),
+            _ => None,
+        },
         _ => None,
     };
     t.ok_or_else(|| {

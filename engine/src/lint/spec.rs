@@ -276,7 +276,8 @@ pub fn lint_parameters(cx: &mut Lint<'_>, params: &[Parameter], base: &[Seg], _a
     }
 }
 
-/// The names `{{workflow.parameters.X}}` may use in a Workflow: its arguments and every `globalName`.
+/// The names `{{workflow.parameters.X}}` may use in a Workflow: its arguments, every
+/// `globalName`, and `json` (all parameters as a JSON array).
 fn globals(spec: &WorkflowSpec) -> BTreeSet<String> {
     let mut out: BTreeSet<String> = spec
         .arguments
@@ -299,6 +300,7 @@ fn globals(spec: &WorkflowSpec) -> BTreeSet<String> {
             stack.extend(task.inline.as_deref());
         }
     }
+    out.insert("json".to_owned());
     out
 }
 

@@ -217,10 +217,10 @@ fn globals(
         g.insert(format!("workflow.parameters.{k}"), v.clone());
         all.push(serde_json::json!({"name": k, "value": v}));
     }
-    g.insert(
-        "workflow.parameters".into(),
-        serde_json::Value::Array(all).to_string(),
-    );
+    let all = serde_json::Value::Array(all).to_string();
+    g.entry("workflow.parameters.json".into())
+        .or_insert_with(|| all.clone());
+    g.insert("workflow.parameters".into(), all);
     for (k, v) in &wf.labels {
         g.insert(format!("workflow.labels.{k}"), v.clone());
     }
