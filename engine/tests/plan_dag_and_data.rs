@@ -334,7 +334,70 @@ fn workflow_parameters_json_and_dates_reach_expressions() {
     s.tick();
     let launches = s.launches();
     assert_eq!(s.launched_names(), ["wv[0].by-json"]);
-    let command = launches[0].template.container.as_ref().unwrap().command.clone();
+    let command = launches[0]
+        .template
+        .container
+        .as_ref()
+        .unwrap()
+        .command
+        .clone();
     assert_eq!(command.unwrap()[1], "2026-11");
-    assert_eq!(s.node("wv[0].by-json-false").phase, Some(NodePhase::Skipped));
+    assert_eq!(
+        s.node("wv[0].by-json-false").phase,
+        Some(NodePhase::Skipped)
+    );
+}
+
+const SUB_PATH: &str = r#"
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: sp}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - name: make
+        template: make
+    - - name: use
+        template: use
+        arguments:
+          artifacts:
+          - {name: message, from: "{{steps.make.outputs.artifacts.dir}}", subPath: hello.txt}
+  - name: make
+    container: {image: alpine, command: ["true"]}
+    outputs:
+      artifacts: [{name: dir, path: /tmp/, archive: {none: {}}}]
+  - name: use
+    inputs:
+      artifacts: [{name: message, path: /tmp/message}]
+    container: {image: alpine, command: [cat, /tmp/message]}
+"#;
+
+#[test]
+fn a_sub_path_narrows_an_artifact_to_a_file_inside_it() {
+    let mut s = Sim::new(SUB_PATH);
+    s.tick();
+    s.finish_all(&|_| Outcome::ok().artifact("dir", "sp/sp-make/dir"));
+    let launches = s.launches();
+    assert_eq!(s.launched_names(), ["sp[1].use"]);
+    let input = &launches[0]
+        .template
+        .inputs
+        .as_ref()
+        .unwrap()
+        .artifacts
+        .as_ref()
+        .unwrap()[0];
+    let key = input.s3.as_ref().and_then(|s3| s3.key.clone());
+    assert_eq!(key.as_deref(), Some("sp/sp-make/dir/hello.txt"));
+    assert_eq!(input.path.as_deref(), Some("/tmp/message"));
+
+    let escaping = SUB_PATH.replace("subPath: hello.txt", "subPath: ../secrets");
+    let mut s = Sim::new(&escaping);
+    s.tick();
+    s.finish_all(&|_| Outcome::ok().artifact("dir", "sp/sp-make/dir"));
+    assert!(s.launched_names().is_empty());
+    let message = s.node("sp[1].use").message.clone().unwrap_or_default();
+    assert!(message.contains("may not leave the artifact"), "{message}");
 }

@@ -137,20 +137,58 @@ fn input_artifact(a: &Artifact, args: &Arguments) -> Result<Artifact, String> {
         .flatten()
         .find(|x| x.name.as_deref() == Some(&name));
     if let Some(arg) = arg {
+        let sub_path = arg.sub_path.as_deref().unwrap_or_default();
         if let Some(from) = arg.from.as_deref().filter(|f| !f.contains("{{")) {
             let src: Artifact = serde_json::from_str(from).map_err(|_| {
                 format!("inputs.artifacts.{name}: `from` does not name an artifact: {from}")
             })?;
-            return Ok(with_location(a, &src));
+            return within(&with_location(a, &src), sub_path, &name);
         }
         if has_location(arg) {
-            return Ok(with_location(a, arg));
+            return within(&with_location(a, arg), sub_path, &name);
         }
     }
     if has_location(a) || a.optional == Some(true) {
         return Ok(a.clone());
     }
     Err(format!("inputs.artifacts.{name} was not supplied"))
+}
+
+/// The part of an artifact at `sub_path` (an argument's `subPath`): the path is appended to its
+/// key (or URL), as Argo does, so it names a file or directory of an unarchived artifact.
+fn within(a: &Artifact, sub_path: &str, name: &str) -> Result<Artifact, String> {
+    let sub = sub_path.trim_matches('/');
+    if sub.is_empty() {
+        return Ok(a.clone());
+    }
+    if sub.split('/').any(|part| part == "..") {
+        return Err(format!(
+            "inputs.artifacts.{name}: subPath {sub_path:?} may not leave the artifact (`..`)"
+        ));
+    }
+    let Ok(serde_json::Value::Object(mut m)) = serde_json::to_value(a) else {
+        return Ok(a.clone());
+    };
+    let mut appended = false;
+    for field in LOCATION_FIELDS {
+        let Some(serde_json::Value::Object(loc)) = m.get_mut(field) else {
+            continue;
+        };
+        for key in ["key", "path", "url", "blob"] {
+            if let Some(serde_json::Value::String(k)) = loc.get_mut(key) {
+                *k = format!("{}/{sub}", k.trim_end_matches('/'));
+                appended = true;
+                break;
+            }
+        }
+    }
+    if !appended {
+        return Err(format!(
+            "inputs.artifacts.{name}: subPath {sub_path:?} needs an artifact stored under a key \
+             or URL"
+        ));
+    }
+    serde_json::from_value(serde_json::Value::Object(m)).map_err(|e| e.to_string())
 }
 
 /// Adds `inputs.parameters.*`, `inputs.parameters` and `inputs.artifacts.*.path` to a scope.

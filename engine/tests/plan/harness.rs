@@ -54,6 +54,8 @@ pub struct Outcome {
     pub message: Option<String>,
     pub result: Option<String>,
     pub params: Vec<(String, String)>,
+    /// Output artifacts: name and the key they were stored under.
+    pub artifacts: Vec<(String, String)>,
 }
 
 impl Outcome {
@@ -63,6 +65,7 @@ impl Outcome {
             message: None,
             result: None,
             params: vec![],
+            artifacts: vec![],
         }
     }
     pub fn result(r: &str) -> Self {
@@ -80,6 +83,10 @@ impl Outcome {
     }
     pub fn param(mut self, k: &str, v: &str) -> Self {
         self.params.push((k.into(), v.into()));
+        self
+    }
+    pub fn artifact(mut self, name: &str, key: &str) -> Self {
+        self.artifacts.push((name.into(), key.into()));
         self
     }
 }
@@ -177,6 +184,14 @@ impl Sim {
                     ..Default::default()
                 })
                 .collect();
+            let artifacts: Vec<engine::model::Artifact> = o
+                .artifacts
+                .iter()
+                .map(|(name, key)| {
+                    serde_json::from_value(serde_json::json!({"name": name, "s3": {"key": key}}))
+                        .expect("an artifact")
+                })
+                .collect();
             obs.steps.insert(
                 l.node_id.clone(),
                 StepObservation {
@@ -187,6 +202,7 @@ impl Sim {
                     outputs: Some(Outputs {
                         result: o.result.clone(),
                         parameters: (!params.is_empty()).then_some(params),
+                        artifacts: (!artifacts.is_empty()).then_some(artifacts),
                         exit_code: Some(if o.phase == NodePhase::Succeeded {
                             "0".into()
                         } else {
