@@ -8,9 +8,9 @@ use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// The target is 90%; this is the floor reached so far (96 of 122), kept as a guard
+/// The target is 90%; this is the floor reached so far (99 of 122), kept as a guard
 /// against regressions while the rest is built.
-const TARGET: f64 = 0.78;
+const TARGET: f64 = 0.81;
 const TIMEOUT: Duration = Duration::from_secs(180);
 
 fn examples_dir() -> PathBuf {
