@@ -249,6 +249,20 @@ impl Sim {
         self.status.nodes.as_ref().expect("nodes")
     }
 
+    /// The name and value of the workflow's first output parameter (`status.outputs`).
+    pub fn first_global_output(&self) -> (Option<String>, Option<String>) {
+        let params = self
+            .status
+            .outputs
+            .as_ref()
+            .and_then(|o| o.parameters.as_ref());
+        let first = params.and_then(|p| p.first());
+        (
+            first.and_then(|p| p.name.clone()),
+            first.and_then(|p| p.value.as_ref().map(|v| v.0.clone())),
+        )
+    }
+
     pub fn node(&self, name: &str) -> &NodeStatus {
         self.nodes()
             .values()
