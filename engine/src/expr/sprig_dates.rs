@@ -151,6 +151,9 @@ pub(crate) fn go_format(t: &DateTime<FixedOffset>, zone: &str, layout: &str) -> 
     out
 }
 
+/// Formats one element from the time, its 12-hour clock hour, month index and weekday index.
+type Element = fn(&DateTime<FixedOffset>, u32, usize, usize) -> String;
+
 /// The element of the reference time `rest` starts with, formatted, and its length in `rest`.
 fn element(t: &DateTime<FixedOffset>, zone: &str, rest: &str) -> Option<(String, usize)> {
     let hour12 = match t.hour() % 12 {
@@ -159,10 +162,7 @@ fn element(t: &DateTime<FixedOffset>, zone: &str, rest: &str) -> Option<(String,
     };
     let month = t.month0() as usize;
     let weekday = t.weekday().num_days_from_monday() as usize;
-    let simple: &[(
-        &str,
-        fn(&DateTime<FixedOffset>, u32, usize, usize) -> String,
-    )] = &[
+    let simple: &[(&str, Element)] = &[
         ("January", |_, _, m, _| MONTHS[m].to_owned()),
         ("Jan", |_, _, m, _| MONTHS[m][..3].to_owned()),
         ("Monday", |_, _, _, w| WEEKDAYS[w].to_owned()),

@@ -208,7 +208,6 @@ impl Sim {
                         } else {
                             "1".into()
                         }),
-                        ..Default::default()
                     }),
                 },
             );
