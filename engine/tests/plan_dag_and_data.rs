@@ -185,16 +185,7 @@ fn outputs_of_a_skipped_step_are_absent_so_defaults_apply() {
     assert_eq!(s.phase("so.producer"), NodePhase::Skipped);
     let l = s.launches();
     assert_eq!(l.len(), 1);
-    assert_eq!(
-        l[0].template
-            .container
-            .as_ref()
-            .unwrap()
-            .command
-            .as_ref()
-            .unwrap()[1],
-        "fallback-from-input"
-    );
+    assert_eq!(harness::command(&l[0])[1], "fallback-from-input");
     s.finish_all(&|_| Outcome::ok());
     assert_eq!(
         s.status.phase,
@@ -232,17 +223,7 @@ fn parameters_come_from_config_maps_or_fail_saying_which_key_is_missing() {
     };
     let mut s = Sim::with_templates(FROM_CONFIG, &t);
     s.tick();
-    assert_eq!(
-        s.launches()[0]
-            .template
-            .container
-            .as_ref()
-            .unwrap()
-            .command
-            .as_ref()
-            .unwrap()[1],
-        "hello world"
-    );
+    assert_eq!(harness::command(&s.launches()[0])[1], "hello world");
     let mut s = Sim::new(FROM_CONFIG);
     s.tick();
     assert_eq!(s.status.phase, Some(WorkflowPhase::Error));
@@ -282,16 +263,7 @@ fn a_steps_global_output_is_visible_to_later_steps_and_the_status() {
     // The backend reports the value without its globalName; the template declares it.
     s.finish_all(&|_| Outcome::ok().param("p", "42"));
     let l = s.launches();
-    assert_eq!(
-        l[0].template
-            .container
-            .as_ref()
-            .unwrap()
-            .command
-            .as_ref()
-            .unwrap()[1],
-        "42"
-    );
+    assert_eq!(harness::command(&l[0])[1], "42");
     s.finish_all(&|_| Outcome::ok());
     assert_eq!(
         s.first_global_output(),
@@ -326,14 +298,8 @@ fn workflow_parameters_json_and_dates_reach_expressions() {
     s.tick();
     let launches = s.launches();
     assert_eq!(s.launched_names(), ["wv[0].by-json"]);
-    let command = launches[0]
-        .template
-        .container
-        .as_ref()
-        .unwrap()
-        .command
-        .clone();
-    assert_eq!(command.unwrap()[1], "2026-11");
+    let command = harness::command(&launches[0]);
+    assert_eq!(command[1], "2026-11");
     assert_eq!(
         s.node("wv[0].by-json-false").phase,
         Some(NodePhase::Skipped)

@@ -198,14 +198,7 @@ fn loops_expand_items_params_and_sequences_and_aggregate_results() {
         if l.node_name == "lp[0].gen" {
             return Outcome::result(r#"["x", "y", "z"]"#);
         }
-        let cmd = l
-            .template
-            .container
-            .as_ref()
-            .unwrap()
-            .command
-            .clone()
-            .unwrap();
+        let cmd = harness::command(l);
         Outcome::result(&cmd.last().unwrap().to_uppercase())
     });
     assert_eq!(phase, WorkflowPhase::Succeeded);
@@ -251,17 +244,7 @@ fn retries_make_attempt_children_with_backoff() {
     s.tick();
     assert_eq!(s.node("rt").r#type, Some(NodeType::Retry));
     assert_eq!(s.launched_names(), ["rt(0)"]);
-    assert_eq!(
-        s.launches()[0]
-            .template
-            .container
-            .as_ref()
-            .unwrap()
-            .command
-            .as_ref()
-            .unwrap()[2],
-        "exit 0"
-    );
+    assert_eq!(harness::command(&s.launches()[0])[2], "exit 0");
     s.finish_all(&|_| Outcome::fail(1));
     assert!(s.launches().is_empty(), "waits out the backoff");
     assert_eq!(
@@ -279,17 +262,7 @@ fn retries_make_attempt_children_with_backoff() {
     s.now = wake;
     s.tick();
     assert_eq!(s.launched_names(), ["rt(1)"]);
-    assert_eq!(
-        s.launches()[0]
-            .template
-            .container
-            .as_ref()
-            .unwrap()
-            .command
-            .as_ref()
-            .unwrap()[2],
-        "exit 1"
-    );
+    assert_eq!(harness::command(&s.launches()[0])[2], "exit 1");
     s.finish_all(&|_| Outcome::fail(1));
     s.advance(20);
     s.tick();
@@ -367,14 +340,7 @@ fn the_exit_handler_runs_after_the_entrypoint_and_sees_its_status() {
     s.tick();
     s.finish_all(&|_| Outcome::fail(1));
     assert_eq!(s.launched_names(), ["ex.onExit"]);
-    let cmd = s.launches()[0]
-        .template
-        .container
-        .as_ref()
-        .unwrap()
-        .command
-        .clone()
-        .unwrap();
+    let cmd = harness::command(&s.launches()[0]);
     assert!(cmd[1].starts_with("Failed [{"), "{}", cmd[1]);
     assert!(cmd[1].contains("Error (exit code 1)"), "{}", cmd[1]);
     assert_eq!(s.status.phase, Some(WorkflowPhase::Running));

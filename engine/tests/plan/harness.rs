@@ -91,6 +91,16 @@ impl Outcome {
     }
 }
 
+/// The command of a launched step's container (empty when it has none).
+pub fn command(launch: &StepLaunch) -> Vec<String> {
+    launch
+        .template
+        .container
+        .as_ref()
+        .and_then(|c| c.command.clone())
+        .unwrap_or_default()
+}
+
 /// A workflow being planned step by step.
 pub struct Sim {
     pub wf: ResolvedWorkflow,
