@@ -51,6 +51,8 @@ fn observe(ids: &[String], now: chrono::DateTime<Utc>) -> Observations {
         o.steps.insert(
             id.clone(),
             StepObservation {
+                daemoned: false,
+                ip: None,
                 phase: NodePhase::Succeeded,
                 message: None,
                 started_at: Some(t.clone()),

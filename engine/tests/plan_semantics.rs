@@ -432,6 +432,8 @@ fn shutdown_stop_stops_running_steps_and_still_runs_the_exit_handler() {
     obs.steps.insert(
         id.clone(),
         engine::plan::StepObservation {
+            daemoned: false,
+            ip: None,
             phase: NodePhase::Running,
             message: None,
             started_at: None,
@@ -447,6 +449,8 @@ fn shutdown_stop_stops_running_steps_and_still_runs_the_exit_handler() {
     obs.steps.insert(
         id,
         engine::plan::StepObservation {
+            daemoned: false,
+            ip: None,
             phase: NodePhase::Failed,
             message: Some("terminated".into()),
             started_at: None,

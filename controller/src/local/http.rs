@@ -10,6 +10,8 @@ use engine::plan::StepObservation;
 pub async fn run(t: &Template) -> StepObservation {
     let started = engine::plan::format_time(chrono::Utc::now());
     let done = |phase, message: Option<String>, outputs| StepObservation {
+        daemoned: false,
+        ip: None,
         phase,
         message,
         started_at: Some(started.clone()),

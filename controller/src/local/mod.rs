@@ -555,6 +555,8 @@ fn set_phase_labels(wf: &mut Workflow) {
 
 fn running_obs() -> StepObservation {
     StepObservation {
+        daemoned: false,
+        ip: None,
         phase: NodePhase::Running,
         message: None,
         started_at: Some(engine::plan::format_time(Utc::now())),
@@ -569,6 +571,8 @@ fn error_obs(message: String) -> StepObservation {
 
 fn failed_obs(message: String) -> StepObservation {
     StepObservation {
+        daemoned: false,
+        ip: None,
         phase: NodePhase::Failed,
         ..error_obs(message)
     }

@@ -189,6 +189,8 @@ fn now() -> String {
 /// An Error observation for a step that could not run.
 pub(super) fn error_obs(started: String, message: String) -> StepObservation {
     StepObservation {
+        daemoned: false,
+        ip: None,
         phase: NodePhase::Error,
         message: Some(message),
         started_at: Some(started),
@@ -219,6 +221,8 @@ pub fn observation(r: &ExecResult) -> StepObservation {
         .filter_map(|a| artifact_record(&a.name, &a.location))
         .collect();
     StepObservation {
+        daemoned: false,
+        ip: None,
         phase,
         message: r.message.clone(),
         started_at: Some(r.started_at.clone()),

@@ -161,7 +161,7 @@ fn satisfies(ctx: &Ctx<'_>, id: &str, want: Option<TaskResult>, task: &DAGTask) 
         return false;
     };
     let phase = n.phase.unwrap_or(NodePhase::Pending);
-    let daemoned = n.daemoned == Some(true) && !phase.fulfilled();
+    let daemoned = ctx.daemoned(id) && !phase.fulfilled();
     match want {
         None => {
             matches!(phase, NodePhase::Succeeded | NodePhase::Skipped)
@@ -338,11 +338,8 @@ fn advance_task(
             return;
         }
     } else if !ctx.nodes.contains_key(tid) {
-        let dep_done = |d: usize| {
-            w.before[d].is_some_and(NodePhase::fulfilled)
-                || ctx.phase(&w.ids[d]).fulfilled()
-                || daemoned(ctx, &w.ids[d])
-        };
+        let dep_done =
+            |d: usize| w.before[d].is_some_and(NodePhase::fulfilled) || ctx.fulfilled(&w.ids[d]);
         if !w.info.deps[i].iter().all(|&d| dep_done(d)) {
             return;
         }
@@ -371,7 +368,7 @@ fn advance_task(
         link(ctx, dag_id, w, i, tid);
     }
     let phase = ctx.phase(tid);
-    if !phase.fulfilled() {
+    if !ctx.fulfilled(tid) {
         st.active += 1;
     }
     note_failure(st, task, phase);
@@ -379,10 +376,6 @@ fn advance_task(
 
 fn needs_hooks(task: &DAGTask) -> bool {
     task.on_exit.is_some() || task.hooks.as_ref().is_some_and(|h| !h.is_empty())
-}
-
-fn daemoned(ctx: &Ctx<'_>, id: &str) -> bool {
-    ctx.nodes.get(id).is_some_and(|n| n.daemoned == Some(true))
 }
 
 fn note_failure(st: &mut PassState, task: &DAGTask, phase: NodePhase) {
@@ -658,7 +651,7 @@ fn run_loop(
         };
         ctx.add_child(&group_id, &cid);
         let phase = ctx.phase(&cid);
-        if !phase.fulfilled() {
+        if !ctx.fulfilled(&cid) {
             all_done = false;
             st.active += 1;
         } else if failed_or_error(phase) && !continues_on(task.continue_on.as_ref(), phase) {
@@ -703,6 +696,7 @@ fn assess(
                     .unwrap_or(NodePhase::Succeeded),
             ),
             Some(p) if p.fulfilled() => Some(p),
+            Some(_) if ctx.daemoned(&w.ids[i]) => Some(NodePhase::Succeeded),
             Some(_) => return,
             None => None,
         };

@@ -64,6 +64,13 @@ pub struct StepObservation {
     /// What the step produced: `result`, parameters, artifacts, `exitCode`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outputs: Option<Outputs>,
+    /// A daemon step (`daemon: true`) is up and its readiness probe passed: the steps after it
+    /// may start while it runs on.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub daemoned: bool,
+    /// The address other steps reach the step at (`{{steps.NAME.ip}}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip: Option<String>,
 }
 
 /// A thing the backend must do so that the status the plan returned becomes true.

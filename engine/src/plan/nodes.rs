@@ -120,6 +120,46 @@ impl Ctx<'_> {
             .unwrap_or(NodePhase::Pending)
     }
 
+    /// A daemon step that is up and ready: its node stays Running, but the steps or tasks after
+    /// it go on as if it had finished (Argo's `IsDaemoned()` on a node that is not Pending).
+    pub(crate) fn daemoned(&self, id: &str) -> bool {
+        self.nodes.get(id).is_some_and(|n| {
+            n.daemoned == Some(true) && !matches!(n.phase, None | Some(NodePhase::Pending))
+        })
+    }
+
+    /// Argo's `Fulfilled()`: the node has finished, or it is a daemon that is up.
+    pub(crate) fn fulfilled(&self, id: &str) -> bool {
+        self.phase(id).fulfilled() || self.daemoned(id)
+    }
+
+    /// Ends the daemons a Steps or DAG node started, now that it has finished (or, with
+    /// `boundary` `None`, every daemon of the workflow, which is ending): each becomes Succeeded
+    /// and its process is stopped, like Argo's `killDaemonedChildren`.
+    pub(crate) fn end_daemons(&mut self, boundary: Option<&str>) {
+        let ids: Vec<String> = self
+            .nodes
+            .values()
+            .filter(|n| n.daemoned == Some(true))
+            .filter(|n| boundary.is_none_or(|b| n.boundary_id.as_deref() == Some(b)))
+            .filter_map(|n| n.id.clone())
+            .collect();
+        for id in ids {
+            let is_pod = self.nodes.get(&id).and_then(|n| n.r#type) == Some(NodeType::Pod);
+            if let Some(n) = self.nodes.get_mut(&id) {
+                n.daemoned = None;
+            }
+            self.mark(&id, NodePhase::Succeeded, None);
+            if is_pod {
+                self.active_pods = self.active_pods.saturating_sub(1);
+                self.actions.push(super::Action::StopStep {
+                    node_id: id,
+                    reason: "its scope ended, so the daemon was stopped".into(),
+                });
+            }
+        }
+    }
+
     /// The nodes a later step or task hangs from: the node itself for leaves, the outbound nodes
     /// of a Steps/DAG node, the last attempt of a Retry node.
     pub(crate) fn outbound_nodes(&self, id: &str) -> Vec<String> {

@@ -152,6 +152,14 @@ fn decide(ctx: &mut Ctx<'_>, id: &str, children: &[String], last: &str, s: &Retr
         None => return Next::Wait,
     };
     if !phase.fulfilled() {
+        if ctx.daemoned(last) {
+            // The attempt is a daemon that is up: so is the retry node (Argo copies the flag).
+            let ip = ctx.nodes.get(last).and_then(|n| n.pod_ip.clone());
+            if let Some(n) = ctx.nodes.get_mut(id) {
+                n.daemoned = Some(true);
+                n.pod_ip = ip;
+            }
+        }
         return Next::Wait;
     }
     if !failed_or_error(phase) {

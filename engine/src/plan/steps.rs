@@ -352,7 +352,7 @@ fn execute_group(
     if !all_created
         || results
             .iter()
-            .any(|(id, _, done)| !done || !ctx.phase(id).fulfilled())
+            .any(|(id, _, done)| !done || !ctx.fulfilled(id))
     {
         return false;
     }

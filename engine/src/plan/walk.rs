@@ -248,8 +248,16 @@ pub(crate) fn execute_plain(
         });
     }
     match node_type {
-        NodeType::Steps => steps::execute(ctx, &id, found),
-        NodeType::Dag => super::dag::execute(ctx, &id, found),
+        NodeType::Steps | NodeType::Dag => {
+            if node_type == NodeType::Steps {
+                steps::execute(ctx, &id, found);
+            } else {
+                super::dag::execute(ctx, &id, found);
+            }
+            if ctx.phase(&id).fulfilled() {
+                ctx.end_daemons(Some(&id));
+            }
+        }
         NodeType::Suspend => leaf::suspend(ctx, &id, found),
         _ => leaf::execute(ctx, &id, found, retries),
     }

@@ -47,12 +47,17 @@ pub(crate) fn plan_workflow(
     }
     stop_halted_steps(&mut ctx);
     let root_id = execute_template(&mut ctx, &root);
+    if root_id.as_deref().is_some_and(|id| ctx.daemoned(id)) {
+        // The entrypoint itself is a daemon that is up: the workflow has nothing left to do.
+        ctx.end_daemons(None);
+    }
     let root_phase = root_id.as_deref().map(|id| ctx.phase(id));
     let mut finished = None;
     if let Some(phase) = root_phase.filter(|p| p.fulfilled()) {
         finished = run_exit_handler(&mut ctx, wf, phase);
     }
     if let Some((phase, message)) = finished {
+        ctx.end_daemons(None);
         status.phase = Some(phase);
         status.message = message.filter(|m| !m.is_empty());
         status.finished_at = Some(format_time(now));
@@ -152,6 +157,14 @@ fn apply_observations(nodes: &mut BTreeMap<String, NodeStatus>, obs: &Observatio
             continue;
         }
         n.phase = Some(o.phase);
+        if o.ip.is_some() {
+            n.pod_ip = o.ip.clone();
+        }
+        if o.phase == NodePhase::Running && o.daemoned {
+            n.daemoned = Some(true);
+        } else if o.phase.fulfilled() {
+            n.daemoned = None;
+        }
         if o.message.is_some() {
             n.message = o.message.clone();
         }

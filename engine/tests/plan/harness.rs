@@ -205,6 +205,8 @@ impl Sim {
             obs.steps.insert(
                 l.node_id.clone(),
                 StepObservation {
+                    daemoned: false,
+                    ip: None,
                     phase: o.phase,
                     message: o.message.clone(),
                     started_at: Some(engine::plan::format_time(self.now)),
@@ -225,6 +227,45 @@ impl Sim {
         self.advance(1);
         self.step(obs);
         names
+    }
+
+    /// Reports that the launched step `name` is running (a daemon that is up when `daemoned`,
+    /// reachable at `ip`), then plans again.
+    pub fn running(&mut self, name: &str, daemoned: bool, ip: Option<&str>) -> Vec<Action> {
+        let id = engine::plan::node_id(&self.wf.name, name);
+        let mut obs = Observations::default();
+        obs.steps.insert(
+            id,
+            StepObservation {
+                phase: NodePhase::Running,
+                message: None,
+                started_at: Some(engine::plan::format_time(self.now)),
+                finished_at: None,
+                outputs: None,
+                daemoned,
+                ip: ip.map(str::to_string),
+            },
+        );
+        self.step(obs)
+    }
+
+    /// Reports that the step `name` ended in `phase` with `message`, then plans again.
+    pub fn ended(&mut self, name: &str, phase: NodePhase, message: &str) -> Vec<Action> {
+        let id = engine::plan::node_id(&self.wf.name, name);
+        let mut obs = Observations::default();
+        obs.steps.insert(
+            id,
+            StepObservation {
+                phase,
+                message: Some(message.into()),
+                started_at: None,
+                finished_at: Some(engine::plan::format_time(self.now)),
+                outputs: None,
+                daemoned: false,
+                ip: None,
+            },
+        );
+        self.step(obs)
     }
 
     /// Runs to completion (at most `max` passes), finishing steps with `f` and following
