@@ -10,7 +10,8 @@
 pub mod http;
 pub mod launch;
 pub mod locks;
-pub mod process;
+pub mod probe;
+mod process;
 mod recover;
 mod templates;
 
@@ -74,7 +75,7 @@ pub enum Control {
 }
 
 enum Event {
-    Step(String, StepObservation),
+    Step(String, Box<StepObservation>),
     Control(Control),
 }
 
@@ -122,6 +123,7 @@ impl LocalBackend {
                 runner: Runner {
                     exec_binary: config.exec_binary,
                     bwrap,
+                    probe_client: reqwest::Client::new(),
                 },
                 locks: Locks::default(),
                 workflows: Mutex::new(HashMap::new()),
@@ -289,6 +291,10 @@ impl Driver {
                 continue;
             }
             if self.completed() {
+                // What still runs (daemons whose scope ended on this pass) is stopped.
+                for id in &self.running {
+                    let _ = crate::exec::request_stop(&self.layout.step_dir(id));
+                }
                 break;
             }
             let (wake, blocked, again) = self.perform(actions).await;
@@ -403,7 +409,7 @@ impl Driver {
             let tx = self.tx.clone();
             tokio::spawn(async move {
                 let o = http::run(&l.template).await;
-                let _ = tx.send(Event::Step(l.node_id, o));
+                let _ = tx.send(Event::Step(l.node_id, Box::new(o)));
             });
             return Start::Started;
         }
@@ -419,9 +425,21 @@ impl Driver {
         self.obs.steps.insert(l.node_id.clone(), running_obs());
         let runner = self.inner.runner.clone();
         let tx = self.tx.clone();
+        let on_ready: Option<Box<dyn FnOnce() + Send>> = run.daemon.is_some().then(|| {
+            let tx = tx.clone();
+            let id = l.node_id.clone();
+            Box::new(move || {
+                let ready = StepObservation {
+                    daemoned: true,
+                    started_at: None,
+                    ..running_obs()
+                };
+                let _ = tx.send(Event::Step(id, Box::new(ready)));
+            }) as Box<dyn FnOnce() + Send>
+        });
         tokio::spawn(async move {
-            let o = runner.run(run).await;
-            let _ = tx.send(Event::Step(l.node_id, o));
+            let o = runner.run(run, on_ready).await;
+            let _ = tx.send(Event::Step(l.node_id, Box::new(o)));
         });
         Start::Started
     }
@@ -470,7 +488,7 @@ impl Driver {
                     self.running.remove(&id);
                     self.inner.locks.release(&format!("{}/{id}", self.uid));
                 }
-                self.obs.steps.insert(id, o);
+                self.obs.steps.insert(id, *o);
             }
             Event::Control(c) => self.apply_control(c, resolved),
         }
@@ -556,7 +574,7 @@ fn set_phase_labels(wf: &mut Workflow) {
 fn running_obs() -> StepObservation {
     StepObservation {
         daemoned: false,
-        ip: None,
+        ip: Some(probe::LOCAL_IP.into()),
         phase: NodePhase::Running,
         message: None,
         started_at: Some(engine::plan::format_time(Utc::now())),

@@ -19,6 +19,8 @@ pub struct Runner {
     pub exec_binary: PathBuf,
     /// bubblewrap, when steps are sandboxed.
     pub bwrap: Option<PathBuf>,
+    /// Checks daemons' `httpGet` readiness probes.
+    pub probe_client: reqwest::Client,
 }
 
 const SPEC_FILE: &str = "spec.json";
@@ -27,7 +29,14 @@ impl Runner {
     /// Runs every process of a step to its end and reports what happened. A sidecar that ends
     /// in failure before the main containers are done fails the step (its main containers are
     /// stopped), since the pod could not work.
-    pub async fn run(&self, run: StepRun) -> StepObservation {
+    ///
+    /// A daemon step (`run.daemon`) calls `on_ready` once its readiness probe passes, and fails
+    /// if its main container ends on its own, since a daemon must run until it is stopped.
+    pub async fn run(
+        &self,
+        run: StepRun,
+        mut on_ready: Option<Box<dyn FnOnce() + Send>>,
+    ) -> StepObservation {
         let started = now();
         let mut sidecars = Vec::new();
         for s in &run.sidecars {
@@ -43,8 +52,25 @@ impl Runner {
         for spec in run.init.iter().chain(run.main.iter()) {
             let step = self.run_one(spec);
             tokio::pin!(step);
-            let result = tokio::select! {
-                r = &mut step => r,
+            let is_main = run.main.iter().any(|m| std::ptr::eq(m, spec));
+            let readiness = run.daemon.clone().filter(|_| is_main);
+            let ready = async {
+                match &readiness {
+                    Some(r) => r.wait(&self.probe_client).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::pin!(ready);
+            let mut probing = readiness.is_some();
+            let result = loop {
+                tokio::select! {
+                r = &mut step => break r,
+                () = &mut ready, if probing => {
+                    probing = false;
+                    if let Some(f) = on_ready.take() {
+                        f();
+                    }
+                }
                 msg = &mut watch => {
                     // The step's exec may not have written its pid yet: ask until it has, or
                     // until the step ends on its own.
@@ -61,6 +87,7 @@ impl Runner {
                     stop_all(&dirs);
                     return error_obs(started, msg);
                 }
+                }
             };
             let result = match result {
                 Ok(r) => r,
@@ -69,8 +96,11 @@ impl Runner {
                     return error_obs(started, e);
                 }
             };
+            let mut result = result;
+            if readiness.is_some() {
+                daemon_ended(&mut result);
+            }
             let failed = result.phase != ExecPhase::Succeeded;
-            let is_main = run.main.iter().any(|m| std::ptr::eq(m, spec));
             if is_main && (spec.capture_result || last.is_none()) || failed {
                 last = Some(result);
             }
@@ -135,6 +165,20 @@ impl Runner {
             .kill_on_drop(false);
         cmd.spawn()
             .map_err(|e| format!("starting {}: {e}", self.exec_binary.display()))
+    }
+}
+
+/// A daemon's main container ended by itself: that fails the step, since a daemon must run until
+/// its steps end and stop it (a daemon that was stopped is already Succeeded, and this is not
+/// read).
+fn daemon_ended(r: &mut ExecResult) {
+    if r.phase == ExecPhase::Succeeded {
+        r.phase = ExecPhase::Failed;
+        r.message = Some(
+            "the daemon exited on its own (exit code 0): a daemon step must keep running until \
+             its steps end"
+                .into(),
+        );
     }
 }
 

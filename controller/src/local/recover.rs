@@ -59,7 +59,7 @@ impl Driver {
         tokio::spawn(async move {
             loop {
                 if let Ok(r) = read_result(&dir).await {
-                    let _ = tx.send(Event::Step(id, observation(&r)));
+                    let _ = tx.send(Event::Step(id, Box::new(observation(&r))));
                     return;
                 }
                 if !exec_alive(&dir) {
@@ -70,7 +70,7 @@ impl Driver {
                             "the step's process vanished before writing its result".into(),
                         ),
                     };
-                    let _ = tx.send(Event::Step(id, o));
+                    let _ = tx.send(Event::Step(id, Box::new(o)));
                     return;
                 }
                 tokio::time::sleep(POLL).await;
