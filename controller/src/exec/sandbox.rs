@@ -2,6 +2,12 @@
 //! read-only, a private `/tmp` per step (`<work_dir>/tmp`, so `/tmp/out.txt` outputs survive for
 //! collection and two steps never see each other's), the step's volumes, and the host's network.
 //!
+//! `/var` holds empty, writable copies of the host's directories under `/var` two levels deep
+//! (never their files): programs installed from Debian's packages find the directories they write
+//! to (`/var/log/nginx`, `/var/lib/influxdb`), as they would in their container image, without
+//! seeing or touching the host's data. `/var/www`, the web content a host serves to anyone, is
+//! bound read-only, so a web server step answers with the host's pages.
+//!
 //! `trellis exec` itself runs inside it. Stop a sandboxed step with [`super::request_stop`]
 //! (SIGTERM to exec): signalling bwrap kills exec at once through `--die-with-parent`, with no result.
 
@@ -15,6 +21,9 @@ use super::spec::Sandbox;
 const SYSTEM_DIRS: [&str; 8] = [
     "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/etc", "/opt",
 ];
+
+/// Web content the host serves publicly: bound read-only rather than left empty.
+const WEB_ROOT: &str = "/var/www";
 
 /// Where bubblewrap is looked for.
 const BWRAP_CANDIDATES: [&str; 2] = ["/usr/bin/bwrap", "/usr/local/bin/bwrap"];
@@ -60,16 +69,55 @@ pub fn bwrap_command(
         tracing::warn!(path = %tmp.display(), error = %e, "cannot create the step's /tmp");
     }
     let mut command = Command::new(bwrap);
-    command.args(bwrap_args(exec_binary, spec_path, sandbox, work_dir, |p| {
-        std::fs::symlink_metadata(p).ok().map(|m| {
-            if m.file_type().is_symlink() {
-                HostPath::Link(std::fs::read_link(p).unwrap_or_default())
-            } else {
-                HostPath::Dir
-            }
-        })
-    }));
+    command.args(bwrap_args(
+        exec_binary,
+        spec_path,
+        sandbox,
+        work_dir,
+        var_skeleton(),
+        |p| {
+            std::fs::symlink_metadata(p).ok().map(|m| {
+                if m.file_type().is_symlink() {
+                    HostPath::Link(std::fs::read_link(p).unwrap_or_default())
+                } else {
+                    HostPath::Dir
+                }
+            })
+        },
+    ));
     command
+}
+
+/// The host's `/var` as directories and links only, read once: what a step's `/var` holds.
+fn var_skeleton() -> &'static [(PathBuf, HostPath)] {
+    static SKELETON: std::sync::OnceLock<Vec<(PathBuf, HostPath)>> = std::sync::OnceLock::new();
+    SKELETON.get_or_init(|| skeleton_of(Path::new("/var"), 2))
+}
+
+/// Directories (and links to recreate) below `root`, `depth` levels deep, parents first.
+fn skeleton_of(root: &Path, depth: usize) -> Vec<(PathBuf, HostPath)> {
+    let mut out = Vec::new();
+    if depth == 0 {
+        return out;
+    }
+    let Ok(entries) = std::fs::read_dir(root) else {
+        return out;
+    };
+    let mut entries: Vec<_> = entries.flatten().collect();
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let path = e.path();
+        let Ok(kind) = e.file_type() else { continue };
+        if kind.is_symlink() {
+            if let Ok(target) = std::fs::read_link(&path) {
+                out.push((path, HostPath::Link(target)));
+            }
+        } else if kind.is_dir() {
+            out.push((path.clone(), HostPath::Dir));
+            out.extend(skeleton_of(&path, depth - 1));
+        }
+    }
+    out
 }
 
 /// What a system directory is on the host.
@@ -87,6 +135,7 @@ pub(crate) fn bwrap_args(
     spec_path: &Path,
     sandbox: &Sandbox,
     work_dir: &Path,
+    var: &[(PathBuf, HostPath)],
     probe: impl Fn(&Path) -> Option<HostPath>,
 ) -> Vec<OsString> {
     let mut args = Args::default();
@@ -102,6 +151,20 @@ pub(crate) fn bwrap_args(
     // Directories every container image has, so steps can write below them.
     for dir in ["/mnt", "/srv", "/home", "/run", "/var/tmp", "/workspace"] {
         args.push(["--dir", dir]);
+    }
+    for (path, kind) in var {
+        if path == Path::new("/var/tmp") || path.starts_with("/var/tmp/") {
+            continue;
+        }
+        match kind {
+            HostPath::Dir if path.starts_with(WEB_ROOT) => {
+                if path == Path::new(WEB_ROOT) {
+                    args.paths("--ro-bind", path, path);
+                }
+            }
+            HostPath::Dir => args.path("--dir", path),
+            HostPath::Link(target) => args.paths("--symlink", target, path),
+        }
     }
     args.paths("--bind", &work_dir.join("tmp"), Path::new("/tmp"));
     for mount in &sandbox.mounts {
@@ -169,6 +232,14 @@ mod tests {
             Path::new("/data/steps/s1/spec.json"),
             &sandbox,
             Path::new("/data/steps/s1"),
+            &[
+                ("/var/log".into(), HostPath::Dir),
+                ("/var/log/nginx".into(), HostPath::Dir),
+                ("/var/run".into(), HostPath::Link("/run".into())),
+                ("/var/tmp".into(), HostPath::Dir),
+                ("/var/www".into(), HostPath::Dir),
+                ("/var/www/html".into(), HostPath::Dir),
+            ],
             |p| match p.to_str() {
                 Some("/usr") | Some("/etc") => Some(HostPath::Dir),
                 Some("/bin") => Some(HostPath::Link("usr/bin".into())),
@@ -178,7 +249,8 @@ mod tests {
         let expected = "--die-with-parent --new-session --tmpfs / \
             --ro-bind /usr /usr --symlink usr/bin /bin --ro-bind /etc /etc \
             --proc /proc --dev /dev --dir /mnt --dir /srv --dir /home --dir /run \
-            --dir /var/tmp --dir /workspace --bind /data/steps/s1/tmp /tmp \
+            --dir /var/tmp --dir /workspace --dir /var/log --dir /var/log/nginx \
+            --symlink /run /var/run --ro-bind /var/www /var/www --bind /data/steps/s1/tmp /tmp \
             --ro-bind /data/vol /mnt/vol --bind /data/steps/s1 /data/steps/s1 \
             --ro-bind /opt/trellis/bin/trellis /opt/trellis/bin/trellis \
             --chdir /data/steps/s1 -- /opt/trellis/bin/trellis exec --spec /data/steps/s1/spec.json";
@@ -192,9 +264,29 @@ mod tests {
             Path::new("/elsewhere/spec.json"),
             &Sandbox::default(),
             Path::new("/w"),
+            &[],
             |_| None,
         );
         let joined = words(&args).join(" ");
         assert!(joined.contains("--ro-bind /elsewhere/spec.json /elsewhere/spec.json"));
+    }
+
+    #[test]
+    fn the_var_skeleton_has_directories_and_links_but_no_files() {
+        let root = tempfile::tempdir().unwrap();
+        let r = root.path();
+        std::fs::create_dir_all(r.join("log/nginx/deeper")).unwrap();
+        std::fs::write(r.join("log/nginx/error.log"), "secret").unwrap();
+        std::fs::write(r.join("top.txt"), "x").unwrap();
+        std::os::unix::fs::symlink("/run", r.join("run")).unwrap();
+        let got = skeleton_of(r, 2);
+        assert_eq!(
+            got,
+            vec![
+                (r.join("log"), HostPath::Dir),
+                (r.join("log/nginx"), HostPath::Dir),
+                (r.join("run"), HostPath::Link("/run".into())),
+            ]
+        );
     }
 }

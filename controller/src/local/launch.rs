@@ -50,6 +50,8 @@ pub struct StepRun {
     pub main: Vec<ExecSpec>,
     /// Sidecars: started first, stopped when the main containers end.
     pub sidecars: Vec<ExecSpec>,
+    /// For a daemon step (`daemon: true`): how to tell it is ready.
+    pub daemon: Option<super::probe::Readiness>,
 }
 
 /// Why a step cannot run on this machine; becomes the node's Error message.
@@ -158,7 +160,23 @@ pub fn plan_run(
         init,
         main,
         sidecars,
+        daemon: daemon_readiness(t)?,
     })
+}
+
+/// How a daemon template's readiness is checked (`None` when the template is no daemon).
+fn daemon_readiness(t: &Template) -> Result<Option<super::probe::Readiness>, LaunchError> {
+    if t.daemon != Some(true) {
+        return Ok(None);
+    }
+    let (probe, ports) = match (&t.container, &t.script) {
+        (Some(c), _) => (c.readiness_probe.as_ref(), c.ports.as_deref()),
+        (None, Some(s)) => (s.readiness_probe.as_ref(), s.ports.as_deref()),
+        _ => (None, None),
+    };
+    super::probe::readiness_of(probe, ports.unwrap_or_default())
+        .map(Some)
+        .map_err(|e| format!("template \"{}\": {e}", t.name()))
 }
 
 fn main_named(set: &engine::model::ContainerSetTemplate) -> bool {
@@ -317,6 +335,15 @@ impl Ctx<'_> {
         }];
         for m in mounts.unwrap_or_default() {
             mounts_out.push(self.volumes.mount(m)?);
+        }
+        if let Some(busybox) = image.filter(|i| busybox_based(i)).and_then(|_| busybox()) {
+            // The image's `sh` is busybox's ash (it reads `>& file`, which Debian's dash does
+            // not): give the step the same shell.
+            mounts_out.push(Mount {
+                host: busybox,
+                path: "/usr/bin/sh".into(),
+                read_only: true,
+            });
         }
         let t = &self.l.template;
         Ok(ExecSpec {
@@ -493,20 +520,56 @@ fn argv_for(
         v.extend(args);
         return v;
     }
-    let repo = image
-        .unwrap_or_default()
-        .split(':')
-        .next()
-        .unwrap_or_default();
-    let mut v: Vec<String> = match repo {
+    let mut v: Vec<String> = match image_repo(image.unwrap_or_default()) {
         "docker/whalesay" => vec!["cowsay".into()],
         "argoproj/argosay" | "alexcollinsintuit/argosay" => {
             vec!["sh".into(), "-c".into(), ARGOSAY.into(), "argosay".into()]
         }
+        // The images' own entrypoints, run from Debian's packages `nginx` and `influxdb`.
+        "nginx" => vec!["nginx".into(), "-g".into(), "daemon off;".into()],
+        "influxdb" => vec!["influxd".into()],
         _ => Vec::new(),
     };
     v.extend(args);
     v
+}
+
+/// Whether an image is built on Alpine or busybox, whose `/bin/sh` is busybox's ash: `alpine`,
+/// `busybox`, `curlimages/curl`, `alpine/*` and the `*-alpine*` tags of official images.
+fn busybox_based(image: &str) -> bool {
+    let repo = image_repo(image);
+    let tag = image
+        .split('@')
+        .next()
+        .unwrap_or_default()
+        .rsplit_once(':')
+        .filter(|(_, t)| !t.contains('/'))
+        .map(|(_, t)| t)
+        .unwrap_or_default();
+    matches!(repo, "alpine" | "busybox" | "curlimages/curl")
+        || repo.starts_with("alpine/")
+        || tag.contains("alpine")
+}
+
+/// Debian's busybox, when installed.
+fn busybox() -> Option<PathBuf> {
+    ["/usr/bin/busybox", "/bin/busybox"]
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+}
+
+/// An image's repository without registry host, tag or digest; Docker Hub's official images
+/// without `library/` (`docker.io/library/nginx:1.13` → `nginx`).
+fn image_repo(image: &str) -> &str {
+    let image = image.split('@').next().unwrap_or_default();
+    let name_start = image.rfind('/').map_or(0, |i| i + 1);
+    let repo = match image[name_start..].find(':') {
+        Some(i) => &image[..name_start + i],
+        None => image,
+    };
+    let repo = repo.strip_prefix("docker.io/").unwrap_or(repo);
+    repo.strip_prefix("library/").unwrap_or(repo)
 }
 
 fn env_of(
@@ -541,4 +604,61 @@ fn env_of(
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_repositories_lose_registry_tag_and_digest() {
+        for (image, repo) in [
+            ("nginx:1.13", "nginx"),
+            ("docker.io/library/nginx:1.13", "nginx"),
+            ("influxdb", "influxdb"),
+            ("argoproj/argosay:v2", "argoproj/argosay"),
+            ("localhost:5000/team/tool:1", "localhost:5000/team/tool"),
+            ("alpine@sha256:abc", "alpine"),
+        ] {
+            assert_eq!(image_repo(image), repo, "{image}");
+        }
+    }
+
+    #[test]
+    fn alpine_and_busybox_images_are_told_apart() {
+        for (image, yes) in [
+            ("alpine:3.23", true),
+            ("docker.io/library/busybox", true),
+            ("curlimages/curl:latest", true),
+            ("alpine/git:v2.26.2", true),
+            ("python:alpine3.23", true),
+            ("python:3.12-alpine", true),
+            ("python:3.12", false),
+            ("nginx:1.13", false),
+            ("localhost:5000/alpine-tools", false),
+        ] {
+            assert_eq!(busybox_based(image), yes, "{image}");
+        }
+    }
+
+    #[test]
+    fn known_images_run_their_entrypoint_and_a_command_wins() {
+        assert_eq!(
+            argv_for(&None, &None, Some("nginx:1.13")),
+            ["nginx", "-g", "daemon off;"]
+        );
+        assert_eq!(
+            argv_for(
+                &None,
+                &Some(vec!["-config".into(), "/c".into()]),
+                Some("influxdb:1.2")
+            ),
+            ["influxd", "-config", "/c"]
+        );
+        assert_eq!(
+            argv_for(&Some(vec!["nginx".into()]), &None, Some("nginx:1.13")),
+            ["nginx"]
+        );
+        assert!(argv_for(&None, &None, Some("remuslazar/gnuplot")).is_empty());
+    }
 }
