@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 /// The target is 90%; this is the floor reached so far (99 of 122), kept as a guard
 /// against regressions while the rest is built.
-const TARGET: f64 = 0.81;
+const TARGET: f64 = 0.83;
 const TIMEOUT: Duration = Duration::from_secs(180);
 
 fn examples_dir() -> PathBuf {
@@ -129,13 +129,24 @@ fn argo_examples_run_on_the_local_backend() {
     assert_eq!(files.len(), 122, "INDEX.tsv lists 122 runnable examples");
     let root = std::env::temp_dir().join(format!("trellis-conformance-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
-    let queue = Mutex::new(files.iter().enumerate().collect::<Vec<_>>());
+    // Daemons and sidecars listen on fixed ports of this machine (80, 8086), as they would in
+    // a pod of their own: those examples run one at a time, on the first worker.
+    let (exclusive, shared): (Vec<_>, Vec<_>) = files.iter().enumerate().partition(|(_, f)| {
+        let text = std::fs::read_to_string(examples_dir().join(f)).unwrap_or_default();
+        text.contains("daemon: true") || text.contains("sidecars:")
+    });
+    let exclusive = Mutex::new(exclusive);
+    let queue = Mutex::new(shared);
     let results = Mutex::new(Vec::new());
     std::thread::scope(|s| {
-        for _ in 0..4 {
-            s.spawn(|| {
+        for worker in 0..4 {
+            let (exclusive, queue, results, root) = (&exclusive, &queue, &results, &root);
+            s.spawn(move || {
                 loop {
-                    let Some((i, f)) = queue.lock().unwrap().pop() else {
+                    let mine = (worker == 0)
+                        .then(|| exclusive.lock().unwrap().pop())
+                        .flatten();
+                    let Some((i, f)) = mine.or_else(|| queue.lock().unwrap().pop()) else {
                         return;
                     };
                     let o = run_one(f, &root.join(i.to_string()));
