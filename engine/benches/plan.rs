@@ -53,6 +53,7 @@ fn observe(ids: &[String], now: chrono::DateTime<Utc>) -> Observations {
             StepObservation {
                 daemoned: false,
                 ip: None,
+                memo_hit: false,
                 phase: NodePhase::Succeeded,
                 message: None,
                 started_at: Some(t.clone()),

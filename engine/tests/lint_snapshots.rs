@@ -42,4 +42,5 @@ snapshot! {
     cron => "cron.yaml",
     syntax => "syntax.yaml",
     wrong_types => "wrong-types.yaml",
+    memoize => "memoize.yaml",
 }

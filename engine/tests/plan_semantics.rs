@@ -434,6 +434,7 @@ fn shutdown_stop_stops_running_steps_and_still_runs_the_exit_handler() {
         engine::plan::StepObservation {
             daemoned: false,
             ip: None,
+            memo_hit: false,
             phase: NodePhase::Running,
             message: None,
             started_at: None,
@@ -451,6 +452,7 @@ fn shutdown_stop_stops_running_steps_and_still_runs_the_exit_handler() {
         engine::plan::StepObservation {
             daemoned: false,
             ip: None,
+            memo_hit: false,
             phase: NodePhase::Failed,
             message: Some("terminated".into()),
             started_at: None,

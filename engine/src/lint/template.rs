@@ -47,6 +47,9 @@ pub fn lint_template(cx: &mut Lint<'_>, sc: &SpecCtx<'_>, t: &Template, base: &[
     if let Some(sync) = &t.synchronization {
         synchronization(cx, sync, &join(base, &["synchronization".into()]));
     }
+    if let Some(m) = &t.memoize {
+        memoize(cx, m, &join(base, &["memoize".into()]));
+    }
     if let Some(m) = t.memoize.as_ref().and_then(|m| m.max_age.as_ref()) {
         duration(
             cx,
@@ -380,5 +383,26 @@ pub fn duration(cx: &mut Lint<'_>, text: &str, path: &[Seg], seconds_ok: bool) {
     };
     if let Err(e) = parsed {
         cx.push(Diagnostic::error("invalid-duration", path, e));
+    }
+}
+
+/// `memoize` needs a key and a cache to keep it in.
+fn memoize(cx: &mut Lint<'_>, m: &crate::model::Memoize, base: &[Seg]) {
+    if m.key.as_deref().is_none_or(str::is_empty) {
+        cx.push(
+            Diagnostic::error("required", &join(base, &["key".into()]), "`memoize.key` is required")
+                .with_help("give the key the outputs are cached under, e.g. `key: \"{{inputs.parameters.name}}\"`"),
+        );
+    }
+    let cache = m.cache.as_ref().and_then(|c| c.config_map.as_ref());
+    if cache.is_none_or(|c| c.name.is_empty()) {
+        cx.push(
+            Diagnostic::error(
+                "required",
+                &join(base, &["cache".into(), "configMap".into(), "name".into()]),
+                "`memoize.cache.configMap.name` is required",
+            )
+            .with_help("name the cache, e.g. `cache: {configMap: {name: my-cache}}`"),
+        );
     }
 }

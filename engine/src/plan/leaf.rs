@@ -4,11 +4,11 @@
 use chrono::{DateTime, Duration, Utc};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use crate::model::{NodePhase, Outputs, Parameter, Template};
+use crate::model::{MemoizationStatus, NodePhase, Outputs, Parameter, Template};
 
 use super::scope::{Unresolved, Vars, render_model};
 use super::walk::{Ctx, Found};
-use super::{Action, StepLaunch, duration_of, parse_time, pod_name};
+use super::{Action, Memo, StepLaunch, duration_of, parse_time, pod_name};
 
 /// The variables a running step sees: workflow, inputs, `pod.name`, `retries`, output paths.
 fn step_vars(ctx: &Ctx<'_>, id: &str, tmpl: &Template, retries: Option<usize>) -> Vars {
@@ -62,12 +62,24 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, id: &str, found: &Found, retries: Optio
         Ok(d) => d,
         Err(e) => return ctx.mark(id, NodePhase::Error, Some(e)),
     };
+    let memo = match memo_of(&tmpl) {
+        Ok(m) => m,
+        Err(e) => return ctx.mark(id, NodePhase::Error, Some(e)),
+    };
+    if let (Some(m), Some(n)) = (&memo, ctx.nodes.get_mut(id)) {
+        n.memoization_status = Some(MemoizationStatus {
+            hit: Some(false),
+            key: Some(m.key.clone()),
+            cache_name: Some(m.cache.clone()),
+        });
+    }
     let name = ctx
         .nodes
         .get(id)
         .and_then(|n| n.name.clone())
         .unwrap_or_default();
     let launch = StepLaunch {
+        memo,
         node_id: id.to_string(),
         pod_name: pod_name(&ctx.wf.name, &name, found.tmpl.name()),
         node_name: name,
@@ -76,6 +88,34 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, id: &str, found: &Found, retries: Optio
         deadline,
     };
     ctx.actions.push(Action::StartStep(Box::new(launch)));
+}
+
+/// The cache entry of a `memoize` template (its fields already rendered).
+fn memo_of(t: &Template) -> Result<Option<Memo>, String> {
+    let Some(m) = &t.memoize else { return Ok(None) };
+    let key = m.key.clone().filter(|k| !k.is_empty()).ok_or_else(|| {
+        "memoize.key is empty: give the key the outputs are cached under".to_string()
+    })?;
+    let cache = m
+        .cache
+        .as_ref()
+        .and_then(|c| c.config_map.as_ref())
+        .map(|c| c.name.clone())
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| "memoize.cache.configMap.name is empty: name the cache".to_string())?;
+    let max_age_seconds = match &m.max_age {
+        Some(a) => Some(
+            duration_of(a)
+                .map_err(|e| format!("memoize.maxAge \"{a}\": {e}"))?
+                .num_seconds(),
+        ),
+        None => None,
+    };
+    Ok(Some(Memo {
+        cache,
+        key,
+        max_age_seconds,
+    }))
 }
 
 /// `activeDeadlineSeconds`/`timeout` of the template, capped by the workflow's deadline.

@@ -71,6 +71,9 @@ pub struct StepObservation {
     /// The address other steps reach the step at (`{{steps.NAME.ip}}`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip: Option<String>,
+    /// The step did not run: its outputs come from its memoization cache.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub memo_hit: bool,
 }
 
 /// A thing the backend must do so that the status the plan returned becomes true.
@@ -114,6 +117,24 @@ pub struct StepLaunch {
     /// Mutex and semaphore keys the step must hold while it runs (`synchronization`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub locks: Vec<Lock>,
+    /// The cache entry that may stand in for running the step (`memoize`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memo: Option<Memo>,
+}
+
+/// Where a memoized step's outputs are cached: the backend looks the entry up before starting
+/// the step (a fresh entry is a hit: the step does not run) and stores the outputs of a step
+/// that succeeded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Memo {
+    /// `memoize.cache.configMap.name`.
+    pub cache: String,
+    /// `memoize.key`, rendered.
+    pub key: String,
+    /// `memoize.maxAge` in seconds: older entries are ignored (`None`: any age).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age_seconds: Option<i64>,
 }
 
 /// A named lock a step or workflow holds while it runs.

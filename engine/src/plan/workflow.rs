@@ -160,6 +160,11 @@ fn apply_observations(nodes: &mut BTreeMap<String, NodeStatus>, obs: &Observatio
         if o.ip.is_some() {
             n.pod_ip = o.ip.clone();
         }
+        if o.memo_hit
+            && let Some(m) = n.memoization_status.as_mut()
+        {
+            m.hit = Some(true);
+        }
         if o.phase == NodePhase::Running && o.daemoned {
             n.daemoned = Some(true);
         } else if o.phase.fulfilled() {

@@ -207,6 +207,7 @@ impl Sim {
                 StepObservation {
                     daemoned: false,
                     ip: None,
+                    memo_hit: false,
                     phase: o.phase,
                     message: o.message.clone(),
                     started_at: Some(engine::plan::format_time(self.now)),
@@ -244,6 +245,7 @@ impl Sim {
                 outputs: None,
                 daemoned,
                 ip: ip.map(str::to_string),
+                memo_hit: false,
             },
         );
         self.step(obs)
@@ -263,6 +265,7 @@ impl Sim {
                 outputs: None,
                 daemoned: false,
                 ip: None,
+                memo_hit: false,
             },
         );
         self.step(obs)
