@@ -12,6 +12,7 @@ pub async fn run(t: &Template) -> StepObservation {
     let done = |phase, message: Option<String>, outputs| StepObservation {
         daemoned: false,
         ip: None,
+        memo_hit: false,
         phase,
         message,
         started_at: Some(started.clone()),

@@ -233,6 +233,10 @@ struct Driver {
     layout: Layout,
     /// `spec.volumes` and the names of `spec.volumeClaimTemplates` of the resolved spec.
     volumes: (Vec<k8s_openapi::api::core::v1::Volume>, Vec<String>),
+    /// Running memoized steps: their cache entry, written when they succeed.
+    memos: HashMap<String, engine::plan::Memo>,
+    /// Outputs of memoized steps that succeeded, to store before the next plan.
+    memo_saves: Vec<(engine::plan::Memo, String, serde_json::Value)>,
 }
 
 impl Driver {
@@ -260,6 +264,8 @@ impl Driver {
             running: HashSet::new(),
             layout,
             volumes: (Vec::new(), Vec::new()),
+            memos: HashMap::new(),
+            memo_saves: Vec::new(),
         }
     }
 
@@ -281,6 +287,7 @@ impl Driver {
         );
         self.recover().await;
         loop {
+            self.save_memos().await;
             let status = self.wf.status.take().unwrap_or_default();
             let obs = std::mem::take(&mut self.obs);
             let (status, actions) = plan(&resolved, status, &obs, Utc::now());
@@ -403,6 +410,14 @@ impl Driver {
                 return Start::Skipped;
             }
         }
+        if let Some(m) = &l.memo {
+            if let Some(hit) = self.memo_hit(m).await {
+                self.inner.locks.release(&holder);
+                self.obs.steps.insert(l.node_id, hit);
+                return Start::Started;
+            }
+            self.memos.insert(l.node_id.clone(), m.clone());
+        }
         if l.template.http.is_some() {
             self.running.insert(l.node_id.clone());
             self.obs.steps.insert(l.node_id.clone(), running_obs());
@@ -442,6 +457,57 @@ impl Driver {
             let _ = tx.send(Event::Step(l.node_id, Box::new(o)));
         });
         Start::Started
+    }
+
+    /// The cached outputs of a memoized step, as a Succeeded observation, when the cache has a
+    /// fresh entry. A store error is logged and the step runs.
+    async fn memo_hit(&self, m: &engine::plan::Memo) -> Option<StepObservation> {
+        let entry = match self
+            .inner
+            .store
+            .memo_get(&self.layout.namespace, &m.cache, &m.key)
+            .await
+        {
+            Ok(e) => e?,
+            Err(e) => {
+                tracing::warn!(cache = %m.cache, key = %m.key, error = %e, "reading the memoization cache failed; the step runs");
+                return None;
+            }
+        };
+        let now = Utc::now();
+        if !memo_fresh(entry.created_at, m.max_age_seconds, now) {
+            return None;
+        }
+        let outputs = serde_json::from_value(entry.outputs).ok()?;
+        let at = engine::plan::format_time(now);
+        Some(StepObservation {
+            phase: NodePhase::Succeeded,
+            message: None,
+            started_at: Some(at.clone()),
+            finished_at: Some(at),
+            outputs: Some(outputs),
+            daemoned: false,
+            ip: None,
+            memo_hit: true,
+        })
+    }
+
+    /// Stores the outputs of memoized steps that succeeded (kept for the next try on failure).
+    async fn save_memos(&mut self) {
+        let ns = self.layout.namespace.clone();
+        let mut failed = Vec::new();
+        for (m, node_id, outputs) in std::mem::take(&mut self.memo_saves) {
+            if let Err(e) = self
+                .inner
+                .store
+                .memo_put(&ns, &m.cache, &m.key, &node_id, &outputs)
+                .await
+            {
+                tracing::warn!(cache = %m.cache, key = %m.key, error = %e, "storing memoized outputs failed");
+                failed.push((m, node_id, outputs));
+            }
+        }
+        self.memo_saves = failed;
     }
 
     async fn wait(
@@ -487,6 +553,13 @@ impl Driver {
                 if o.phase.fulfilled() {
                     self.running.remove(&id);
                     self.inner.locks.release(&format!("{}/{id}", self.uid));
+                    if let Some(m) = self.memos.remove(&id)
+                        && o.phase == NodePhase::Succeeded
+                        && let Ok(outputs) =
+                            serde_json::to_value(o.outputs.clone().unwrap_or_default())
+                    {
+                        self.memo_saves.push((m, id.clone(), outputs));
+                    }
                 }
                 self.obs.steps.insert(id, *o);
             }
@@ -571,10 +644,16 @@ fn set_phase_labels(wf: &mut Workflow) {
     );
 }
 
+/// Whether a cache entry made at `created` may still be used under `maxAge` (in seconds).
+fn memo_fresh(created: DateTime<Utc>, max_age_seconds: Option<i64>, now: DateTime<Utc>) -> bool {
+    max_age_seconds.is_none_or(|s| now - created <= chrono::Duration::seconds(s))
+}
+
 fn running_obs() -> StepObservation {
     StepObservation {
         daemoned: false,
         ip: Some(probe::LOCAL_IP.into()),
+        memo_hit: false,
         phase: NodePhase::Running,
         message: None,
         started_at: Some(engine::plan::format_time(Utc::now())),
@@ -591,7 +670,23 @@ fn failed_obs(message: String) -> StepObservation {
     StepObservation {
         daemoned: false,
         ip: None,
+        memo_hit: false,
         phase: NodePhase::Failed,
         ..error_obs(message)
+    }
+}
+
+#[cfg(test)]
+mod memo_tests {
+    use super::memo_fresh;
+    use chrono::{Duration, TimeZone, Utc};
+
+    #[test]
+    fn entries_older_than_max_age_are_stale() {
+        let made = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        assert!(memo_fresh(made, None, made + Duration::days(400)));
+        assert!(memo_fresh(made, Some(60), made + Duration::seconds(60)));
+        assert!(!memo_fresh(made, Some(60), made + Duration::seconds(61)));
+        assert!(!memo_fresh(made, Some(0), made + Duration::seconds(1)));
     }
 }

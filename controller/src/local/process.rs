@@ -235,6 +235,7 @@ pub(super) fn error_obs(started: String, message: String) -> StepObservation {
     StepObservation {
         daemoned: false,
         ip: None,
+        memo_hit: false,
         phase: NodePhase::Error,
         message: Some(message),
         started_at: Some(started),
@@ -267,6 +268,7 @@ pub fn observation(r: &ExecResult) -> StepObservation {
     StepObservation {
         daemoned: false,
         ip: None,
+        memo_hit: false,
         phase,
         message: r.message.clone(),
         started_at: Some(r.started_at.clone()),
