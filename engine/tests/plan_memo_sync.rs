@@ -116,3 +116,73 @@ fn a_memoize_without_a_cache_name_errors_the_step() {
     let msg = s.node("mz[0].say").message.clone().unwrap_or_default();
     assert!(msg.contains("memoize.cache.configMap.name"), "{msg}");
 }
+
+const SYNC: &str = r#"
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: sy, namespace: team}
+spec:
+  entrypoint: main
+  synchronization:
+    mutexes: [{name: deploy}]
+    semaphores: [{configMapKeyRef: {name: limits, key: workflow}}]
+  templates:
+  - name: main
+    synchronization:
+      semaphores: [{configMapKeyRef: {name: limits, key: template}}]
+      mutexes: [{name: db, namespace: shared}]
+    container: {image: alpine, command: ["true"]}
+"#;
+
+fn limits(pairs: &[(&str, &str)]) -> harness::Templates {
+    harness::Templates {
+        config: pairs
+            .iter()
+            .map(|(k, v)| ("limits".to_string(), k.to_string(), v.to_string()))
+            .collect(),
+        ..Default::default()
+    }
+}
+
+#[test]
+fn a_step_asks_for_its_mutexes_and_semaphores_with_the_config_map_limit() {
+    let mut s = Sim::with_templates(SYNC, &limits(&[("template", "3"), ("workflow", "2")]));
+    s.tick();
+    let locks = &s.launches()[0].locks;
+    let got: Vec<(&str, u32)> = locks.iter().map(|l| (l.key.as_str(), l.limit)).collect();
+    assert_eq!(
+        got,
+        [
+            ("shared/mutex/db", 1),
+            ("team/semaphore/limits/template", 3)
+        ]
+    );
+}
+
+#[test]
+fn the_workflow_holds_its_own_locks() {
+    let s = Sim::with_templates(SYNC, &limits(&[("template", "3"), ("workflow", "2")]));
+    let locks = engine::plan::workflow_locks(&s.wf).expect("locks");
+    let got: Vec<(&str, u32)> = locks.iter().map(|l| (l.key.as_str(), l.limit)).collect();
+    assert_eq!(
+        got,
+        [
+            ("team/mutex/deploy", 1),
+            ("team/semaphore/limits/workflow", 2)
+        ]
+    );
+}
+
+#[test]
+fn a_semaphore_without_its_limit_errors_with_how_to_fix_it() {
+    let mut s = Sim::with_templates(SYNC, &limits(&[("workflow", "many")]));
+    s.tick();
+    let msg = s.node("sy").message.clone().unwrap_or_default();
+    assert_eq!(s.phase("sy"), NodePhase::Error);
+    assert!(
+        msg.contains("ConfigMap \"limits\" has no key \"template\""),
+        "{msg}"
+    );
+    let err = engine::plan::workflow_locks(&s.wf).unwrap_err();
+    assert!(err.contains("\"many\", not a limit"), "{err}");
+}

@@ -62,6 +62,14 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, id: &str, found: &Found, retries: Optio
         Ok(d) => d,
         Err(e) => return ctx.mark(id, NodePhase::Error, Some(e)),
     };
+    let locks = match super::sync::locks(
+        tmpl.synchronization.as_ref(),
+        &ctx.wf.namespace,
+        &ctx.wf.semaphore_limits,
+    ) {
+        Ok(l) => l,
+        Err(e) => return ctx.mark(id, NodePhase::Error, Some(e)),
+    };
     let memo = match memo_of(&tmpl) {
         Ok(m) => m,
         Err(e) => return ctx.mark(id, NodePhase::Error, Some(e)),
@@ -83,7 +91,7 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, id: &str, found: &Found, retries: Optio
         node_id: id.to_string(),
         pod_name: pod_name(&ctx.wf.name, &name, found.tmpl.name()),
         node_name: name,
-        locks: super::steps::locks_of(ctx, tmpl.synchronization.as_ref()),
+        locks,
         template: tmpl,
         deadline,
     };

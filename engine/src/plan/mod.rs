@@ -24,6 +24,7 @@ mod resolve;
 mod retry;
 mod scope;
 mod steps;
+mod sync;
 mod walk;
 mod workflow;
 
@@ -38,6 +39,7 @@ pub use ids::{node_id, pod_name};
 pub use leaf::supplied_defaults;
 pub use resolve::{ResolveError, ResolvedWorkflow, TemplateScope, TemplateSource, resolve};
 pub use scope::Vars;
+pub use sync::workflow_locks;
 
 /// What the backend has seen of the steps it runs since the last plan, by node ID.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

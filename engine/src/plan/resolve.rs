@@ -89,6 +89,8 @@ pub struct ResolvedWorkflow {
     dags: HashMap<(TemplateScope, String), Result<Arc<super::dag::DagInfo>, String>>,
     /// Values of the ConfigMap keys the workflow refers to, by (ConfigMap, key).
     config_values: HashMap<(String, String), String>,
+    /// The limit of each semaphore the workflow names, by lock key (or why it is unknown).
+    pub(crate) semaphore_limits: HashMap<String, Result<u32, String>>,
     /// Node names and IDs of the tasks of each DAG node, computed once per DAG node name.
     task_ids: std::sync::Mutex<HashMap<String, Arc<TaskIds>>>,
 }
@@ -118,6 +120,7 @@ impl Clone for ResolvedWorkflow {
             templates: self.templates.clone(),
             dags: self.dags.clone(),
             config_values: self.config_values.clone(),
+            semaphore_limits: self.semaphore_limits.clone(),
             task_ids: Default::default(),
         }
     }
@@ -244,6 +247,7 @@ pub fn resolve(
         templates: HashMap::new(),
         dags: HashMap::new(),
         config_values: HashMap::new(),
+        semaphore_limits: HashMap::new(),
         task_ids: Default::default(),
         spec,
     };
@@ -461,5 +465,19 @@ fn collect_config_values(out: &mut ResolvedWorkflow, source: &dyn TemplateSource
         if let Some(v) = source.config_map_value(namespace, &name, &key) {
             out.config_values.insert((name, key), v);
         }
+    }
+    let syncs = out
+        .templates
+        .values()
+        .filter_map(|t| t.synchronization.as_ref())
+        .chain(out.spec.synchronization.as_ref());
+    let sems: Vec<_> = syncs
+        .flat_map(super::sync::semaphores)
+        .map(|sem| super::sync::semaphore_ref(namespace, sem))
+        .collect();
+    for (lock, ns, cm, key) in sems {
+        let value = source.config_map_value(&ns, &cm, &key);
+        let limit = super::sync::limit_of(value.as_deref(), &cm, &key);
+        out.semaphore_limits.insert(lock, limit);
     }
 }

@@ -1,38 +1,12 @@
 //! Steps templates: groups run in order, the steps of a group in parallel.
 
-use crate::model::{ContinueOn, NodePhase, NodeType, Synchronization, WorkflowStep};
+use crate::model::{ContinueOn, NodePhase, NodeType, WorkflowStep};
 
-use super::Lock;
 use super::loops::{Loop, add_item_vars, expand};
 use super::nodes::{NewNode, failed_or_error};
 use super::outputs::{add_aggregate_vars, add_node_vars, add_skipped_defaults, template_outputs};
 use super::scope::{Unresolved, Vars, eval_when};
 use super::walk::{Call, Ctx, Found, execute_template};
-
-/// The locks a `synchronization` block asks for.
-pub(crate) fn locks_of(ctx: &Ctx<'_>, s: Option<&Synchronization>) -> Vec<Lock> {
-    let Some(s) = s else { return Vec::new() };
-    let ns = &ctx.wf.namespace;
-    let mut out = Vec::new();
-    for m in s.mutex.iter().chain(s.mutexes.iter().flatten()) {
-        let mns = m.namespace.as_deref().unwrap_or(ns);
-        out.push(Lock {
-            key: format!("{mns}/mutex/{}", m.name.as_deref().unwrap_or_default()),
-            limit: 1,
-        });
-    }
-    for sem in s.semaphore.iter().chain(s.semaphores.iter().flatten()) {
-        let r = sem.config_map_key_ref.as_ref();
-        let key = format!(
-            "{}/semaphore/{}/{}",
-            sem.namespace.as_deref().unwrap_or(ns),
-            r.map(|r| r.name.as_str()).unwrap_or_default(),
-            r.map(|r| r.key.as_str()).unwrap_or_default()
-        );
-        out.push(Lock { key, limit: 1 });
-    }
-    out
-}
 
 /// Whether `continueOn` lets a step or task that ended in `phase` not fail its parent.
 pub(crate) fn continues_on(c: Option<&ContinueOn>, phase: NodePhase) -> bool {
