@@ -11,6 +11,8 @@ use tokio::sync::Notify;
 pub struct Locks {
     inner: Arc<Mutex<HashMap<String, BTreeSet<String>>>>,
     released: Arc<Notify>,
+    /// How many releases so far: a waiter compares it with what it saw when its try failed.
+    generation: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Locks {
@@ -41,12 +43,25 @@ impl Locks {
             }
             map.retain(|_, h| !h.is_empty());
         }
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         self.released.notify_waiters();
     }
 
-    /// Waits until some lock is released.
-    pub async fn changed(&self) {
-        self.released.notified().await;
+    /// The number of releases so far; read it before a try, and pass it to [`Self::changed`].
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// Waits until some lock is released after `seen` (at once if one already was).
+    pub async fn changed(&self, seen: u64) {
+        let next = self.released.notified();
+        tokio::pin!(next);
+        next.as_mut().enable();
+        if self.generation() != seen {
+            return;
+        }
+        next.await;
     }
 }
 
@@ -65,6 +80,23 @@ mod tests {
         assert!(l.try_acquire("x", &m));
         assert!(!l.try_acquire("y", &m));
         l.release("x");
+        assert!(l.try_acquire("y", &m));
+    }
+
+    #[tokio::test]
+    async fn a_release_between_a_try_and_the_wait_is_not_missed() {
+        let l = Locks::default();
+        let m = [Lock {
+            key: "ns/mutex/a".into(),
+            limit: 1,
+        }];
+        assert!(l.try_acquire("x", &m));
+        let seen = l.generation();
+        assert!(!l.try_acquire("y", &m));
+        l.release("x");
+        tokio::time::timeout(std::time::Duration::from_secs(1), l.changed(seen))
+            .await
+            .expect("the release already happened");
         assert!(l.try_acquire("y", &m));
     }
 

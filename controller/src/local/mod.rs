@@ -233,6 +233,8 @@ struct Driver {
     layout: Layout,
     /// `spec.volumes` and the names of `spec.volumeClaimTemplates` of the resolved spec.
     volumes: (Vec<k8s_openapi::api::core::v1::Volume>, Vec<String>),
+    /// The lock releases seen before the last plan's steps tried their locks.
+    lock_generation: u64,
     /// Running memoized steps: their cache entry, written when they succeed.
     memos: HashMap<String, engine::plan::Memo>,
     /// Outputs of memoized steps that succeeded, to store before the next plan.
@@ -266,6 +268,7 @@ impl Driver {
             volumes: (Vec::new(), Vec::new()),
             memos: HashMap::new(),
             memo_saves: Vec::new(),
+            lock_generation: 0,
         }
     }
 
@@ -285,6 +288,15 @@ impl Driver {
                 .filter_map(|c| c.metadata.as_ref().and_then(|m| m.name.clone()))
                 .collect(),
         );
+        let holder = format!("{}/workflow", self.uid);
+        match engine::plan::workflow_locks(&resolved) {
+            Ok(locks) if !locks.is_empty() => {
+                self.acquire_workflow_locks(&holder, &locks, &mut resolved)
+                    .await
+            }
+            Ok(_) => {}
+            Err(message) => return self.fail(message).await,
+        }
         self.recover().await;
         loop {
             self.save_memos().await;
@@ -312,6 +324,47 @@ impl Driver {
         }
         for id in self.running.drain() {
             self.inner.locks.release(&format!("{}/{id}", self.uid));
+        }
+        self.inner.locks.release(&holder);
+    }
+
+    /// Waits for the workflow's own mutexes and semaphores (`spec.synchronization`). Meanwhile
+    /// the workflow is Pending with a message naming what it waits for; a stop or terminate
+    /// ends the wait (the plan then ends the workflow, which never started a step).
+    async fn acquire_workflow_locks(
+        &mut self,
+        holder: &str,
+        locks: &[engine::plan::Lock],
+        resolved: &mut ResolvedWorkflow,
+    ) {
+        let mut told = false;
+        let all = self.inner.locks.clone();
+        loop {
+            let seen = all.generation();
+            if all.try_acquire(holder, locks) {
+                return;
+            }
+            if self.wf.spec.as_ref().is_some_and(|s| s.shutdown.is_some()) {
+                return;
+            }
+            let started = self
+                .wf
+                .status
+                .as_ref()
+                .is_some_and(|s| s.started_at.is_some());
+            if !told && !started {
+                let status = self.wf.status.get_or_insert_with(Default::default);
+                status.phase = Some(engine::model::WorkflowPhase::Pending);
+                status.message = Some(waiting_message(locks));
+                told = self.persist().await;
+            }
+            tokio::select! {
+                () = all.changed(seen) => {}
+                ev = self.rx.recv() => match ev {
+                    Some(ev) => self.handle(ev, resolved),
+                    None => return,
+                },
+            }
         }
     }
 
@@ -368,6 +421,7 @@ impl Driver {
     /// lock, and whether to plan again at once.
     async fn perform(&mut self, actions: Vec<Action>) -> (Option<DateTime<Utc>>, bool, bool) {
         let (mut wake, mut blocked, mut again) = (None::<DateTime<Utc>>, false, false);
+        self.lock_generation = self.inner.locks.generation();
         for a in actions {
             match a {
                 Action::StartStep(l) => match self.start(*l).await {
@@ -526,9 +580,10 @@ impl Driver {
             }
         };
         let locks = self.inner.locks.clone();
+        let seen = self.lock_generation;
         let lock_change = async {
             if blocked {
-                locks.changed().await;
+                locks.changed(seen).await;
             } else {
                 std::future::pending::<()>().await;
             }
@@ -642,6 +697,15 @@ fn set_phase_labels(wf: &mut Workflow) {
         "workflows.argoproj.io/completed".into(),
         completed.to_string(),
     );
+}
+
+/// The message of a workflow waiting for its locks, like Argo's.
+fn waiting_message(locks: &[engine::plan::Lock]) -> String {
+    let names: Vec<String> = locks
+        .iter()
+        .map(|l| format!("{} (limit {})", l.key, l.limit))
+        .collect();
+    format!("Waiting for lock: {}", names.join(", "))
 }
 
 /// Whether a cache entry made at `created` may still be used under `maxAge` (in seconds).
