@@ -12,7 +12,7 @@ mod store;
 
 use std::path::{Path, PathBuf};
 
-pub use fetch::{ArtifactStream, fetch_artifact, read_artifact};
+pub use fetch::{ArtifactStream, fetch_artifact, list_artifact_keys, read_artifact};
 pub use location::{
     ArchiveMode, ArtifactDestination, ArtifactSource, HttpHeader, S3Location, Secret,
 };

@@ -79,12 +79,6 @@ pub fn plan_run(
                 t.name()
             ));
         }
-        Some(TemplateType::Data) => {
-            return Err(format!(
-                "template \"{}\" is a data template: data templates need the Kubernetes backend",
-                t.name()
-            ));
-        }
         _ => {}
     }
     let dir = layout.step_dir(&l.node_id);

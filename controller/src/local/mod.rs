@@ -7,6 +7,7 @@
 //! process finished are read from their result file, steps still running are adopted, and steps
 //! whose process vanished become Error (and are retried when their `retryStrategy` allows).
 
+pub mod data;
 pub mod http;
 pub mod launch;
 pub mod locks;
@@ -471,6 +472,17 @@ impl Driver {
                 return Start::Started;
             }
             self.memos.insert(l.node_id.clone(), m.clone());
+        }
+        if l.template.data.is_some() {
+            self.running.insert(l.node_id.clone());
+            self.obs.steps.insert(l.node_id.clone(), running_obs());
+            let tx = self.tx.clone();
+            let root = self.layout.artifact_root();
+            tokio::spawn(async move {
+                let o = data::run(&l.template, &root).await;
+                let _ = tx.send(Event::Step(l.node_id, Box::new(o)));
+            });
+            return Start::Started;
         }
         if l.template.http.is_some() {
             self.running.insert(l.node_id.clone());
