@@ -188,8 +188,19 @@ pub(crate) async fn download_object(
 /// The keys of every object below the prefix `target.path` (the whole store when it is empty),
 /// sorted.
 pub(crate) async fn list_keys(target: &Target) -> Result<Vec<String>, ArtifactError> {
+    let mut keys: Vec<String> = list_objects(target)
+        .await?
+        .into_iter()
+        .map(|m| m.location.to_string())
+        .collect();
+    keys.sort();
+    Ok(keys)
+}
+
+/// Every object below `target.path` (the whole store when it is empty).
+async fn list_objects(target: &Target) -> Result<Vec<object_store::ObjectMeta>, ArtifactError> {
     let prefix = (!target.path.as_ref().is_empty()).then_some(&target.path);
-    let listed: Vec<_> = target
+    target
         .store
         .list(prefix)
         .collect::<Vec<_>>()
@@ -199,26 +210,13 @@ pub(crate) async fn list_keys(target: &Target) -> Result<Vec<String>, ArtifactEr
         .map_err(|source| ArtifactError::Store {
             what: target.display.clone(),
             source,
-        })?;
-    let mut keys: Vec<String> = listed.into_iter().map(|m| m.location.to_string()).collect();
-    keys.sort();
-    Ok(keys)
+        })
 }
 
 /// Downloads every object below the prefix `target.path` into the directory `dir`, keeping the
 /// relative layout; returns how many objects there were.
 pub(crate) async fn download_prefix(target: &Target, dir: &Path) -> Result<usize, ArtifactError> {
-    let listed: Vec<_> = target
-        .store
-        .list(Some(&target.path))
-        .collect::<Vec<_>>()
-        .await
-        .into_iter()
-        .collect::<Result<_, _>>()
-        .map_err(|source| ArtifactError::Store {
-            what: target.display.clone(),
-            source,
-        })?;
+    let listed = list_objects(target).await?;
     let prefix: Vec<String> = target
         .path
         .parts()
