@@ -51,14 +51,10 @@ fn observe(ids: &[String], now: chrono::DateTime<Utc>) -> Observations {
         o.steps.insert(
             id.clone(),
             StepObservation {
-                daemoned: false,
-                ip: None,
-                memo_hit: false,
                 phase: NodePhase::Succeeded,
-                message: None,
                 started_at: Some(t.clone()),
                 finished_at: Some(t.clone()),
-                outputs: None,
+                ..Default::default()
             },
         );
     }

@@ -79,16 +79,12 @@ fn a_cache_hit_succeeds_with_the_cached_outputs() {
         id,
         StepObservation {
             phase: NodePhase::Succeeded,
-            message: None,
-            started_at: None,
-            finished_at: None,
             outputs: Some(Outputs {
                 result: Some("cached".into()),
                 ..Default::default()
             }),
-            daemoned: false,
-            ip: None,
             memo_hit: true,
+            ..Default::default()
         },
     );
     s.step(obs);

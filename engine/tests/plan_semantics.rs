@@ -432,14 +432,8 @@ fn shutdown_stop_stops_running_steps_and_still_runs_the_exit_handler() {
     obs.steps.insert(
         id.clone(),
         engine::plan::StepObservation {
-            daemoned: false,
-            ip: None,
-            memo_hit: false,
             phase: NodePhase::Running,
-            message: None,
-            started_at: None,
-            finished_at: None,
-            outputs: None,
+            ..Default::default()
         },
     );
     s.step(obs);
@@ -450,14 +444,9 @@ fn shutdown_stop_stops_running_steps_and_still_runs_the_exit_handler() {
     obs.steps.insert(
         id,
         engine::plan::StepObservation {
-            daemoned: false,
-            ip: None,
-            memo_hit: false,
             phase: NodePhase::Failed,
             message: Some("terminated".into()),
-            started_at: None,
-            finished_at: None,
-            outputs: None,
+            ..Default::default()
         },
     );
     s.step(obs);

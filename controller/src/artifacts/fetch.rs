@@ -127,23 +127,11 @@ pub async fn read_artifact(source: &ArtifactSource) -> Result<ArtifactStream, Ar
 }
 
 /// The keys of the objects of an artifact: the object itself, or everything below a key that
-/// names a directory (a data template's `artifactPaths`).
+/// names a directory, or the whole repository for an empty key (a data template's
+/// `artifactPaths`).
 pub async fn list_artifact_keys(source: &ArtifactSource) -> Result<Vec<String>, ArtifactError> {
-    // An empty key lists the whole repository or bucket: open it at a placeholder key, then
-    // list from the top.
-    let mut opened = source.clone();
-    let empty = match &mut opened {
-        ArtifactSource::Local { key, .. } => key.is_empty().then(|| *key = "_".into()),
-        ArtifactSource::S3(s3) => s3.key.is_empty().then(|| s3.key = "_".into()),
-        _ => None,
-    };
-    match super::store::open_source(&opened)? {
-        Some(mut target) => {
-            if empty.is_some() {
-                target.path = object_store::path::Path::default();
-            }
-            super::store::list_keys(&target).await
-        }
+    match super::store::open_prefix(source)? {
+        Some(target) => super::store::list_keys(&target).await,
         None => Err(ArtifactError::Unsupported(
             "only repository artifacts (the default repository or S3) can be listed",
         )),

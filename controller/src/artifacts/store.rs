@@ -32,8 +32,8 @@ pub(crate) struct Target {
 /// Opens the store of a fetchable source; `None` for sources that are not object stores (raw, git).
 pub(crate) fn open_source(source: &ArtifactSource) -> Result<Option<Target>, ArtifactError> {
     match source {
-        ArtifactSource::Local { root, key } => open_local(root, key, false).map(Some),
-        ArtifactSource::S3(s3) => open_s3(s3).map(Some),
+        ArtifactSource::Local { root, key } => open_local(root, parse_key(key)?, false).map(Some),
+        ArtifactSource::S3(s3) => open_s3(s3, parse_key(&s3.key)?).map(Some),
         ArtifactSource::Http { url, headers } => open_http(url, headers).map(Some),
         ArtifactSource::Raw { .. } | ArtifactSource::Git { .. } => Ok(None),
     }
@@ -42,8 +42,25 @@ pub(crate) fn open_source(source: &ArtifactSource) -> Result<Option<Target>, Art
 /// Opens the store of a destination, creating a local repository's root when it is missing.
 pub(crate) fn open_destination(dest: &ArtifactDestination) -> Result<Target, ArtifactError> {
     match dest {
-        ArtifactDestination::Local { root, key } => open_local(root, key, true),
-        ArtifactDestination::S3(s3) => open_s3(s3),
+        ArtifactDestination::Local { root, key } => open_local(root, parse_key(key)?, true),
+        ArtifactDestination::S3(s3) => open_s3(s3, parse_key(&s3.key)?),
+    }
+}
+
+/// Opens a repository source as a prefix to list below; an empty key is the whole repository
+/// or bucket. `None` for sources that cannot be listed (raw, git, HTTP).
+pub(crate) fn open_prefix(source: &ArtifactSource) -> Result<Option<Target>, ArtifactError> {
+    let prefix = |key: &str| {
+        if key.trim_matches('/').is_empty() {
+            Ok(ObjectPath::default())
+        } else {
+            parse_key(key)
+        }
+    };
+    match source {
+        ArtifactSource::Local { root, key } => open_local(root, prefix(key)?, false).map(Some),
+        ArtifactSource::S3(s3) => open_s3(s3, prefix(&s3.key)?).map(Some),
+        _ => Ok(None),
     }
 }
 
@@ -61,8 +78,7 @@ fn parse_key(key: &str) -> Result<ObjectPath, ArtifactError> {
     })
 }
 
-fn open_local(root: &Path, key: &str, create: bool) -> Result<Target, ArtifactError> {
-    let path = parse_key(key)?;
+fn open_local(root: &Path, path: ObjectPath, create: bool) -> Result<Target, ArtifactError> {
     let display = root.join(path.as_ref()).display().to_string();
     if create {
         std::fs::create_dir_all(root).map_err(|e| ArtifactError::io("mkdir", root, e))?;
@@ -94,8 +110,7 @@ pub(crate) fn s3_endpoint_url(s3: &S3Location) -> Option<String> {
     }
 }
 
-fn open_s3(s3: &S3Location) -> Result<Target, ArtifactError> {
-    let path = parse_key(&s3.key)?;
+fn open_s3(s3: &S3Location, path: ObjectPath) -> Result<Target, ArtifactError> {
     let display = format!("s3://{}/{}", s3.bucket, path);
     let region = if s3.region.is_empty() {
         "us-east-1"

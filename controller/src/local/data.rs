@@ -29,9 +29,7 @@ pub async fn run(t: &Template, artifact_root: &Path) -> StepObservation {
         started_at: Some(started),
         finished_at: Some(finished),
         outputs,
-        daemoned: false,
-        ip: None,
-        memo_hit: false,
+        ..Default::default()
     }
 }
 

@@ -10,14 +10,12 @@ use engine::plan::StepObservation;
 pub async fn run(t: &Template) -> StepObservation {
     let started = engine::plan::format_time(chrono::Utc::now());
     let done = |phase, message: Option<String>, outputs| StepObservation {
-        daemoned: false,
-        ip: None,
-        memo_hit: false,
         phase,
         message,
         started_at: Some(started.clone()),
         finished_at: Some(engine::plan::format_time(chrono::Utc::now())),
         outputs,
+        ..Default::default()
     };
     let Some(h) = &t.http else {
         return done(NodePhase::Error, Some("not an HTTP template".into()), None);

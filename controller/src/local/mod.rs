@@ -512,7 +512,6 @@ impl Driver {
             Box::new(move || {
                 let ready = StepObservation {
                     daemoned: true,
-                    started_at: None,
                     ..running_obs()
                 };
                 let _ = tx.send(Event::Step(id, Box::new(ready)));
@@ -548,13 +547,11 @@ impl Driver {
         let at = engine::plan::format_time(now);
         Some(StepObservation {
             phase: NodePhase::Succeeded,
-            message: None,
             started_at: Some(at.clone()),
             finished_at: Some(at),
             outputs: Some(outputs),
-            daemoned: false,
-            ip: None,
             memo_hit: true,
+            ..Default::default()
         })
     }
 
@@ -727,14 +724,10 @@ fn memo_fresh(created: DateTime<Utc>, max_age_seconds: Option<i64>, now: DateTim
 
 fn running_obs() -> StepObservation {
     StepObservation {
-        daemoned: false,
         ip: Some(probe::LOCAL_IP.into()),
-        memo_hit: false,
         phase: NodePhase::Running,
-        message: None,
         started_at: Some(engine::plan::format_time(Utc::now())),
-        finished_at: None,
-        outputs: None,
+        ..Default::default()
     }
 }
 
@@ -744,9 +737,6 @@ fn error_obs(message: String) -> StepObservation {
 
 fn failed_obs(message: String) -> StepObservation {
     StepObservation {
-        daemoned: false,
-        ip: None,
-        memo_hit: false,
         phase: NodePhase::Failed,
         ..error_obs(message)
     }

@@ -233,14 +233,11 @@ fn now() -> String {
 /// An Error observation for a step that could not run.
 pub(super) fn error_obs(started: String, message: String) -> StepObservation {
     StepObservation {
-        daemoned: false,
-        ip: None,
-        memo_hit: false,
         phase: NodePhase::Error,
         message: Some(message),
         started_at: Some(started),
         finished_at: Some(now()),
-        outputs: None,
+        ..Default::default()
     }
 }
 
@@ -266,9 +263,6 @@ pub fn observation(r: &ExecResult) -> StepObservation {
         .filter_map(|a| artifact_record(&a.name, &a.location))
         .collect();
     StepObservation {
-        daemoned: false,
-        ip: None,
-        memo_hit: false,
         phase,
         message: r.message.clone(),
         started_at: Some(r.started_at.clone()),
@@ -279,6 +273,7 @@ pub fn observation(r: &ExecResult) -> StepObservation {
             parameters: (!params.is_empty()).then_some(params),
             artifacts: (!artifacts.is_empty()).then_some(artifacts),
         }),
+        ..Default::default()
     }
 }
 

@@ -78,6 +78,23 @@ pub struct StepObservation {
     pub memo_hit: bool,
 }
 
+impl Default for StepObservation {
+    /// Nothing observed yet: Pending, no times, no outputs (set what is known with struct update
+    /// syntax).
+    fn default() -> Self {
+        Self {
+            phase: NodePhase::Pending,
+            message: None,
+            started_at: None,
+            finished_at: None,
+            outputs: None,
+            daemoned: false,
+            ip: None,
+            memo_hit: false,
+        }
+    }
+}
+
 /// A thing the backend must do so that the status the plan returned becomes true.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "camelCase")]

@@ -205,9 +205,6 @@ impl Sim {
             obs.steps.insert(
                 l.node_id.clone(),
                 StepObservation {
-                    daemoned: false,
-                    ip: None,
-                    memo_hit: false,
                     phase: o.phase,
                     message: o.message.clone(),
                     started_at: Some(engine::plan::format_time(self.now)),
@@ -222,6 +219,7 @@ impl Sim {
                             "1".into()
                         }),
                     }),
+                    ..Default::default()
                 },
             );
         }
@@ -239,13 +237,10 @@ impl Sim {
             id,
             StepObservation {
                 phase: NodePhase::Running,
-                message: None,
                 started_at: Some(engine::plan::format_time(self.now)),
-                finished_at: None,
-                outputs: None,
                 daemoned,
                 ip: ip.map(str::to_string),
-                memo_hit: false,
+                ..Default::default()
             },
         );
         self.step(obs)
@@ -260,12 +255,8 @@ impl Sim {
             StepObservation {
                 phase,
                 message: Some(message.into()),
-                started_at: None,
                 finished_at: Some(engine::plan::format_time(self.now)),
-                outputs: None,
-                daemoned: false,
-                ip: None,
-                memo_hit: false,
+                ..Default::default()
             },
         );
         self.step(obs)
