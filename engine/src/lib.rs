@@ -10,6 +10,7 @@ pub mod expr;
 pub mod lint;
 pub mod model;
 pub mod parse;
+pub mod ops;
 pub mod plan;
 pub mod progress;
 pub mod submit;
