@@ -116,6 +116,7 @@ async fn seed(store: &SqliteStore) -> DateTime<Utc> {
         .and_then(|m| m.resource_version.clone());
     done.status = Some(WorkflowStatus {
         phase: Some(WorkflowPhase::Succeeded),
+        finished_at: Some("2024-01-01T00:00:00Z".into()),
         ..Default::default()
     });
     store
@@ -168,6 +169,21 @@ async fn filters_combine() {
         ),
         (
             query(|q| q.created_before = Some(Utc::now() - Duration::hours(1))),
+            "",
+        ),
+        (
+            query(|q| q.name = Some("build-1".into())),
+            "build-1,build-1",
+        ),
+        (query(|q| q.name = Some("build".into())), ""),
+        (query(|q| q.name_prefix = Some("dep".into())), "deploy-1"),
+        (query(|q| q.name_prefix = Some("ploy".into())), ""),
+        (
+            query(|q| q.finished_before = Some("2024-01-01T00:00:01Z".parse().unwrap())),
+            "build-1",
+        ),
+        (
+            query(|q| q.finished_before = Some("2024-01-01T00:00:00Z".parse().unwrap())),
             "",
         ),
         (

@@ -107,6 +107,55 @@ pub fn from_cron_workflow(
     })
 }
 
+/// Label a resubmitted workflow carries: the workflow it was resubmitted from (Argo's).
+pub const LABEL_RESUBMITTED_FROM: &str = "workflows.argoproj.io/resubmitted-from-workflow";
+
+/// Labels the controller sets on a run, which a copy of it must not inherit.
+const RUN_LABELS: [&str; 3] = [
+    "workflows.argoproj.io/phase",
+    "workflows.argoproj.io/completed",
+    "trellis.dev/run-number",
+];
+
+/// A new Workflow that runs `wf` again from the start (Argo's `resubmit`): same spec, labels
+/// and annotations, a name generated from the old one, parameters overridden by `opts`, and a
+/// label naming the workflow it was resubmitted from. The template it came from (if any) is
+/// kept, so the copy is the next run in that template's history.
+pub fn resubmit(wf: &Workflow, opts: &SubmitOptions) -> Result<Workflow, String> {
+    let old = wf.metadata.clone().unwrap_or_default();
+    let name = old.name.clone().unwrap_or_default();
+    let mut labels = old.labels.clone().unwrap_or_default();
+    for l in RUN_LABELS {
+        labels.remove(l);
+    }
+    labels.insert(LABEL_RESUBMITTED_FROM.into(), name.clone());
+    let mut spec = wf.spec.clone().unwrap_or_default();
+    spec.shutdown = None;
+    spec.suspend = None;
+    apply(&mut spec, opts, &[])?;
+    Ok(Workflow {
+        api_version: Some("argoproj.io/v1alpha1".into()),
+        kind: Some("Workflow".into()),
+        metadata: Some(ObjectMeta {
+            generate_name: Some(resubmit_prefix(&old)),
+            namespace: old.namespace.clone(),
+            labels: Some(labels),
+            annotations: old.annotations.clone(),
+            ..Default::default()
+        }),
+        spec: Some(spec),
+        status: None,
+    })
+}
+
+/// `generateName` of a resubmission: the original's `generateName`, else `<name>-`.
+fn resubmit_prefix(old: &ObjectMeta) -> String {
+    old.generate_name
+        .clone()
+        .filter(|g| !g.is_empty())
+        .unwrap_or_else(|| format!("{}-", old.name.clone().unwrap_or_default()))
+}
+
 fn meta_name(m: Option<&ObjectMeta>) -> String {
     m.and_then(|m| m.name.clone()).unwrap_or_default()
 }
@@ -233,11 +282,11 @@ mod tests {
             entrypoint: None,
         };
         let w = from_workflow_template(&t, &opts).unwrap();
-        let meta = w.metadata.unwrap();
+        let meta = w.metadata.clone().unwrap();
         assert_eq!(meta.generate_name.as_deref(), Some("build-"));
         assert_eq!(meta.namespace.as_deref(), Some("ci"));
         assert_eq!(meta.labels.unwrap()[LABEL_WORKFLOW_TEMPLATE], "build");
-        let spec = w.spec.unwrap();
+        let spec = w.spec.clone().unwrap();
         assert_eq!(
             spec.workflow_template_ref.unwrap().name.as_deref(),
             Some("build")
@@ -251,6 +300,22 @@ mod tests {
             "v2"
         );
         assert!(parse_parameter("novalue").is_err());
+        let mut done = w.clone();
+        let meta = done.metadata.as_mut().unwrap();
+        meta.name = Some("build-x1".into());
+        let labels = meta.labels.get_or_insert_with(Default::default);
+        labels.insert("workflows.argoproj.io/phase".into(), "Failed".into());
+        labels.insert("trellis.dev/run-number".into(), "7".into());
+        done.spec.as_mut().unwrap().shutdown = Some("Stop".into());
+        let again = resubmit(&done, &SubmitOptions::default()).unwrap();
+        let meta = again.metadata.unwrap();
+        assert_eq!(meta.generate_name.as_deref(), Some("build-"));
+        let labels = meta.labels.unwrap();
+        assert_eq!(labels[LABEL_RESUBMITTED_FROM], "build-x1");
+        assert_eq!(labels[LABEL_WORKFLOW_TEMPLATE], "build");
+        assert!(!labels.contains_key("workflows.argoproj.io/phase"));
+        assert!(!labels.contains_key("trellis.dev/run-number"));
+        assert_eq!(again.spec.unwrap().shutdown, None);
         assert_eq!(
             parse_parameter("a=b=c").unwrap(),
             ("a".into(), "b=c".into())

@@ -76,10 +76,7 @@ fn approving_with_values_resumes_the_step_and_feeds_the_next() {
     let approve = s.node("rel[0].approve");
     assert_eq!(approve.phase, Some(NodePhase::Succeeded));
     assert_eq!(approve.message.as_deref(), Some("approved by alice"));
-    assert_eq!(
-        approve.finished_at.as_deref(),
-        Some("2026-01-01T00:00:05Z")
-    );
+    assert_eq!(approve.finished_at.as_deref(), Some("2026-01-01T00:00:05Z"));
     let launches = s.launches();
     assert_eq!(launches.len(), 1);
     assert_eq!(harness::command(&launches[0]), vec!["echo", "prod"]);

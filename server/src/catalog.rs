@@ -12,11 +12,12 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use crate::lint_cmd;
 use crate::manifests;
 
-/// Loads and lints the manifests at `paths` into the catalog the UI lists. Any lint error stops the
-/// load, with the diagnostics in the error, so a server never starts with a half-loaded catalog.
-pub fn load(paths: &[PathBuf]) -> anyhow::Result<Catalog> {
+/// Loads and lints the manifests at `paths` into the catalog the UI lists, and the library to
+/// store. Any lint error stops the load, with the diagnostics in the error, so a server never
+/// starts with a half-loaded catalog.
+pub fn load(paths: &[PathBuf]) -> anyhow::Result<(Catalog, manifests::Library)> {
     if paths.is_empty() {
-        return Ok(Catalog::default());
+        return Ok(Default::default());
     }
     let files = manifests::read(&manifests::collect(paths)?)?;
     let checked = manifests::lint(&files);
@@ -33,7 +34,7 @@ pub fn load(paths: &[PathBuf]) -> anyhow::Result<Catalog> {
         .filter_map(|d| d.manifest.as_ref())
         .filter_map(summarize)
         .collect();
-    Ok(Catalog { templates })
+    Ok((Catalog { templates }, manifests::Library::of(&checked)))
 }
 
 /// What the UI shows of a template manifest; `None` for manifests that are not templates.
@@ -131,7 +132,8 @@ mod tests {
 
     #[test]
     fn the_shipped_examples_load_into_folders() {
-        let catalog = load(&[examples()]).unwrap();
+        let (catalog, library) = load(&[examples()]).unwrap();
+        assert_eq!(library.manifests.len(), catalog.templates.len());
         let mut names: Vec<(&str, String)> = catalog
             .templates
             .iter()

@@ -140,9 +140,9 @@ fn serve(args: ServeArgs) -> anyhow::Result<()> {
             args.data_dir.display()
         )
     })?;
-    let catalog = crate::catalog::load(&args.load)?;
+    let (catalog, library) = crate::catalog::load(&args.load)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(crate::web::serve(args, catalog))
+    runtime.block_on(crate::web::serve(args, catalog, library))
 }

@@ -1,5 +1,6 @@
 //! `trellis`: lint Argo manifests, run workflows, serve the web UI and API, print the CRDs.
 
+mod api;
 mod catalog;
 mod cli;
 mod lint_cmd;

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use engine::lint::{CheckedFile, Source, check};
+use engine::model::Manifest;
 
 /// A manifest file read from disk.
 #[derive(Debug, Clone)]
@@ -98,4 +99,111 @@ pub fn lint(files: &[ManifestFile]) -> Vec<CheckedFile> {
         })
         .collect();
     check(&sources)
+}
+
+/// A ConfigMap's namespace, name and data.
+pub type ConfigMapData = (String, String, std::collections::BTreeMap<String, String>);
+
+/// The ConfigMaps among the documents (for `valueFrom.configMapKeyRef`).
+pub fn config_maps_of(checked: &[engine::lint::CheckedFile]) -> Vec<ConfigMapData> {
+    checked
+        .iter()
+        .flat_map(|f| f.documents.iter())
+        .filter(|d| d.kind.as_deref() == Some("ConfigMap"))
+        .filter_map(|d| {
+            let json = engine::yaml::to_json(&d.node);
+            let name = json["metadata"]["name"].as_str()?.to_string();
+            let ns = json["metadata"]["namespace"]
+                .as_str()
+                .unwrap_or("default")
+                .to_string();
+            let data = json["data"]
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| {
+                            (
+                                k.clone(),
+                                v.as_str().map_or_else(|| v.to_string(), str::to_string),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            Some((ns, name, data))
+        })
+        .collect()
+}
+
+/// The templates of the file, stored so `templateRef` and `workflowTemplateRef` find them.
+pub async fn store_templates(
+    backend: &controller::local::LocalBackend,
+    docs: &[Manifest],
+) -> anyhow::Result<()> {
+    use controller::store::{Store, TemplateKind};
+    for d in docs {
+        let (kind, meta, json) = match d {
+            Manifest::WorkflowTemplate(t) => (
+                TemplateKind::WorkflowTemplate,
+                t.metadata.as_ref(),
+                serde_json::to_value(t)?,
+            ),
+            Manifest::ClusterWorkflowTemplate(t) => (
+                TemplateKind::ClusterWorkflowTemplate,
+                t.metadata.as_ref(),
+                serde_json::to_value(t)?,
+            ),
+            Manifest::CronWorkflow(c) => (
+                TemplateKind::CronWorkflow,
+                c.metadata.as_ref(),
+                serde_json::to_value(c)?,
+            ),
+            _ => continue,
+        };
+        let name = meta.and_then(|m| m.name.clone()).unwrap_or_default();
+        let ns = match kind {
+            TemplateKind::ClusterWorkflowTemplate => None,
+            _ => Some(
+                meta.and_then(|m| m.namespace.clone())
+                    .unwrap_or_else(|| "default".into()),
+            ),
+        };
+        backend
+            .store()
+            .put_template(kind, ns.as_deref(), &name, &json)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Templates and ConfigMaps to store before serving or running.
+#[derive(Debug, Clone, Default)]
+pub struct Library {
+    /// WorkflowTemplates, ClusterWorkflowTemplates and CronWorkflows (other kinds are skipped).
+    pub manifests: Vec<Manifest>,
+    /// ConfigMaps, for `valueFrom.configMapKeyRef`.
+    pub config_maps: Vec<ConfigMapData>,
+}
+
+impl Library {
+    /// The Argo manifests and ConfigMaps of linted files.
+    pub fn of(checked: &[engine::lint::CheckedFile]) -> Self {
+        Self {
+            manifests: checked
+                .iter()
+                .flat_map(|f| f.documents.iter())
+                .filter_map(|d| d.manifest.clone())
+                .collect(),
+            config_maps: config_maps_of(checked),
+        }
+    }
+
+    /// Stores everything in the backend (replacing what has the same name).
+    pub async fn install(&self, backend: &controller::local::LocalBackend) -> anyhow::Result<()> {
+        store_templates(backend, &self.manifests).await?;
+        for (ns, name, data) in &self.config_maps {
+            backend.put_config_map(ns, name, data)?;
+        }
+        Ok(())
+    }
 }

@@ -84,8 +84,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
             return Ok(EXIT_BAD_INPUT);
         }
     };
-    let mut library = Vec::new();
-    let mut config_maps = config_maps_of(&checked);
+    let mut library = manifests::Library::default();
     if !args.load.is_empty() {
         let files = manifests::read(&manifests::collect(&args.load)?)?;
         let checked = manifests::lint(&files);
@@ -95,18 +94,15 @@ pub fn run(args: &RunArgs) -> anyhow::Result<u8> {
             eprintln!("error: the manifests given with --load have errors");
             return Ok(EXIT_BAD_INPUT);
         }
-        config_maps.extend(config_maps_of(&checked));
-        library = checked
-            .iter()
-            .flat_map(|f| f.documents.iter())
-            .filter_map(|d| d.manifest.clone())
-            .collect();
+        library = manifests::Library::of(&checked);
     }
-    library.extend(docs.iter().cloned());
+    let own = manifests::Library::of(&checked);
+    library.manifests.extend(own.manifests);
+    library.config_maps.extend(own.config_maps);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(run_async(args, library, config_maps, wf))
+    runtime.block_on(run_async(args, library, wf))
 }
 
 /// Which manifest of the file runs: the first Workflow, else the first template or cron.
@@ -131,44 +127,9 @@ pub fn pick(docs: &[Manifest], opts: &SubmitOptions) -> Result<Workflow, String>
     Err("the file holds nothing to run: it needs a Workflow, WorkflowTemplate, ClusterWorkflowTemplate or CronWorkflow".into())
 }
 
-/// A ConfigMap of the manifests: namespace, name and data.
-type ConfigMapData = (String, String, std::collections::BTreeMap<String, String>);
-
-/// The ConfigMaps among the documents (for `valueFrom.configMapKeyRef`).
-fn config_maps_of(checked: &[engine::lint::CheckedFile]) -> Vec<ConfigMapData> {
-    checked
-        .iter()
-        .flat_map(|f| f.documents.iter())
-        .filter(|d| d.kind.as_deref() == Some("ConfigMap"))
-        .filter_map(|d| {
-            let json = engine::yaml::to_json(&d.node);
-            let name = json["metadata"]["name"].as_str()?.to_string();
-            let ns = json["metadata"]["namespace"]
-                .as_str()
-                .unwrap_or("default")
-                .to_string();
-            let data = json["data"]
-                .as_object()
-                .map(|m| {
-                    m.iter()
-                        .map(|(k, v)| {
-                            (
-                                k.clone(),
-                                v.as_str().map_or_else(|| v.to_string(), str::to_string),
-                            )
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            Some((ns, name, data))
-        })
-        .collect()
-}
-
 async fn run_async(
     args: &RunArgs,
-    docs: Vec<Manifest>,
-    config_maps: Vec<ConfigMapData>,
+    library: manifests::Library,
     wf: Workflow,
 ) -> anyhow::Result<u8> {
     let exec_binary = std::env::current_exe()?;
@@ -178,10 +139,7 @@ async fn run_async(
         sandbox: !args.no_sandbox,
     })
     .await?;
-    store_templates(&backend, &docs).await?;
-    for (ns, name, data) in &config_maps {
-        backend.put_config_map(ns, name, data)?;
-    }
+    library.install(&backend).await?;
     let mut updates = backend.subscribe();
     let stored = backend.submit(wf).await?;
     let uid = stored
@@ -239,39 +197,6 @@ fn render(wf: &Workflow, color: bool) -> String {
         show_header: true,
     };
     engine::progress::render(wf, chrono::Utc::now(), &opts)
-}
-
-/// The templates of the file, stored so `templateRef` and `workflowTemplateRef` find them.
-async fn store_templates(backend: &LocalBackend, docs: &[Manifest]) -> anyhow::Result<()> {
-    use controller::store::{Store, TemplateKind};
-    for d in docs {
-        let (kind, meta, json) = match d {
-            Manifest::WorkflowTemplate(t) => (
-                TemplateKind::WorkflowTemplate,
-                t.metadata.as_ref(),
-                serde_json::to_value(t)?,
-            ),
-            Manifest::ClusterWorkflowTemplate(t) => (
-                TemplateKind::ClusterWorkflowTemplate,
-                t.metadata.as_ref(),
-                serde_json::to_value(t)?,
-            ),
-            _ => continue,
-        };
-        let name = meta.and_then(|m| m.name.clone()).unwrap_or_default();
-        let ns = match kind {
-            TemplateKind::ClusterWorkflowTemplate => None,
-            _ => Some(
-                meta.and_then(|m| m.namespace.clone())
-                    .unwrap_or_else(|| "default".into()),
-            ),
-        };
-        backend
-            .store()
-            .put_template(kind, ns.as_deref(), &name, &json)
-            .await?;
-    }
-    Ok(())
 }
 
 /// Redraws a block of text in place on a terminal.

@@ -26,8 +26,13 @@ pub const OUTPUT_NAME: &str = "trellis";
 /// The directory under the site directory that holds the built assets, served at `/pkg`.
 pub const SITE_PKG_DIR: &str = "pkg";
 
-/// Serves the UI for `catalog` on `args.host:args.port` until Ctrl-C or SIGTERM.
-pub async fn serve(args: ServeArgs, catalog: Catalog) -> anyhow::Result<()> {
+/// Serves the UI for `catalog` and the API on `args.host:args.port` until Ctrl-C or SIGTERM;
+/// `library` (the templates loaded with `--load`) is stored first.
+pub async fn serve(
+    args: ServeArgs,
+    catalog: Catalog,
+    library: crate::manifests::Library,
+) -> anyhow::Result<()> {
     init_tracing();
     let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
         .await
@@ -40,6 +45,10 @@ pub async fn serve(args: ServeArgs, catalog: Catalog) -> anyhow::Result<()> {
     })
     .await
     .context("cannot open the local backend")?;
+    library
+        .install(&backend)
+        .await
+        .context("cannot store the loaded templates")?;
     let resumed = backend.resume_all().await?;
     tracing::info!(
         resumed,
@@ -50,7 +59,10 @@ pub async fn serve(args: ServeArgs, catalog: Catalog) -> anyhow::Result<()> {
     let options = leptos_options(&args.site_dir, addr);
     warn_if_assets_missing(&options);
     let templates = catalog.templates.len();
-    let app = router(options, Arc::new(catalog));
+    let app = app(
+        router(options, Arc::new(catalog)),
+        crate::api::ApiState::new(backend),
+    );
 
     tracing::info!(templates, "Trellis is listening on http://{addr}");
     axum::serve(listener, app)
@@ -84,6 +96,12 @@ pub fn router(options: LeptosOptions, catalog: Arc<Catalog>) -> Router {
         .fallback(file_and_error_handler_with_context(context, app::shell))
         .with_state(options)
         .layer(CompressionLayer::new())
+}
+
+/// The whole server: the UI (compressed) and the REST API (not compressed, so its streams are
+/// sent as they are written), with request tracing.
+pub fn app(ui: Router, api: crate::api::ApiState) -> Router {
+    ui.merge(crate::api::router(api))
         .layer(TraceLayer::new_for_http())
 }
 

@@ -32,13 +32,18 @@ pub struct Layout {
 impl Layout {
     /// The directory of one step (node).
     pub fn step_dir(&self, node_id: &str) -> PathBuf {
-        self.data_dir.join("work").join(&self.uid).join(node_id)
+        step_dir(&self.data_dir, &self.uid, node_id)
     }
 
     /// The default artifact repository's root.
     pub fn artifact_root(&self) -> PathBuf {
         self.data_dir.join("artifacts")
     }
+}
+
+/// The directory of one step of a workflow (by uid) under a data directory.
+pub fn step_dir(data_dir: &Path, uid: &str, node_id: &str) -> PathBuf {
+    data_dir.join("work").join(uid).join(node_id)
 }
 
 /// What to run for one step.

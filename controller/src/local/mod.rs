@@ -23,7 +23,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
-use engine::model::{NodePhase, NodeType, Workflow};
+use engine::model::{NodePhase, Workflow};
+use engine::ops::{NodeSelector, NodeUpdate, OpError};
 use engine::plan::{Action, Observations, ResolvedWorkflow, StepLaunch, StepObservation, plan};
 use tokio::sync::{broadcast, mpsc};
 
@@ -60,6 +61,9 @@ pub enum BackendError {
     /// The workflow is not running in this process.
     #[error("workflow {0} is not running")]
     NotRunning(String),
+    /// The operation does not apply to the workflow as it is (nothing changed).
+    #[error(transparent)]
+    Op(#[from] OpError),
 }
 
 /// An operation on a running workflow.
@@ -73,11 +77,23 @@ pub enum Control {
     Suspend,
     /// Resume a suspended workflow and every suspend node waiting for a human.
     Resume,
+    /// Change the waiting suspend nodes a selector picks: approve (Succeeded, with supplied
+    /// output values), reject (Failed, with a message) — Argo's `set`, and `resume` / `stop`
+    /// with a `nodeFieldSelector`.
+    Nodes {
+        /// Which suspend nodes.
+        selector: NodeSelector,
+        /// What to change on them.
+        update: NodeUpdate,
+    },
 }
+
+/// The answer to a [`Control`]: whether it applied.
+type Reply = tokio::sync::oneshot::Sender<Result<(), OpError>>;
 
 enum Event {
     Step(String, Box<StepObservation>),
-    Control(Control),
+    Control(Control, Option<Reply>),
 }
 
 struct Inner {
@@ -160,6 +176,26 @@ impl LocalBackend {
         Ok(stored)
     }
 
+    /// Resolves a workflow against the templates and ConfigMaps stored now, as running it would:
+    /// an error names the missing WorkflowTemplate, ClusterWorkflowTemplate or template.
+    pub async fn resolve(&self, wf: &Workflow) -> Result<ResolvedWorkflow, String> {
+        let ns = wf
+            .metadata
+            .as_ref()
+            .and_then(|m| m.namespace.clone())
+            .unwrap_or_else(|| crate::store::DEFAULT_NAMESPACE.into());
+        let source =
+            templates::StoreTemplates::load(&self.inner.store, &ns, &self.inner.layout_root)
+                .await
+                .map_err(|e| e.to_string())?;
+        engine::plan::resolve(wf, &source).map_err(|e| e.to_string())
+    }
+
+    /// The directory where a workflow's steps run and keep their logs (`main.log`).
+    pub fn step_dir(&self, uid: &str, node_id: &str) -> PathBuf {
+        launch::step_dir(&self.inner.layout_root, uid, node_id)
+    }
+
     /// Stores a ConfigMap's data, for parameters' `valueFrom.configMapKeyRef`.
     pub fn put_config_map(
         &self,
@@ -181,8 +217,31 @@ impl LocalBackend {
         self.inner.updates.subscribe()
     }
 
-    /// Sends an operation to a running workflow.
+    /// Sends an operation to a running workflow without waiting for it to apply.
     pub fn control(&self, uid: &str, c: Control) -> Result<(), BackendError> {
+        self.send(uid, Event::Control(c, None))
+    }
+
+    /// Applies an operation to a running workflow and waits until it has (the status that
+    /// follows is persisted on the workflow's next pass). An operation that does not apply
+    /// (no suspend node matches, a value that is not supplied…) changes nothing.
+    pub async fn operate(&self, uid: &str, c: Control) -> Result<(), BackendError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.send(uid, Event::Control(c, Some(tx)))?;
+        rx.await
+            .map_err(|_| BackendError::NotRunning(uid.into()))?
+            .map_err(BackendError::Op)
+    }
+
+    /// Whether a workflow is being run by this backend now.
+    pub fn is_running(&self, uid: &str) -> bool {
+        self.inner
+            .workflows
+            .lock()
+            .is_ok_and(|m| m.contains_key(uid))
+    }
+
+    fn send(&self, uid: &str, ev: Event) -> Result<(), BackendError> {
         let map = self
             .inner
             .workflows
@@ -191,7 +250,7 @@ impl LocalBackend {
         let tx = map
             .get(uid)
             .ok_or_else(|| BackendError::NotRunning(uid.into()))?;
-        tx.send(Event::Control(c))
+        tx.send(ev)
             .map_err(|_| BackendError::NotRunning(uid.into()))
     }
 
@@ -240,6 +299,8 @@ struct Driver {
     memos: HashMap<String, engine::plan::Memo>,
     /// Outputs of memoized steps that succeeded, to store before the next plan.
     memo_saves: Vec<(engine::plan::Memo, String, serde_json::Value)>,
+    /// The workflow was deleted from the store while it ran.
+    deleted: bool,
 }
 
 impl Driver {
@@ -270,6 +331,7 @@ impl Driver {
             memos: HashMap::new(),
             memo_saves: Vec::new(),
             lock_generation: 0,
+            deleted: false,
         }
     }
 
@@ -306,6 +368,13 @@ impl Driver {
             let (status, actions) = plan(&resolved, status, &obs, Utc::now());
             self.wf.status = Some(status);
             if !self.persist().await {
+                if self.deleted {
+                    // Deleted under our feet: stop what still runs and let the workflow go.
+                    for id in &self.running {
+                        let _ = crate::exec::request_stop(&self.layout.step_dir(id));
+                    }
+                    break;
+                }
                 tokio::time::sleep(std::time::Duration::from_secs(1)).await;
                 self.obs = obs;
                 continue;
@@ -358,6 +427,9 @@ impl Driver {
                 status.phase = Some(engine::model::WorkflowPhase::Pending);
                 status.message = Some(waiting_message(locks));
                 told = self.persist().await;
+                if self.deleted {
+                    return;
+                }
             }
             tokio::select! {
                 () = all.changed(seen) => {}
@@ -370,12 +442,11 @@ impl Driver {
     }
 
     async fn resolve(&self) -> Result<ResolvedWorkflow, String> {
-        let ns = self.layout.namespace.clone();
-        let source =
-            templates::StoreTemplates::load(&self.inner.store, &ns, &self.inner.layout_root)
-                .await
-                .map_err(|e| e.to_string())?;
-        engine::plan::resolve(&self.wf, &source).map_err(|e| e.to_string())
+        LocalBackend {
+            inner: self.inner.clone(),
+        }
+        .resolve(&self.wf)
+        .await
     }
 
     async fn fail(&mut self, message: String) {
@@ -410,6 +481,11 @@ impl Driver {
                 self.wf = stored;
                 let _ = self.inner.updates.send(Arc::new(self.wf.clone()));
                 true
+            }
+            Err(StoreError::NotFound { .. }) => {
+                tracing::info!(workflow.uid = %self.uid, "the workflow was deleted; its steps are stopped");
+                self.deleted = true;
+                false
             }
             Err(e) => {
                 tracing::error!(workflow.uid = %self.uid, error = %e, "persisting the workflow status failed");
@@ -627,32 +703,44 @@ impl Driver {
                 }
                 self.obs.steps.insert(id, *o);
             }
-            Event::Control(c) => self.apply_control(c, resolved),
+            Event::Control(c, reply) => {
+                let result = self.apply_control(c, resolved);
+                if let Some(reply) = reply {
+                    let _ = reply.send(result);
+                }
+            }
         }
     }
 
-    fn apply_control(&mut self, c: Control, resolved: &mut ResolvedWorkflow) {
-        let spec = self.wf.spec.get_or_insert_with(Default::default);
+    fn apply_control(
+        &mut self,
+        c: Control,
+        resolved: &mut ResolvedWorkflow,
+    ) -> Result<(), OpError> {
+        let now = engine::plan::format_time(Utc::now());
         match c {
+            Control::Nodes { selector, update } => {
+                engine::ops::update_suspended(&mut self.wf, resolved, &selector, &update, &now)?;
+            }
+            Control::Resume => {
+                engine::ops::resume_all(&mut self.wf, resolved, &now)?;
+                resolved.spec.suspend = None;
+            }
+            Control::Suspend => {
+                self.wf.spec.get_or_insert_with(Default::default).suspend = Some(true);
+                resolved.spec.suspend = Some(true);
+            }
             Control::Stop | Control::Terminate => {
                 let s = if c == Control::Stop {
                     "Stop"
                 } else {
                     "Terminate"
                 };
-                spec.shutdown = Some(s.into());
+                self.wf.spec.get_or_insert_with(Default::default).shutdown = Some(s.into());
                 resolved.spec.shutdown = Some(s.into());
             }
-            Control::Suspend => {
-                spec.suspend = Some(true);
-                resolved.spec.suspend = Some(true);
-            }
-            Control::Resume => {
-                spec.suspend = None;
-                resolved.spec.suspend = None;
-                resume_suspend_nodes(&mut self.wf, resolved);
-            }
         }
+        Ok(())
     }
 }
 
@@ -661,27 +749,6 @@ enum Start {
     Failed,
     Blocked,
     Skipped,
-}
-
-/// Marks every waiting suspend node Succeeded with its supplied outputs' defaults (Argo's
-/// `resume` without a node selector).
-fn resume_suspend_nodes(wf: &mut Workflow, resolved: &ResolvedWorkflow) {
-    let now = engine::plan::format_time(Utc::now());
-    let Some(nodes) = wf.status.as_mut().and_then(|s| s.nodes.as_mut()) else {
-        return;
-    };
-    for n in nodes.values_mut() {
-        if n.r#type != Some(NodeType::Suspend) || n.phase != Some(NodePhase::Running) {
-            continue;
-        }
-        let tmpl = n
-            .template_name
-            .as_deref()
-            .and_then(|t| resolved.template(&engine::plan::TemplateScope::Local, t));
-        n.outputs = engine::plan::supplied_defaults(tmpl.and_then(|t| t.outputs.as_ref()));
-        n.phase = Some(NodePhase::Succeeded);
-        n.finished_at = Some(now.clone());
-    }
 }
 
 fn set_phase_labels(wf: &mut Workflow) {

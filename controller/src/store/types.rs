@@ -34,10 +34,16 @@ pub struct WorkflowQuery {
     pub labels: LabelSelector,
     /// Only names containing this text (case-sensitive; Kubernetes names are lowercase).
     pub name_contains: Option<String>,
+    /// Only names starting with this text.
+    pub name_prefix: Option<String>,
+    /// Only the workflow of this name.
+    pub name: Option<String>,
     /// Only workflows created at or after this time.
     pub created_after: Option<DateTime<Utc>>,
     /// Only workflows created before this time.
     pub created_before: Option<DateTime<Utc>>,
+    /// Only workflows that finished before this time (unfinished ones never match).
+    pub finished_before: Option<DateTime<Utc>>,
     /// Only runs of this template (a key from [`super::template_key`]).
     pub template_key: Option<String>,
     /// At most this many per page; `None` lists everything in one page.

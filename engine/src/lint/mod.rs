@@ -57,12 +57,19 @@ impl CheckedFile {
 /// Lints several files together: a `templateRef` or `workflowTemplateRef` to a template defined in any
 /// of them is checked like a local reference.
 pub fn check(sources: &[Source<'_>]) -> Vec<CheckedFile> {
+    check_with(sources, &[])
+}
+
+/// Lints files as [`check`] does, with the templates of `library` (e.g. those a server already
+/// stores) available to their references as well.
+pub fn check_with(sources: &[Source<'_>], library: &[Manifest]) -> Vec<CheckedFile> {
     let parsed: Vec<_> = sources.iter().map(|s| parse_file(s.text)).collect();
     let index = Index::new(
         parsed
             .iter()
             .flat_map(|p| p.documents.iter())
-            .filter_map(|d| d.manifest.as_ref()),
+            .filter_map(|d| d.manifest.as_ref())
+            .chain(library),
     );
     sources
         .iter()

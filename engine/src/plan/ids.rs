@@ -1,6 +1,7 @@
 //! Node IDs and pod names exactly as Argo derives them (the one implementation lives in
 //! `crate::progress`, tested against Argo's own values).
 
+use crate::model::NodeStatus;
 use crate::progress::{self, PodNameVersion};
 
 /// The ID of the node called `node_name` in workflow `workflow`: the workflow's name for the
@@ -13,6 +14,21 @@ pub fn node_id(workflow: &str, node_name: &str) -> String {
 /// shortened so the name stays a valid Kubernetes name; the root node's pod is the workflow name.
 pub fn pod_name(workflow: &str, node_name: &str, template_name: &str) -> String {
     progress::pod_name_with_version(workflow, node_name, template_name, "", PodNameVersion::V2)
+}
+
+/// The pod name of a node of a workflow's status: [`pod_name`] of its name and its template
+/// (the node's `templateName`, else the template its `templateRef` names).
+pub fn node_pod_name(workflow: &str, node: &NodeStatus) -> Option<String> {
+    let template = node
+        .template_name
+        .as_deref()
+        .or_else(|| {
+            node.template_ref
+                .as_ref()
+                .and_then(|r| r.template.as_deref())
+        })
+        .unwrap_or_default();
+    Some(pod_name(workflow, node.name.as_deref()?, template))
 }
 
 #[cfg(test)]

@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::model::{NodePhase, Outputs, Template, WorkflowStatus};
 
-pub use ids::{node_id, pod_name};
+pub use ids::{node_id, node_pod_name, pod_name};
 pub use leaf::supplied_defaults;
 pub use resolve::{ResolveError, ResolvedWorkflow, TemplateScope, TemplateSource, resolve};
 pub use scope::Vars;

@@ -423,7 +423,7 @@ fn failures(ctx: &Ctx<'_>) -> String {
             serde_json::json!({
                 "displayName": n.display_name, "message": n.message,
                 "templateName": n.template_name, "phase": n.phase.map(|p| p.as_str()),
-                "podName": n.name.as_deref().map(|name| super::pod_name(&ctx.wf.name, name, n.template_name.as_deref().unwrap_or(""))),
+                "podName": super::node_pod_name(&ctx.wf.name, n),
                 "finishedAt": n.finished_at,
             })
         })

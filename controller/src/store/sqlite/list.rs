@@ -66,6 +66,19 @@ fn push_filters(sql: &mut QueryBuilder<Sqlite>, query: &WorkflowQuery, after: Op
             .push_bind(text.clone())
             .push(") > 0");
     }
+    if let Some(name) = &query.name {
+        sql.push(" AND w.name = ").push_bind(name.clone());
+    }
+    if let Some(prefix) = &query.name_prefix {
+        sql.push(" AND substr(w.name, 1, length(")
+            .push_bind(prefix.clone())
+            .push(")) = ")
+            .push_bind(prefix.clone());
+    }
+    if let Some(t) = query.finished_before {
+        sql.push(" AND w.finished_at IS NOT NULL AND w.finished_at < ")
+            .push_bind(stored_bound(t));
+    }
     if let Some(t) = query.created_after {
         sql.push(" AND w.created_at >= ").push_bind(stored_bound(t));
     }

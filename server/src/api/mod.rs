@@ -1,0 +1,57 @@
+//! Argo Server's REST API (DESIGN §4): the paths, query parameters, JSON shapes, error bodies and
+//! streams of `argo server`, so that Argo's clients (the `argo` CLI, hera, the argo-workflows SDK)
+//! work against Trellis unchanged.
+//!
+//! Handlers are thin: they parse the request, lint what it carries (`validate`), and call the
+//! store or the backend; pure helpers (field masks, option parsing) sit beside them.
+
+mod error;
+mod fields;
+mod info;
+mod logs;
+mod stream;
+mod templates;
+mod validate;
+mod watch;
+mod workflows;
+
+use axum::Router;
+use axum::http::{Method, Uri};
+use controller::local::LocalBackend;
+
+pub use error::ApiError;
+pub use watch::Hub;
+
+/// What every handler shares (cheap to clone).
+#[derive(Clone)]
+pub struct ApiState {
+    /// Runs workflows and holds the store.
+    pub backend: LocalBackend,
+    /// Workflow events for watchers.
+    pub hub: Hub,
+}
+
+impl ApiState {
+    /// The state for a backend; starts forwarding its status changes to watchers.
+    pub fn new(backend: LocalBackend) -> Self {
+        let hub = Hub::new(&backend);
+        Self { backend, hub }
+    }
+}
+
+/// The API's routes under `/api/v1`, without a listener.
+pub fn router(state: ApiState) -> Router {
+    Router::new()
+        .merge(info::routes())
+        .merge(workflows::routes())
+        .merge(logs::routes())
+        .merge(watch::routes())
+        .merge(templates::routes())
+        .route("/api/{*rest}", axum::routing::any(no_route))
+        .with_state(state)
+}
+
+/// An API path Trellis does not serve: Argo's 404 shape rather than the UI's page.
+async fn no_route(method: Method, uri: Uri) -> ApiError {
+    ApiError::NotFound(format!("no API route for {method} {}", uri.path()))
+}

@@ -1,0 +1,400 @@
+//! Argo's WorkflowTemplateService, ClusterWorkflowTemplateService and CronWorkflowService:
+//! create, list, get, update, delete and lint — every write linted first — plus suspending and
+//! resuming a CronWorkflow.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::routing::{get, post, put};
+use controller::store::{LabelSelector, Store, StoredTemplate, TemplateKind};
+use engine::model::{ClusterWorkflowTemplate, Manifest, WorkflowTemplate};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use super::error::{ApiError, ApiResult};
+use super::validate::{same_namespace, with_namespace};
+use super::{ApiState, validate};
+
+pub(super) fn routes() -> Router<ApiState> {
+    Router::new()
+        .route(
+            "/api/v1/workflow-templates/{namespace}",
+            post(wt_create).get(wt_list),
+        )
+        .route("/api/v1/workflow-templates/{namespace}/lint", post(wt_lint))
+        .route(
+            "/api/v1/workflow-templates/{namespace}/{name}",
+            get(wt_get).put(wt_update).delete(wt_delete),
+        )
+        .route(
+            "/api/v1/cluster-workflow-templates",
+            post(cwt_create).get(cwt_list),
+        )
+        .route("/api/v1/cluster-workflow-templates/lint", post(cwt_lint))
+        .route(
+            "/api/v1/cluster-workflow-templates/{name}",
+            get(cwt_get).put(cwt_update).delete(cwt_delete),
+        )
+        .route(
+            "/api/v1/cron-workflows/{namespace}",
+            post(cron_create).get(cron_list),
+        )
+        .route("/api/v1/cron-workflows/{namespace}/lint", post(cron_lint))
+        .route(
+            "/api/v1/cron-workflows/{namespace}/{name}",
+            get(cron_get).put(cron_update).delete(cron_delete),
+        )
+        .route(
+            "/api/v1/cron-workflows/{namespace}/{name}/suspend",
+            put(cron_suspend),
+        )
+        .route(
+            "/api/v1/cron-workflows/{namespace}/{name}/resume",
+            put(cron_resume),
+        )
+}
+
+const WT: TemplateKind = TemplateKind::WorkflowTemplate;
+const CWT: TemplateKind = TemplateKind::ClusterWorkflowTemplate;
+const CRON: TemplateKind = TemplateKind::CronWorkflow;
+
+/// The field of a request body that carries the object (`template` or `cronWorkflow`).
+fn body_field(kind: TemplateKind) -> &'static str {
+    match kind {
+        TemplateKind::CronWorkflow => "cronWorkflow",
+        _ => "template",
+    }
+}
+
+/// A create, update or lint request: `{namespace?, name?, template|cronWorkflow, …}`.
+type Request = Map<String, Value>;
+
+/// The object a request carries, with the path's namespace filled in.
+fn object_of(kind: TemplateKind, namespace: Option<&str>, req: &mut Request) -> ApiResult<Value> {
+    if let Some(ns) = namespace {
+        let given = req
+            .get("namespace")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        same_namespace(ns, given)?;
+    }
+    let field = body_field(kind);
+    let value = req
+        .remove(field)
+        .ok_or_else(|| ApiError::bad(format!("the request has no `{field}`")))?;
+    match namespace {
+        Some(ns) => with_namespace(value, ns),
+        None => Ok(value),
+    }
+}
+
+/// Lints an object of `kind` against the other stored templates.
+async fn checked(
+    state: &ApiState,
+    kind: TemplateKind,
+    namespace: Option<&str>,
+    value: Value,
+) -> ApiResult<(String, Value)> {
+    let own = value
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let library = library(state, namespace, own.as_deref().map(|n| (kind, n))).await?;
+    let manifest = validate::manifest(kind.as_str(), value, &library)?;
+    let name = manifest
+        .metadata()
+        .and_then(|m| m.name.clone())
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| ApiError::bad(format!("the {} has no metadata.name", kind.as_str())))?;
+    let json = manifest_json(&manifest)?;
+    Ok((name, json))
+}
+
+fn manifest_json(m: &Manifest) -> ApiResult<Value> {
+    let v = match m {
+        Manifest::Workflow(x) => serde_json::to_value(x),
+        Manifest::WorkflowTemplate(x) => serde_json::to_value(x),
+        Manifest::ClusterWorkflowTemplate(x) => serde_json::to_value(x),
+        Manifest::CronWorkflow(x) => serde_json::to_value(x),
+        Manifest::WorkflowEventBinding(x) => serde_json::to_value(x),
+    };
+    v.map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// The stored templates a manifest of `namespace` may reference: the namespace's
+/// WorkflowTemplates and every ClusterWorkflowTemplate, without `own` (the one being written).
+pub(super) async fn library(
+    state: &ApiState,
+    namespace: Option<&str>,
+    own: Option<(TemplateKind, &str)>,
+) -> ApiResult<Vec<Manifest>> {
+    let skip = |kind: TemplateKind, name: &str| own == Some((kind, name));
+    let store = state.backend.store();
+    let all = LabelSelector::default();
+    let mut out = Vec::new();
+    if let Some(ns) = namespace {
+        for t in store.list_templates(WT, Some(ns), &all).await? {
+            if skip(WT, &t.name) {
+                continue;
+            }
+            if let Ok(t) = serde_json::from_value::<WorkflowTemplate>(t.body) {
+                out.push(Manifest::WorkflowTemplate(t));
+            }
+        }
+    }
+    for t in store.list_templates(CWT, None, &all).await? {
+        if skip(CWT, &t.name) {
+            continue;
+        }
+        if let Ok(t) = serde_json::from_value::<ClusterWorkflowTemplate>(t.body) {
+            out.push(Manifest::ClusterWorkflowTemplate(t));
+        }
+    }
+    Ok(out)
+}
+
+async fn create(
+    state: &ApiState,
+    kind: TemplateKind,
+    namespace: Option<&str>,
+    mut req: Request,
+) -> ApiResult<Json<Value>> {
+    let value = object_of(kind, namespace, &mut req)?;
+    let (name, json) = checked(state, kind, namespace, value).await?;
+    let dry = req
+        .get("createOptions")
+        .and_then(|o| o.get("dryRun"))
+        .and_then(Value::as_array)
+        .is_some_and(|d| !d.is_empty());
+    if dry {
+        return Ok(Json(json));
+    }
+    let stored = state
+        .backend
+        .store()
+        .create_template(kind, namespace, &name, &json)
+        .await?;
+    Ok(Json(stored.body))
+}
+
+async fn update(
+    state: &ApiState,
+    kind: TemplateKind,
+    namespace: Option<&str>,
+    name: &str,
+    mut req: Request,
+) -> ApiResult<Json<Value>> {
+    let value = object_of(kind, namespace, &mut req)?;
+    let (given, json) = checked(state, kind, namespace, value).await?;
+    if given != name {
+        return Err(ApiError::bad(format!(
+            "metadata.name is {given:?} but the path names {name:?}: a template cannot be renamed"
+        )));
+    }
+    let store = state.backend.store();
+    let version = match json
+        .pointer("/metadata/resourceVersion")
+        .and_then(Value::as_str)
+    {
+        Some(v) if !v.is_empty() => v.to_string(),
+        _ => {
+            store
+                .get_template(kind, namespace, name)
+                .await?
+                .resource_version
+        }
+    };
+    let stored = store
+        .update_template(kind, namespace, name, &json, &version)
+        .await?;
+    Ok(Json(stored.body))
+}
+
+async fn lint(
+    state: &ApiState,
+    kind: TemplateKind,
+    namespace: Option<&str>,
+    mut req: Request,
+) -> ApiResult<Json<Value>> {
+    let value = object_of(kind, namespace, &mut req)?;
+    let (_, json) = checked(state, kind, namespace, value).await?;
+    Ok(Json(json))
+}
+
+/// Query of a template listing.
+#[derive(Debug, Default, Deserialize)]
+struct ListQuery {
+    #[serde(rename = "listOptions.labelSelector", default)]
+    label_selector: String,
+}
+
+async fn list(
+    state: &ApiState,
+    kind: TemplateKind,
+    namespace: Option<&str>,
+    q: &ListQuery,
+) -> ApiResult<Json<Value>> {
+    let labels = LabelSelector::parse(&q.label_selector)
+        .map_err(|e| ApiError::bad(format!("listOptions.labelSelector: {e}")))?;
+    let namespace = namespace.filter(|n| !n.is_empty());
+    let items: Vec<Value> = state
+        .backend
+        .store()
+        .list_templates(kind, namespace, &labels)
+        .await?
+        .into_iter()
+        .map(|t: StoredTemplate| t.body)
+        .collect();
+    Ok(Json(
+        json!({"metadata": {"resourceVersion": ""}, "items": items}),
+    ))
+}
+
+async fn get_one(
+    state: &ApiState,
+    kind: TemplateKind,
+    namespace: Option<&str>,
+    name: &str,
+) -> ApiResult<Json<Value>> {
+    let t = state
+        .backend
+        .store()
+        .get_template(kind, namespace, name)
+        .await?;
+    Ok(Json(t.body))
+}
+
+async fn delete(
+    state: &ApiState,
+    kind: TemplateKind,
+    namespace: Option<&str>,
+    name: &str,
+) -> ApiResult<Json<Value>> {
+    state
+        .backend
+        .store()
+        .delete_template(kind, namespace, name)
+        .await?;
+    Ok(Json(json!({})))
+}
+
+/// Sets a CronWorkflow's `spec.suspend`.
+async fn cron_set_suspend(
+    state: &ApiState,
+    namespace: &str,
+    name: &str,
+    suspend: bool,
+) -> ApiResult<Json<Value>> {
+    let store = state.backend.store();
+    let t = store.get_template(CRON, Some(namespace), name).await?;
+    let mut body = t.body;
+    let spec = body
+        .as_object_mut()
+        .map(|o| o.entry("spec").or_insert_with(|| json!({})))
+        .and_then(Value::as_object_mut)
+        .ok_or_else(|| ApiError::Internal("stored CronWorkflow is not an object".into()))?;
+    spec.insert("suspend".into(), suspend.into());
+    let stored = store
+        .update_template(CRON, Some(namespace), name, &body, &t.resource_version)
+        .await?;
+    Ok(Json(stored.body))
+}
+
+type Ns = Path<String>;
+type NsName = Path<(String, String)>;
+type Body = Json<Request>;
+
+async fn wt_create(
+    State(s): State<ApiState>,
+    Path(ns): Ns,
+    Json(r): Body,
+) -> ApiResult<Json<Value>> {
+    create(&s, WT, Some(&ns), r).await
+}
+async fn wt_list(
+    State(s): State<ApiState>,
+    Path(ns): Ns,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Value>> {
+    list(&s, WT, Some(&ns), &q).await
+}
+async fn wt_lint(State(s): State<ApiState>, Path(ns): Ns, Json(r): Body) -> ApiResult<Json<Value>> {
+    lint(&s, WT, Some(&ns), r).await
+}
+async fn wt_get(State(s): State<ApiState>, Path((ns, n)): NsName) -> ApiResult<Json<Value>> {
+    get_one(&s, WT, Some(&ns), &n).await
+}
+async fn wt_update(
+    State(s): State<ApiState>,
+    Path((ns, n)): NsName,
+    Json(r): Body,
+) -> ApiResult<Json<Value>> {
+    update(&s, WT, Some(&ns), &n, r).await
+}
+async fn wt_delete(State(s): State<ApiState>, Path((ns, n)): NsName) -> ApiResult<Json<Value>> {
+    delete(&s, WT, Some(&ns), &n).await
+}
+
+async fn cwt_create(State(s): State<ApiState>, Json(r): Body) -> ApiResult<Json<Value>> {
+    create(&s, CWT, None, r).await
+}
+async fn cwt_list(State(s): State<ApiState>, Query(q): Query<ListQuery>) -> ApiResult<Json<Value>> {
+    list(&s, CWT, None, &q).await
+}
+async fn cwt_lint(State(s): State<ApiState>, Json(r): Body) -> ApiResult<Json<Value>> {
+    lint(&s, CWT, None, r).await
+}
+async fn cwt_get(State(s): State<ApiState>, Path(n): Path<String>) -> ApiResult<Json<Value>> {
+    get_one(&s, CWT, None, &n).await
+}
+async fn cwt_update(
+    State(s): State<ApiState>,
+    Path(n): Path<String>,
+    Json(r): Body,
+) -> ApiResult<Json<Value>> {
+    update(&s, CWT, None, &n, r).await
+}
+async fn cwt_delete(State(s): State<ApiState>, Path(n): Path<String>) -> ApiResult<Json<Value>> {
+    delete(&s, CWT, None, &n).await
+}
+
+async fn cron_create(
+    State(s): State<ApiState>,
+    Path(ns): Ns,
+    Json(r): Body,
+) -> ApiResult<Json<Value>> {
+    create(&s, CRON, Some(&ns), r).await
+}
+async fn cron_list(
+    State(s): State<ApiState>,
+    Path(ns): Ns,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Value>> {
+    list(&s, CRON, Some(&ns), &q).await
+}
+async fn cron_lint(
+    State(s): State<ApiState>,
+    Path(ns): Ns,
+    Json(r): Body,
+) -> ApiResult<Json<Value>> {
+    lint(&s, CRON, Some(&ns), r).await
+}
+async fn cron_get(State(s): State<ApiState>, Path((ns, n)): NsName) -> ApiResult<Json<Value>> {
+    get_one(&s, CRON, Some(&ns), &n).await
+}
+async fn cron_update(
+    State(s): State<ApiState>,
+    Path((ns, n)): NsName,
+    Json(r): Body,
+) -> ApiResult<Json<Value>> {
+    update(&s, CRON, Some(&ns), &n, r).await
+}
+async fn cron_delete(State(s): State<ApiState>, Path((ns, n)): NsName) -> ApiResult<Json<Value>> {
+    delete(&s, CRON, Some(&ns), &n).await
+}
+async fn cron_suspend(State(s): State<ApiState>, Path((ns, n)): NsName) -> ApiResult<Json<Value>> {
+    cron_set_suspend(&s, &ns, &n, true).await
+}
+async fn cron_resume(State(s): State<ApiState>, Path((ns, n)): NsName) -> ApiResult<Json<Value>> {
+    cron_set_suspend(&s, &ns, &n, false).await
+}

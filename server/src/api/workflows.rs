@@ -1,0 +1,619 @@
+//! Argo's WorkflowService: create, list, get, delete, lint, submit (from a WorkflowTemplate,
+//! ClusterWorkflowTemplate or CronWorkflow), and the operations on a running workflow —
+//! suspend, resume, stop, terminate, set (the approval path) — plus resubmit.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::routing::{get, post, put};
+use controller::local::Control;
+use controller::store::{LabelSelector, Store, TemplateKind, WorkflowQuery};
+use engine::model::{
+    ClusterWorkflowTemplate, CronWorkflow, Manifest, NodePhase, Workflow, WorkflowTemplate,
+};
+use engine::ops::{NodeSelector, NodeUpdate};
+use engine::submit::{self, SubmitOptions};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::error::{ApiError, ApiResult};
+use super::validate::{same_namespace, with_namespace};
+use super::watch::{Change, name_of_field_selector};
+use super::{ApiState, fields, validate};
+
+pub(super) fn routes() -> Router<ApiState> {
+    Router::new()
+        .route("/api/v1/workflows/", get(list_all))
+        .route("/api/v1/workflows/{namespace}", post(create).get(list))
+        .route("/api/v1/workflows/{namespace}/lint", post(lint))
+        .route("/api/v1/workflows/{namespace}/submit", post(submit_from))
+        .route(
+            "/api/v1/workflows/{namespace}/{name}",
+            get(get_one).delete(delete),
+        )
+        .route("/api/v1/workflows/{namespace}/{name}/resume", put(resume))
+        .route("/api/v1/workflows/{namespace}/{name}/suspend", put(suspend))
+        .route("/api/v1/workflows/{namespace}/{name}/stop", put(stop))
+        .route(
+            "/api/v1/workflows/{namespace}/{name}/terminate",
+            put(terminate),
+        )
+        .route("/api/v1/workflows/{namespace}/{name}/set", put(set))
+        .route(
+            "/api/v1/workflows/{namespace}/{name}/resubmit",
+            put(resubmit),
+        )
+}
+
+/// Body of `POST /api/v1/workflows/{namespace}` (Argo's `WorkflowCreateRequest`).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateRequest {
+    #[serde(default)]
+    namespace: String,
+    workflow: Option<Value>,
+    #[serde(default)]
+    server_dry_run: bool,
+    #[serde(default)]
+    create_options: Option<CreateOptions>,
+}
+
+/// Kubernetes' `CreateOptions`: only `dryRun` matters here.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateOptions {
+    #[serde(default)]
+    dry_run: Vec<String>,
+}
+
+async fn create(
+    State(state): State<ApiState>,
+    Path(namespace): Path<String>,
+    Json(req): Json<CreateRequest>,
+) -> ApiResult<Json<Value>> {
+    same_namespace(&namespace, &req.namespace)?;
+    let value = req
+        .workflow
+        .ok_or_else(|| ApiError::bad("the request has no `workflow`"))?;
+    let dry = req.server_dry_run || req.create_options.is_some_and(|o| !o.dry_run.is_empty());
+    let wf = checked_workflow(&state, &namespace, value).await?;
+    let wf = start(&state, wf, dry).await?;
+    Ok(Json(to_json(&wf)))
+}
+
+/// Lints a workflow for `namespace` with the templates the server holds, and checks that what
+/// it references exists.
+async fn checked_workflow(state: &ApiState, namespace: &str, value: Value) -> ApiResult<Workflow> {
+    let value = with_namespace(value, namespace)?;
+    let library = super::templates::library(state, Some(namespace), None).await?;
+    let Manifest::Workflow(wf) = validate::manifest("Workflow", value, &library)? else {
+        return Err(ApiError::bad("the request holds no Workflow"));
+    };
+    state
+        .backend
+        .resolve(&wf)
+        .await
+        .map_err(ApiError::BadRequest)?;
+    Ok(wf)
+}
+
+/// Stores and starts a checked workflow (or, dry, only shows it).
+async fn start(state: &ApiState, wf: Workflow, dry: bool) -> ApiResult<Workflow> {
+    if dry {
+        return Ok(wf);
+    }
+    let stored = state.backend.submit(wf).await?;
+    state.hub.publish(Change::Added, stored.clone());
+    Ok(stored)
+}
+
+/// Body of `POST …/lint` (Argo's `WorkflowLintRequest`).
+#[derive(Debug, Deserialize)]
+struct LintRequest {
+    #[serde(default)]
+    namespace: String,
+    workflow: Option<Value>,
+}
+
+async fn lint(
+    State(state): State<ApiState>,
+    Path(namespace): Path<String>,
+    Json(req): Json<LintRequest>,
+) -> ApiResult<Json<Value>> {
+    same_namespace(&namespace, &req.namespace)?;
+    let value = req
+        .workflow
+        .ok_or_else(|| ApiError::bad("the request has no `workflow`"))?;
+    let wf = checked_workflow(&state, &namespace, value).await?;
+    Ok(Json(to_json(&wf)))
+}
+
+/// Body of `POST …/submit` (Argo's `WorkflowSubmitRequest`).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SubmitRequest {
+    #[serde(default)]
+    namespace: String,
+    resource_kind: String,
+    resource_name: String,
+    #[serde(default)]
+    submit_options: SubmitOpts,
+}
+
+/// Argo's `SubmitOpts`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SubmitOpts {
+    #[serde(default)]
+    parameters: Vec<String>,
+    entry_point: Option<String>,
+    /// `key=value,key=value`.
+    labels: Option<String>,
+    /// `key=value,key=value`.
+    annotations: Option<String>,
+    generate_name: Option<String>,
+    name: Option<String>,
+    #[serde(default)]
+    server_dry_run: bool,
+    #[serde(default)]
+    dry_run: bool,
+}
+
+async fn submit_from(
+    State(state): State<ApiState>,
+    Path(namespace): Path<String>,
+    Json(req): Json<SubmitRequest>,
+) -> ApiResult<Json<Value>> {
+    same_namespace(&namespace, &req.namespace)?;
+    let o = &req.submit_options;
+    let opts = SubmitOptions {
+        parameters: o
+            .parameters
+            .iter()
+            .map(|p| submit::parse_parameter(p))
+            .collect::<Result<_, _>>()
+            .map_err(ApiError::BadRequest)?,
+        entrypoint: o.entry_point.clone().filter(|e| !e.is_empty()),
+    };
+    let kind = template_kind(&req.resource_kind)?;
+    let ns = kind.namespaced().then_some(namespace.as_str());
+    let stored = state
+        .backend
+        .store()
+        .get_template(kind, ns, &req.resource_name)
+        .await?;
+    let mut wf = match kind {
+        TemplateKind::WorkflowTemplate => {
+            submit::from_workflow_template(&from_body::<WorkflowTemplate>(stored.body)?, &opts)
+        }
+        TemplateKind::ClusterWorkflowTemplate => submit::from_cluster_workflow_template(
+            &from_body::<ClusterWorkflowTemplate>(stored.body)?,
+            &opts,
+        ),
+        TemplateKind::CronWorkflow => {
+            let now = engine::plan::format_time(chrono::Utc::now());
+            submit::from_cron_workflow(&from_body::<CronWorkflow>(stored.body)?, &now, &opts)
+        }
+    }
+    .map_err(ApiError::BadRequest)?;
+    let meta = wf.metadata.get_or_insert_with(Default::default);
+    meta.namespace = Some(namespace.clone());
+    if let Some(n) = o.name.clone().filter(|n| !n.is_empty()) {
+        meta.name = Some(n);
+    }
+    if let Some(g) = o.generate_name.clone().filter(|g| !g.is_empty()) {
+        meta.generate_name = Some(g);
+    }
+    for (field, text) in [("labels", &o.labels), ("annotations", &o.annotations)] {
+        let pairs = key_values(field, text.as_deref().unwrap_or_default())?;
+        let map = if field == "labels" {
+            meta.labels.get_or_insert_with(Default::default)
+        } else {
+            meta.annotations.get_or_insert_with(Default::default)
+        };
+        map.extend(pairs);
+    }
+    let value = serde_json::to_value(&wf).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let wf = checked_workflow(&state, &namespace, value).await?;
+    let wf = start(&state, wf, o.server_dry_run || o.dry_run).await?;
+    Ok(Json(to_json(&wf)))
+}
+
+/// The template kinds `submit` accepts, spelled as Argo's clients spell them.
+fn template_kind(text: &str) -> ApiResult<TemplateKind> {
+    match text {
+        "WorkflowTemplate" | "workflowtemplate" | "workflowtemplates" | "wftmpl" => {
+            Ok(TemplateKind::WorkflowTemplate)
+        }
+        "ClusterWorkflowTemplate"
+        | "clusterworkflowtemplate"
+        | "clusterworkflowtemplates"
+        | "cwftmpl" => Ok(TemplateKind::ClusterWorkflowTemplate),
+        "CronWorkflow" | "cronworkflow" | "cronworkflows" | "cronwf" | "cwf" => {
+            Ok(TemplateKind::CronWorkflow)
+        }
+        other => Err(ApiError::bad(format!(
+            "resourceKind {other:?} cannot be submitted: use WorkflowTemplate, \
+             ClusterWorkflowTemplate or CronWorkflow"
+        ))),
+    }
+}
+
+/// `a=b,c=d` as pairs.
+fn key_values(field: &str, text: &str) -> ApiResult<BTreeMap<String, String>> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+            _ => Err(ApiError::bad(format!(
+                "submitOptions.{field}: `{p}` is not key=value"
+            ))),
+        })
+        .collect()
+}
+
+fn from_body<T: serde::de::DeserializeOwned>(body: Value) -> ApiResult<T> {
+    serde_json::from_value(body).map_err(|e| ApiError::Internal(format!("stored template: {e}")))
+}
+
+/// Query of `GET /api/v1/workflows/{namespace}` (Argo's `WorkflowListRequest`).
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct ListQuery {
+    #[serde(rename = "listOptions.labelSelector", default)]
+    label_selector: String,
+    #[serde(rename = "listOptions.fieldSelector", default)]
+    field_selector: String,
+    #[serde(rename = "listOptions.limit", default)]
+    limit: Option<String>,
+    #[serde(rename = "listOptions.continue", default)]
+    continue_token: String,
+    #[serde(default)]
+    fields: String,
+    /// `Exact` (default), `Prefix` or `Contains`: how `metadata.name=` in the field selector
+    /// matches.
+    #[serde(rename = "nameFilter", default)]
+    name_filter: String,
+    #[serde(rename = "createdAfter", default)]
+    created_after: String,
+    #[serde(rename = "finishedBefore", default)]
+    finished_before: String,
+}
+
+async fn list_all(
+    State(state): State<ApiState>,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Value>> {
+    list_in(&state, None, q).await
+}
+
+async fn list(
+    State(state): State<ApiState>,
+    Path(namespace): Path<String>,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Value>> {
+    list_in(&state, Some(namespace), q).await
+}
+
+async fn list_in(
+    state: &ApiState,
+    namespace: Option<String>,
+    q: ListQuery,
+) -> ApiResult<Json<Value>> {
+    let query = workflow_query(namespace, &q)?;
+    let page = state.backend.store().list_workflows(&query).await?;
+    let body = json!({
+        "metadata": {"continue": page.continue_token.unwrap_or_default(), "resourceVersion": ""},
+        "items": page.items,
+    });
+    Ok(Json(fields::apply(body, &q.fields)))
+}
+
+/// The store query of a list request.
+pub(super) fn workflow_query(namespace: Option<String>, q: &ListQuery) -> ApiResult<WorkflowQuery> {
+    let labels = LabelSelector::parse(&q.label_selector)
+        .map_err(|e| ApiError::bad(format!("listOptions.labelSelector: {e}")))?;
+    let name = name_of_field_selector(&q.field_selector)?;
+    let limit = match q.limit.as_deref().map(str::trim) {
+        None | Some("") | Some("0") => None,
+        Some(l) => Some(l.parse::<u32>().map_err(|_| {
+            ApiError::bad(format!(
+                "listOptions.limit must be a whole number, not {l:?}"
+            ))
+        })?),
+    };
+    let time = |field: &str, text: &str| -> ApiResult<Option<chrono::DateTime<chrono::Utc>>> {
+        if text.is_empty() {
+            return Ok(None);
+        }
+        chrono::DateTime::parse_from_rfc3339(text)
+            .map(|t| Some(t.to_utc()))
+            .map_err(|e| ApiError::bad(format!("{field} must be an RFC 3339 time: {e}")))
+    };
+    let mut query = WorkflowQuery {
+        namespace: namespace.filter(|n| !n.is_empty()),
+        labels,
+        limit,
+        continue_token: Some(q.continue_token.clone()).filter(|c| !c.is_empty()),
+        created_after: time("createdAfter", &q.created_after)?,
+        finished_before: time("finishedBefore", &q.finished_before)?,
+        ..Default::default()
+    };
+    match (q.name_filter.as_str(), name) {
+        (_, None) => {}
+        ("" | "Exact", Some(n)) => query.name = Some(n),
+        ("Prefix", Some(n)) => query.name_prefix = Some(n),
+        ("Contains", Some(n)) => query.name_contains = Some(n),
+        (other, Some(_)) => {
+            return Err(ApiError::bad(format!(
+                "nameFilter {other:?} is not one of Exact, Prefix, Contains"
+            )));
+        }
+    }
+    Ok(query)
+}
+
+/// Query of `GET …/{name}`.
+#[derive(Debug, Default, Deserialize)]
+struct GetQuery {
+    #[serde(default)]
+    fields: String,
+}
+
+async fn get_one(
+    State(state): State<ApiState>,
+    Path((namespace, name)): Path<(String, String)>,
+    Query(q): Query<GetQuery>,
+) -> ApiResult<Json<Value>> {
+    let wf = state
+        .backend
+        .store()
+        .get_workflow(&namespace, &name)
+        .await?;
+    Ok(Json(fields::apply(to_json(&wf), &q.fields)))
+}
+
+/// Deletes a workflow; one still running is terminated first (its steps are stopped).
+async fn delete(
+    State(state): State<ApiState>,
+    Path((namespace, name)): Path<(String, String)>,
+) -> ApiResult<Json<Value>> {
+    let store = state.backend.store();
+    let wf = store.get_workflow(&namespace, &name).await?;
+    let uid = uid_of(&wf);
+    if state.backend.is_running(&uid) {
+        let _ = state.backend.control(&uid, Control::Terminate);
+    }
+    store.delete_workflow(&namespace, &name).await?;
+    state.hub.publish(Change::Deleted, wf);
+    Ok(Json(json!({})))
+}
+
+/// Body of the operations on one workflow (the union of Argo's resume, stop, set and resubmit
+/// requests; each reads its own fields).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OpRequest {
+    #[serde(default)]
+    node_field_selector: String,
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    phase: String,
+    /// A JSON object of supplied output values, as a string (Argo's wire format).
+    #[serde(default)]
+    output_parameters: String,
+    #[serde(default)]
+    memoized: bool,
+    #[serde(default)]
+    parameters: Vec<String>,
+}
+
+type OpArgs = (
+    State<ApiState>,
+    Path<(String, String)>,
+    Option<Json<OpRequest>>,
+);
+
+async fn resume((State(s), Path((ns, name)), req): OpArgs) -> ApiResult<Json<Value>> {
+    let req = req.map(|r| r.0).unwrap_or_default();
+    let c = match selector(&req.node_field_selector)? {
+        None => Control::Resume,
+        Some(selector) => Control::Nodes {
+            selector,
+            update: NodeUpdate {
+                phase: Some(NodePhase::Succeeded),
+                ..Default::default()
+            },
+        },
+    };
+    operate(&s, &ns, &name, c).await
+}
+
+async fn suspend((State(s), Path((ns, name)), _): OpArgs) -> ApiResult<Json<Value>> {
+    operate(&s, &ns, &name, Control::Suspend).await
+}
+
+async fn terminate((State(s), Path((ns, name)), _): OpArgs) -> ApiResult<Json<Value>> {
+    operate(&s, &ns, &name, Control::Terminate).await
+}
+
+async fn stop((State(s), Path((ns, name)), req): OpArgs) -> ApiResult<Json<Value>> {
+    let req = req.map(|r| r.0).unwrap_or_default();
+    let c = match selector(&req.node_field_selector)? {
+        None => Control::Stop,
+        Some(selector) => Control::Nodes {
+            selector,
+            update: NodeUpdate {
+                phase: Some(NodePhase::Failed),
+                message: Some(req.message).filter(|m| !m.is_empty()),
+                ..Default::default()
+            },
+        },
+    };
+    operate(&s, &ns, &name, c).await
+}
+
+async fn set((State(s), Path((ns, name)), req): OpArgs) -> ApiResult<Json<Value>> {
+    let req = req.map(|r| r.0).unwrap_or_default();
+    let selector = selector(&req.node_field_selector)?
+        .ok_or_else(|| ApiError::bad("nodeFieldSelector is required: set targets suspend nodes"))?;
+    let update = NodeUpdate {
+        phase: node_phase(&req.phase)?,
+        message: Some(req.message).filter(|m| !m.is_empty()),
+        outputs: output_values(&req.output_parameters)?,
+    };
+    operate(&s, &ns, &name, Control::Nodes { selector, update }).await
+}
+
+async fn resubmit((State(s), Path((ns, name)), req): OpArgs) -> ApiResult<Json<Value>> {
+    let req = req.map(|r| r.0).unwrap_or_default();
+    if req.memoized {
+        return Err(ApiError::bad(
+            "memoized resubmit is not supported: resubmit without `memoized` to run every step again",
+        ));
+    }
+    let old = s.backend.store().get_workflow(&ns, &name).await?;
+    let opts = SubmitOptions {
+        parameters: req
+            .parameters
+            .iter()
+            .map(|p| submit::parse_parameter(p))
+            .collect::<Result<_, _>>()
+            .map_err(ApiError::BadRequest)?,
+        entrypoint: None,
+    };
+    let wf = submit::resubmit(&old, &opts).map_err(ApiError::BadRequest)?;
+    let value = serde_json::to_value(&wf).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let wf = checked_workflow(&s, &ns, value).await?;
+    Ok(Json(to_json(&start(&s, wf, false).await?)))
+}
+
+/// Applies an operation to a running workflow, then answers with the workflow as stored.
+async fn operate(state: &ApiState, ns: &str, name: &str, c: Control) -> ApiResult<Json<Value>> {
+    let store = state.backend.store();
+    let wf = store.get_workflow(ns, name).await?;
+    state.backend.operate(&uid_of(&wf), c).await?;
+    Ok(Json(to_json(&store.get_workflow(ns, name).await?)))
+}
+
+fn selector(text: &str) -> ApiResult<Option<NodeSelector>> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    NodeSelector::parse(text)
+        .map(Some)
+        .map_err(|e| ApiError::bad(e.to_string()))
+}
+
+fn node_phase(text: &str) -> ApiResult<Option<NodePhase>> {
+    if text.is_empty() {
+        return Ok(None);
+    }
+    serde_json::from_value(Value::String(text.into()))
+        .map(Some)
+        .map_err(|_| {
+            ApiError::bad(format!(
+                "phase {text:?} is not a node phase: use Succeeded, Failed, Error, Running…"
+            ))
+        })
+}
+
+/// `{"name": "value", …}` given as a string; numbers and booleans are taken as their text.
+fn output_values(text: &str) -> ApiResult<BTreeMap<String, String>> {
+    if text.trim().is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let bad = |why: String| {
+        ApiError::bad(format!(
+            "outputParameters must be a JSON object of strings: {why}"
+        ))
+    };
+    let map: serde_json::Map<String, Value> =
+        serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+    map.into_iter()
+        .map(|(k, v)| match v {
+            Value::String(s) => Ok((k, s)),
+            Value::Number(_) | Value::Bool(_) => Ok((k, v.to_string())),
+            other => Err(bad(format!("`{k}` is {other}"))),
+        })
+        .collect()
+}
+
+fn uid_of(wf: &Workflow) -> String {
+    wf.metadata
+        .as_ref()
+        .and_then(|m| m.uid.clone())
+        .unwrap_or_default()
+}
+
+fn to_json(wf: &Workflow) -> Value {
+    serde_json::to_value(wf).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_values_are_a_json_object_of_strings() {
+        let got = output_values(r#"{"env": "prod", "n": 3, "ok": true}"#).unwrap();
+        assert_eq!(got["env"], "prod");
+        assert_eq!(got["n"], "3");
+        assert_eq!(got["ok"], "true");
+        assert!(output_values("").unwrap().is_empty());
+        let err = output_values(r#"{"a": [1]}"#).unwrap_err().to_string();
+        assert!(err.contains("`a` is [1]"), "{err}");
+        assert!(output_values("nope").is_err());
+    }
+
+    #[test]
+    fn name_filters_pick_the_store_field() {
+        let q = |filter: &str| ListQuery {
+            field_selector: "metadata.name=build".into(),
+            name_filter: filter.into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            workflow_query(None, &q("")).unwrap().name.as_deref(),
+            Some("build")
+        );
+        assert_eq!(
+            workflow_query(None, &q("Prefix"))
+                .unwrap()
+                .name_prefix
+                .as_deref(),
+            Some("build")
+        );
+        assert_eq!(
+            workflow_query(None, &q("Contains"))
+                .unwrap()
+                .name_contains
+                .as_deref(),
+            Some("build")
+        );
+        assert!(workflow_query(None, &q("Fuzzy")).is_err());
+        let bad_limit = ListQuery {
+            limit: Some("ten".into()),
+            ..Default::default()
+        };
+        assert!(workflow_query(None, &bad_limit).is_err());
+    }
+
+    #[test]
+    fn kinds_are_accepted_as_argo_clients_spell_them() {
+        for (text, want) in [
+            ("workflowtemplate", TemplateKind::WorkflowTemplate),
+            (
+                "ClusterWorkflowTemplate",
+                TemplateKind::ClusterWorkflowTemplate,
+            ),
+            ("cronwf", TemplateKind::CronWorkflow),
+        ] {
+            assert_eq!(template_kind(text).unwrap(), want);
+        }
+        assert!(template_kind("Pod").is_err());
+    }
+}

@@ -1,0 +1,458 @@
+//! Argo Server's WorkflowService against a real `trellis serve`: create (and its lint errors,
+//! which store nothing), list with selectors and field masks, logs (whole and followed, NDJSON
+//! and SSE), watch, approvals through `set`/`resume`/`stop` with node field selectors, terminate,
+//! delete, resubmit, and Argo's error shapes.
+
+#[path = "common/server.rs"]
+mod server;
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use server::{Server, log_lines, name, node};
+
+fn echo(generate: &str, text: &str) -> Value {
+    json!({
+        "metadata": {"generateName": generate, "labels": {"team": "web"}},
+        "spec": {"entrypoint": "main", "templates": [
+            {"name": "main", "container": {"image": "alpine", "command": ["echo", text]}}
+        ]}
+    })
+}
+
+fn sleeper(seconds: u32) -> Value {
+    json!({
+        "metadata": {"generateName": "sleepy-"},
+        "spec": {"entrypoint": "main", "templates": [
+            {"name": "main", "container": {"image": "alpine", "command": ["sleep", seconds.to_string()]}}
+        ]}
+    })
+}
+
+async fn create(s: &Server, wf: Value) -> Value {
+    let (status, body) = s
+        .call(
+            "POST",
+            "/api/v1/workflows/argo",
+            Some(json!({"workflow": wf})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+#[tokio::test]
+async fn a_created_workflow_runs_and_is_listed_and_logged() {
+    let s = Server::start("create").await;
+    let wf = create(&s, echo("hello-", "hello world")).await;
+    let n = name(&wf);
+    assert!(n.starts_with("hello-"), "{wf}");
+    assert_eq!(wf["metadata"]["namespace"], "argo");
+    assert_eq!(wf["metadata"]["labels"]["trellis.dev/run-number"], "1");
+    assert!(
+        wf["metadata"]["uid"]
+            .as_str()
+            .is_some_and(|u| !u.is_empty())
+    );
+
+    let done = s.finished("argo", &n).await;
+    assert_eq!(done["status"]["phase"], "Succeeded", "{done}");
+    assert_eq!(
+        done["metadata"]["labels"]["workflows.argoproj.io/completed"],
+        "true"
+    );
+
+    let list = s
+        .get("/api/v1/workflows/argo?listOptions.labelSelector=team%3Dweb&fields=items.metadata.name,items.status.phase")
+        .await;
+    assert_eq!(
+        list["items"],
+        json!([{"metadata": {"name": n}, "status": {"phase": "Succeeded"}}])
+    );
+    let none = s
+        .get("/api/v1/workflows/argo?listOptions.labelSelector=team%3Ddb")
+        .await;
+    assert_eq!(none["items"], json!([]));
+    let other_ns = s.get("/api/v1/workflows/elsewhere").await;
+    assert_eq!(other_ns["items"], json!([]));
+    let by_name = s
+        .get(&format!(
+            "/api/v1/workflows/argo?listOptions.fieldSelector=metadata.name%3D{n}"
+        ))
+        .await;
+    assert_eq!(by_name["items"].as_array().unwrap().len(), 1);
+
+    let ndjson = s
+        .text(
+            &format!("/api/v1/workflows/argo/{n}/log?logOptions.container=main"),
+            &[],
+        )
+        .await;
+    assert_eq!(log_lines(&ndjson), vec!["hello world"]);
+    let first: Value = serde_json::from_str(ndjson.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        first["result"]["podName"], n,
+        "a one-step workflow's pod is the workflow"
+    );
+    let sse = s
+        .text(
+            &format!("/api/v1/workflows/argo/{n}/log"),
+            &[("accept", "text/event-stream")],
+        )
+        .await;
+    assert!(
+        sse.starts_with("data: {\"result\":{\"content\":\"hello world\""),
+        "{sse}"
+    );
+    let grep = s
+        .text(
+            &format!("/api/v1/workflows/argo/{n}/log?grep=nothing-like-this"),
+            &[],
+        )
+        .await;
+    assert_eq!(grep, "");
+}
+
+#[tokio::test]
+async fn bad_workflows_are_400s_that_store_nothing() {
+    let s = Server::start("lint").await;
+    let mut typo = echo("typo-", "x");
+    typo["spec"]["templates"][0]["container"]["comand"] = json!(["echo"]);
+    let (status, body) = s
+        .call(
+            "POST",
+            "/api/v1/workflows/argo",
+            Some(json!({"workflow": typo})),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["code"], 3);
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.contains("spec.templates[0].container.comand")
+            && message.contains("did you mean `command`?"),
+        "{message}"
+    );
+    assert_eq!(body["details"][0]["code"], "unknown-field");
+
+    let missing_ref = json!({
+        "metadata": {"generateName": "ref-"},
+        "spec": {"workflowTemplateRef": {"name": "no-such-template"}}
+    });
+    let (status, body) = s
+        .call(
+            "POST",
+            "/api/v1/workflows/argo",
+            Some(json!({"workflow": missing_ref})),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("no-such-template"),
+        "{body}"
+    );
+
+    let (status, body) = s
+        .call(
+            "POST",
+            "/api/v1/workflows/argo",
+            Some(json!({"namespace": "other", "workflow": echo("a-", "b")})),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    let (status, _) = s
+        .call(
+            "POST",
+            "/api/v1/workflows/argo",
+            Some(json!({"nothing": true})),
+        )
+        .await;
+    assert_eq!(status, 400);
+
+    let (status, body) = s
+        .call(
+            "POST",
+            "/api/v1/workflows/argo/lint",
+            Some(json!({"workflow": echo("ok-", "fine")})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["kind"], "Workflow");
+    let (status, body) = s
+        .call(
+            "POST",
+            "/api/v1/workflows/argo",
+            Some(json!({"workflow": echo("dry-", "x"), "serverDryRun": true})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+
+    let list = s.get("/api/v1/workflows/argo").await;
+    assert_eq!(
+        list["items"],
+        json!([]),
+        "lint, failed creates and dry runs store nothing"
+    );
+    let (status, body) = s.call("GET", "/api/v1/workflows/argo/nope", None).await;
+    assert_eq!((status, body["code"].clone()), (404, json!(5)));
+    let (status, _) = s.call("GET", "/api/v1/no/such/route", None).await;
+    assert_eq!(status, 404);
+}
+
+const APPROVAL: &str = r#"{
+  "metadata": {"generateName": "release-"},
+  "spec": {"entrypoint": "main", "templates": [
+    {"name": "main", "steps": [
+      [{"name": "approve", "template": "gate"}],
+      [{"name": "deploy", "template": "say",
+        "arguments": {"parameters": [{"name": "msg", "value": "deploying to {{steps.approve.outputs.parameters.env}}"}]}}]
+    ]},
+    {"name": "gate", "suspend": {},
+     "outputs": {"parameters": [{"name": "env", "valueFrom": {"supplied": {}, "default": "staging"}}]}},
+    {"name": "say", "inputs": {"parameters": [{"name": "msg"}]},
+     "container": {"image": "alpine", "command": ["echo", "{{inputs.parameters.msg}}"]}}
+  ]}
+}"#;
+
+async fn waiting_release(s: &Server) -> String {
+    let wf = create(s, serde_json::from_str(APPROVAL).unwrap()).await;
+    let n = name(&wf);
+    s.wait_for("argo", &n, |wf| {
+        wf["status"]["nodes"].as_object().is_some_and(|nodes| {
+            nodes
+                .values()
+                .any(|x| x["displayName"] == "approve" && x["phase"] == "Running")
+        })
+    })
+    .await;
+    n
+}
+
+#[tokio::test]
+async fn a_suspended_step_is_approved_with_values_through_set_and_resume() {
+    let s = Server::start("approve").await;
+    let n = waiting_release(&s).await;
+    let put = |op: &str, body: Value| {
+        let path = format!("/api/v1/workflows/argo/{n}/{op}");
+        let s = &s;
+        async move { s.call("PUT", &path, Some(body)).await }
+    };
+    let (status, body) = put(
+        "set",
+        json!({"nodeFieldSelector": "displayName=approve", "outputParameters": "{\"colour\": \"red\"}"}),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("not expecting output parameter 'colour'"),
+        "{body}"
+    );
+    let (status, body) = put("resume", json!({"nodeFieldSelector": "displayName=nobody"})).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("no suspend nodes matching"),
+        "{body}"
+    );
+
+    let (status, body) = put(
+        "set",
+        json!({"nodeFieldSelector": "displayName=approve", "outputParameters": "{\"env\": \"prod\"}", "message": "ok by alice"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = put(
+        "resume",
+        json!({"nodeFieldSelector": "displayName=approve"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let done = s.finished("argo", &n).await;
+    assert_eq!(done["status"]["phase"], "Succeeded", "{done}");
+    let approve = node(&done, "approve");
+    assert_eq!(approve["outputs"]["parameters"][0]["value"], "prod");
+    assert_eq!(approve["message"], "ok by alice");
+    let logs = s
+        .text(&format!("/api/v1/workflows/argo/{n}/log"), &[])
+        .await;
+    assert_eq!(log_lines(&logs), vec!["deploying to prod"]);
+
+    let (status, body) = put("resume", json!({})).await;
+    assert_eq!(status, 400, "a finished workflow cannot be resumed: {body}");
+}
+
+#[tokio::test]
+async fn rejecting_with_stop_fails_the_run_and_resume_takes_defaults() {
+    let s = Server::start("reject").await;
+    let rejected = waiting_release(&s).await;
+    let (status, body) = s
+        .call(
+            "PUT",
+            &format!("/api/v1/workflows/argo/{rejected}/stop"),
+            Some(json!({"nodeFieldSelector": "displayName=approve", "message": "not today"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let done = s.finished("argo", &rejected).await;
+    assert_eq!(done["status"]["phase"], "Failed", "{done}");
+    assert_eq!(node(&done, "approve")["message"], "not today");
+
+    let resumed = waiting_release(&s).await;
+    let (status, body) = s
+        .call(
+            "PUT",
+            &format!("/api/v1/workflows/argo/{resumed}/resume"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    s.finished("argo", &resumed).await;
+    let logs = s
+        .text(&format!("/api/v1/workflows/argo/{resumed}/log"), &[])
+        .await;
+    assert_eq!(log_lines(&logs), vec!["deploying to staging"]);
+}
+
+#[tokio::test]
+async fn followed_logs_arrive_while_the_step_runs() {
+    let s = Server::start("follow").await;
+    let wf = create(
+        &s,
+        json!({
+            "metadata": {"generateName": "ticker-"},
+            "spec": {"entrypoint": "main", "templates": [{"name": "main", "script": {
+                "image": "alpine", "command": ["sh"],
+                "source": "for i in 1 2 3; do echo tick $i; sleep 1; done"
+            }}]}
+        }),
+    )
+    .await;
+    let n = name(&wf);
+    let mut resp = s
+        .stream(&format!(
+            "/api/v1/workflows/argo/{n}/log?logOptions.follow=true"
+        ))
+        .await;
+    let mut got = String::new();
+    while !got.contains("tick 1") {
+        let chunk = tokio::time::timeout(Duration::from_secs(20), resp.chunk())
+            .await
+            .expect("a line within 20 s")
+            .unwrap()
+            .expect("the stream is still open");
+        got.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    let now = s.get(&format!("/api/v1/workflows/argo/{n}")).await;
+    assert_eq!(
+        now["status"]["phase"], "Running",
+        "the first line came before the end"
+    );
+    while let Some(chunk) = tokio::time::timeout(Duration::from_secs(20), resp.chunk())
+        .await
+        .expect("the stream ends when the workflow does")
+        .unwrap()
+    {
+        got.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert_eq!(log_lines(&got), vec!["tick 1", "tick 2", "tick 3"]);
+}
+
+#[tokio::test]
+async fn watch_streams_the_changes_of_a_workflow() {
+    let s = Server::start("watch").await;
+    let wf = create(&s, echo("watched-", "hi")).await;
+    let n = name(&wf);
+    let mut resp = s
+        .stream(&format!(
+            "/api/v1/workflow-events/argo?listOptions.fieldSelector=metadata.name%3D{n}"
+        ))
+        .await;
+    let mut buf = String::new();
+    let mut types = Vec::new();
+    'read: loop {
+        let chunk = tokio::time::timeout(Duration::from_secs(20), resp.chunk())
+            .await
+            .expect("events keep coming until it finishes")
+            .unwrap()
+            .unwrap();
+        buf.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(i) = buf.find('\n') {
+            let line: String = buf.drain(..=i).collect();
+            let ev: Value = serde_json::from_str(&line).unwrap();
+            assert_eq!(name(&ev["result"]["object"]), n);
+            types.push(ev["result"]["type"].as_str().unwrap().to_string());
+            if ev["result"]["object"]["status"]["phase"] == "Succeeded" {
+                break 'read;
+            }
+        }
+    }
+    assert_eq!(types[0], "ADDED", "{types:?}");
+}
+
+#[tokio::test]
+async fn running_workflows_are_terminated_deleted_and_resubmitted() {
+    let s = Server::start("ops").await;
+    let a = name(&create(&s, sleeper(60)).await);
+    s.wait_for("argo", &a, |wf| wf["status"]["phase"] == "Running")
+        .await;
+    let (status, body) = s
+        .call(
+            "PUT",
+            &format!("/api/v1/workflows/argo/{a}/terminate"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let done = s.finished("argo", &a).await;
+    assert_eq!(done["status"]["phase"], "Failed", "{done}");
+    assert!(
+        done["status"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("Terminate"),
+        "{done}"
+    );
+
+    let (status, again) = s
+        .call(
+            "PUT",
+            &format!("/api/v1/workflows/argo/{a}/resubmit"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, 200, "{again}");
+    let b = name(&again);
+    assert_ne!(a, b);
+    assert_eq!(
+        again["metadata"]["labels"]["workflows.argoproj.io/resubmitted-from-workflow"],
+        a
+    );
+    assert_eq!(again["metadata"]["labels"]["trellis.dev/run-number"], "2");
+
+    s.wait_for("argo", &b, |wf| wf["status"]["phase"] == "Running")
+        .await;
+    let (status, body) = s
+        .call("DELETE", &format!("/api/v1/workflows/argo/{b}"), None)
+        .await;
+    assert_eq!((status, body), (200, json!({})));
+    let (status, _) = s
+        .call("GET", &format!("/api/v1/workflows/argo/{b}"), None)
+        .await;
+    assert_eq!(status, 404);
+    let (status, body) = s
+        .call(
+            "PUT",
+            &format!("/api/v1/workflows/argo/{a}/resubmit"),
+            Some(json!({"memoized": true})),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+}

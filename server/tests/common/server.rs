@@ -1,0 +1,170 @@
+//! A real `trellis serve` for API tests: its own data directory and port, stopped when dropped,
+//! and a small JSON client for it.
+
+#![allow(dead_code)]
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// A running server.
+pub struct Server {
+    child: Child,
+    /// `http://127.0.0.1:<port>`.
+    pub base: String,
+    /// The data directory.
+    pub data: std::path::PathBuf,
+    client: reqwest::Client,
+}
+
+impl Server {
+    /// Starts a server on a free port with a fresh data directory named after `test`.
+    pub async fn start(test: &str) -> Self {
+        let data = std::env::temp_dir().join(format!("trellis-api-{test}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&data);
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(env!("CARGO_BIN_EXE_trellis"))
+            .args([
+                "serve",
+                "--port",
+                &port.to_string(),
+                "--site-dir",
+                "/nonexistent",
+            ])
+            .arg("--data-dir")
+            .arg(&data)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("trellis serve starts");
+        let server = Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            data,
+            client: reqwest::Client::new(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(r) = server.client.get(server.url("/healthz")).send().await
+                && r.status().is_success()
+            {
+                return server;
+            }
+            assert!(Instant::now() < deadline, "the server did not come up");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The full URL of a path.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Sends a request with an optional JSON body; returns the status and the JSON answer.
+    pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(b) = body {
+            req = req
+                .header("content-type", "application/json")
+                .body(b.to_string());
+        }
+        let resp = req.send().await.expect("the server answers");
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        let json = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, json)
+    }
+
+    /// GET, expecting 200.
+    pub async fn get(&self, path: &str) -> Value {
+        let (status, body) = self.call("GET", path, None).await;
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    }
+
+    /// The raw text of a GET (for streams), with extra headers.
+    pub async fn text(&self, path: &str, headers: &[(&str, &str)]) -> String {
+        let mut req = self.client.get(self.url(path));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.send().await.unwrap().text().await.unwrap()
+    }
+
+    /// A streamed GET, to read chunk by chunk.
+    pub async fn stream(&self, path: &str) -> reqwest::Response {
+        let resp = self.client.get(self.url(path)).send().await.unwrap();
+        assert_eq!(resp.status().as_u16(), 200, "GET {path}");
+        resp
+    }
+
+    /// Polls a workflow until `done` holds for it (30 s at most).
+    pub async fn wait_for(&self, ns: &str, name: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let wf = self.get(&format!("/api/v1/workflows/{ns}/{name}")).await;
+            if done(&wf) {
+                return wf;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "workflow {name} never got there: {wf}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Polls a workflow until it has finished; returns it.
+    pub async fn finished(&self, ns: &str, name: &str) -> Value {
+        self.wait_for(ns, name, |wf| {
+            matches!(
+                wf["status"]["phase"].as_str(),
+                Some("Succeeded" | "Failed" | "Error")
+            )
+        })
+        .await
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.data);
+    }
+}
+
+/// `metadata.name` of an object.
+pub fn name(v: &Value) -> String {
+    v["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The node of a workflow whose display name is `display`.
+pub fn node<'a>(wf: &'a Value, display: &str) -> &'a Value {
+    wf["status"]["nodes"]
+        .as_object()
+        .and_then(|n| n.values().find(|n| n["displayName"] == display))
+        .unwrap_or_else(|| panic!("no node {display} in {wf}"))
+}
+
+/// The `content` of every message of a newline-delimited JSON log stream.
+pub fn log_lines(ndjson: &str) -> Vec<String> {
+    ndjson
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let v: Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}"));
+            v["result"]["content"].as_str().unwrap().to_string()
+        })
+        .collect()
+}
