@@ -19,7 +19,7 @@ fn main() -> ExitCode {
     if args.get(1).map(String::as_str) == Some("exec") {
         return exec_main(&args[2..]);
     }
-    let tests: [(&str, TestFn); 6] = [
+    let tests: [(&str, TestFn); 7] = [
         (
             "run_exec_writes_the_result_file",
             run_exec_writes_the_result_file,
@@ -43,6 +43,10 @@ fn main() -> ExitCode {
         (
             "a_sandboxed_step_stops_on_request",
             a_sandboxed_step_stops_on_request,
+        ),
+        (
+            "a_stop_asked_before_exec_starts_is_not_lost",
+            a_stop_asked_before_exec_starts_is_not_lost,
         ),
     ];
     let filter = args.iter().skip(1).find(|a| !a.starts_with('-'));
@@ -270,6 +274,19 @@ fn sigterm_stops_exec_and_its_whole_group() -> Result<(), String> {
     );
     let child = start(&spec(dir.path(), &script))?;
     stop_and_check(dir.path(), child)
+}
+
+fn a_stop_asked_before_exec_starts_is_not_lost() -> Result<(), String> {
+    let dir = work_dir()?;
+    let asked = request_stop(dir.path()).map_err(|e| e.to_string())?;
+    ensure(!asked, || "no exec runs yet, so none was signalled".into())?;
+    let started = Instant::now();
+    let child = start(&spec(dir.path(), "sleep 60"))?;
+    let (r, _) = finish(child, dir.path())?;
+    ensure(started.elapsed() < Duration::from_secs(10), || {
+        format!("the step ran on for {:?}", started.elapsed())
+    })?;
+    expect_phase(&r, ExecPhase::Failed, Some("terminated"))
 }
 
 fn sandboxed(dir: &Path, script: &str, mounts: Vec<Mount>) -> ExecSpec {

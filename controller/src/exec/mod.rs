@@ -36,6 +36,10 @@ pub const RESULT_FILE: &str = "result.json";
 /// The file holding exec's process id while it runs, for [`request_stop`].
 pub const PID_FILE: &str = "exec.pid";
 
+/// Marks a step whose stop was asked for before (or while) exec started: exec reads it after it
+/// has written [`PID_FILE`], so a stop is never lost between the two.
+pub const STOP_FILE: &str = "stop-requested";
+
 /// Why exec itself could not work (the step's own failures are results, not errors).
 #[derive(Debug, thiserror::Error)]
 pub enum ExecError {
@@ -96,14 +100,19 @@ pub async fn run_exec(spec_path: &Path) -> Result<ExecResult, ExecError> {
     let spec = read_spec(spec_path).await?;
     let mut term = signal(SignalKind::terminate()).map_err(ExecError::Signals)?;
     let mut int = signal(SignalKind::interrupt()).map_err(ExecError::Signals)?;
+    let pid_file = spec.work_dir.join(PID_FILE);
+    write_atomically(&pid_file, std::process::id().to_string().as_bytes()).await?;
+    // Read after the pid is published: a stop asked for earlier left this file.
+    let stopped_early = spec.work_dir.join(STOP_FILE).exists();
     let stop = async move {
+        if stopped_early {
+            return;
+        }
         tokio::select! {
             _ = term.recv() => {}
             _ = int.recv() => {}
         }
     };
-    let pid_file = spec.work_dir.join(PID_FILE);
-    write_atomically(&pid_file, std::process::id().to_string().as_bytes()).await?;
     let result = run_logged(&spec, stop, true).await;
     write_result(&spec.work_dir, &result).await?;
     let _ = tokio::fs::remove_file(&pid_file).await;
@@ -159,9 +168,17 @@ async fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), ExecError> {
     tokio::fs::rename(&tmp, path).await.map_err(fail)
 }
 
-/// Asks the exec running the step in `work_dir` to stop (SIGTERM to the pid in `exec.pid`).
-/// Returns `false` when no exec is running there any more.
+/// Asks the exec running the step in `work_dir` to stop: leaves [`STOP_FILE`] for an exec that
+/// has not published its pid yet, then sends SIGTERM to the pid in `exec.pid`. Returns `false`
+/// when no exec is running there (yet, or any more).
 pub fn request_stop(work_dir: &Path) -> Result<bool, ExecError> {
+    let marker = work_dir.join(STOP_FILE);
+    std::fs::create_dir_all(work_dir)
+        .and_then(|()| std::fs::write(&marker, b""))
+        .map_err(|source| ExecError::File {
+            path: marker,
+            source,
+        })?;
     let path = work_dir.join(PID_FILE);
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,

@@ -117,8 +117,10 @@ async fn logs(
     Ok(resp)
 }
 
+/// A boolean query value as Go's `strconv.ParseBool` reads it (`true`, `True`, `1`, `t`…).
 fn flag(v: &Option<String>) -> bool {
-    v.as_deref().is_some_and(|v| v == "true" || v == "1")
+    v.as_deref()
+        .is_some_and(|v| matches!(v, "1" | "t" | "T" | "true" | "True" | "TRUE"))
 }
 
 fn filter(q: &LogQuery, now: DateTime<Utc>) -> ApiResult<Filter> {
@@ -314,6 +316,7 @@ mod tests {
         };
         let f = filter(&q, now).unwrap();
         assert!(f.follow && f.main);
+        assert!(flag(&Some("True".into())) && !flag(&Some("false".into())) && !flag(&None));
         assert_eq!(f.tail, Some(5));
         assert_eq!(f.since, Some(now - chrono::Duration::seconds(60)));
         let line = |t: &str, l: &str| LogLine {

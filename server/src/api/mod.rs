@@ -5,6 +5,7 @@
 //! Handlers are thin: they parse the request, lint what it carries (`validate`), and call the
 //! store or the backend; pure helpers (field masks, option parsing) sit beside them.
 
+mod body;
 mod error;
 mod fields;
 mod info;

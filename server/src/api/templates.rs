@@ -11,6 +11,7 @@ use engine::model::{ClusterWorkflowTemplate, Manifest, WorkflowTemplate};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
+use super::body::JsonBody;
 use super::error::{ApiError, ApiResult};
 use super::validate::{same_namespace, with_namespace};
 use super::{ApiState, validate};
@@ -302,12 +303,12 @@ async fn cron_set_suspend(
 
 type Ns = Path<String>;
 type NsName = Path<(String, String)>;
-type Body = Json<Request>;
+type Body = JsonBody<Request>;
 
 async fn wt_create(
     State(s): State<ApiState>,
     Path(ns): Ns,
-    Json(r): Body,
+    JsonBody(r): Body,
 ) -> ApiResult<Json<Value>> {
     create(&s, WT, Some(&ns), r).await
 }
@@ -318,7 +319,11 @@ async fn wt_list(
 ) -> ApiResult<Json<Value>> {
     list(&s, WT, Some(&ns), &q).await
 }
-async fn wt_lint(State(s): State<ApiState>, Path(ns): Ns, Json(r): Body) -> ApiResult<Json<Value>> {
+async fn wt_lint(
+    State(s): State<ApiState>,
+    Path(ns): Ns,
+    JsonBody(r): Body,
+) -> ApiResult<Json<Value>> {
     lint(&s, WT, Some(&ns), r).await
 }
 async fn wt_get(State(s): State<ApiState>, Path((ns, n)): NsName) -> ApiResult<Json<Value>> {
@@ -327,7 +332,7 @@ async fn wt_get(State(s): State<ApiState>, Path((ns, n)): NsName) -> ApiResult<J
 async fn wt_update(
     State(s): State<ApiState>,
     Path((ns, n)): NsName,
-    Json(r): Body,
+    JsonBody(r): Body,
 ) -> ApiResult<Json<Value>> {
     update(&s, WT, Some(&ns), &n, r).await
 }
@@ -335,13 +340,13 @@ async fn wt_delete(State(s): State<ApiState>, Path((ns, n)): NsName) -> ApiResul
     delete(&s, WT, Some(&ns), &n).await
 }
 
-async fn cwt_create(State(s): State<ApiState>, Json(r): Body) -> ApiResult<Json<Value>> {
+async fn cwt_create(State(s): State<ApiState>, JsonBody(r): Body) -> ApiResult<Json<Value>> {
     create(&s, CWT, None, r).await
 }
 async fn cwt_list(State(s): State<ApiState>, Query(q): Query<ListQuery>) -> ApiResult<Json<Value>> {
     list(&s, CWT, None, &q).await
 }
-async fn cwt_lint(State(s): State<ApiState>, Json(r): Body) -> ApiResult<Json<Value>> {
+async fn cwt_lint(State(s): State<ApiState>, JsonBody(r): Body) -> ApiResult<Json<Value>> {
     lint(&s, CWT, None, r).await
 }
 async fn cwt_get(State(s): State<ApiState>, Path(n): Path<String>) -> ApiResult<Json<Value>> {
@@ -350,7 +355,7 @@ async fn cwt_get(State(s): State<ApiState>, Path(n): Path<String>) -> ApiResult<
 async fn cwt_update(
     State(s): State<ApiState>,
     Path(n): Path<String>,
-    Json(r): Body,
+    JsonBody(r): Body,
 ) -> ApiResult<Json<Value>> {
     update(&s, CWT, None, &n, r).await
 }
@@ -361,7 +366,7 @@ async fn cwt_delete(State(s): State<ApiState>, Path(n): Path<String>) -> ApiResu
 async fn cron_create(
     State(s): State<ApiState>,
     Path(ns): Ns,
-    Json(r): Body,
+    JsonBody(r): Body,
 ) -> ApiResult<Json<Value>> {
     create(&s, CRON, Some(&ns), r).await
 }
@@ -375,7 +380,7 @@ async fn cron_list(
 async fn cron_lint(
     State(s): State<ApiState>,
     Path(ns): Ns,
-    Json(r): Body,
+    JsonBody(r): Body,
 ) -> ApiResult<Json<Value>> {
     lint(&s, CRON, Some(&ns), r).await
 }
@@ -385,7 +390,7 @@ async fn cron_get(State(s): State<ApiState>, Path((ns, n)): NsName) -> ApiResult
 async fn cron_update(
     State(s): State<ApiState>,
     Path((ns, n)): NsName,
-    Json(r): Body,
+    JsonBody(r): Body,
 ) -> ApiResult<Json<Value>> {
     update(&s, CRON, Some(&ns), &n, r).await
 }

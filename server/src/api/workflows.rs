@@ -18,6 +18,7 @@ use engine::submit::{self, SubmitOptions};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::body::JsonBody;
 use super::error::{ApiError, ApiResult};
 use super::validate::{same_namespace, with_namespace};
 use super::watch::{Change, name_of_field_selector};
@@ -71,7 +72,7 @@ struct CreateOptions {
 async fn create(
     State(state): State<ApiState>,
     Path(namespace): Path<String>,
-    Json(req): Json<CreateRequest>,
+    JsonBody(req): JsonBody<CreateRequest>,
 ) -> ApiResult<Json<Value>> {
     same_namespace(&namespace, &req.namespace)?;
     let value = req
@@ -120,7 +121,7 @@ struct LintRequest {
 async fn lint(
     State(state): State<ApiState>,
     Path(namespace): Path<String>,
-    Json(req): Json<LintRequest>,
+    JsonBody(req): JsonBody<LintRequest>,
 ) -> ApiResult<Json<Value>> {
     same_namespace(&namespace, &req.namespace)?;
     let value = req
@@ -164,7 +165,7 @@ struct SubmitOpts {
 async fn submit_from(
     State(state): State<ApiState>,
     Path(namespace): Path<String>,
-    Json(req): Json<SubmitRequest>,
+    JsonBody(req): JsonBody<SubmitRequest>,
 ) -> ApiResult<Json<Value>> {
     same_namespace(&namespace, &req.namespace)?;
     let o = &req.submit_options;
@@ -411,14 +412,10 @@ struct OpRequest {
     parameters: Vec<String>,
 }
 
-type OpArgs = (
-    State<ApiState>,
-    Path<(String, String)>,
-    Option<Json<OpRequest>>,
-);
+type OpArgs = (State<ApiState>, Path<(String, String)>, JsonBody<OpRequest>);
 
 async fn resume((State(s), Path((ns, name)), req): OpArgs) -> ApiResult<Json<Value>> {
-    let req = req.map(|r| r.0).unwrap_or_default();
+    let req = req.0;
     let c = match selector(&req.node_field_selector)? {
         None => Control::Resume,
         Some(selector) => Control::Nodes {
@@ -441,7 +438,7 @@ async fn terminate((State(s), Path((ns, name)), _): OpArgs) -> ApiResult<Json<Va
 }
 
 async fn stop((State(s), Path((ns, name)), req): OpArgs) -> ApiResult<Json<Value>> {
-    let req = req.map(|r| r.0).unwrap_or_default();
+    let req = req.0;
     let c = match selector(&req.node_field_selector)? {
         None => Control::Stop,
         Some(selector) => Control::Nodes {
@@ -457,7 +454,7 @@ async fn stop((State(s), Path((ns, name)), req): OpArgs) -> ApiResult<Json<Value
 }
 
 async fn set((State(s), Path((ns, name)), req): OpArgs) -> ApiResult<Json<Value>> {
-    let req = req.map(|r| r.0).unwrap_or_default();
+    let req = req.0;
     let selector = selector(&req.node_field_selector)?
         .ok_or_else(|| ApiError::bad("nodeFieldSelector is required: set targets suspend nodes"))?;
     let update = NodeUpdate {
@@ -469,7 +466,7 @@ async fn set((State(s), Path((ns, name)), req): OpArgs) -> ApiResult<Json<Value>
 }
 
 async fn resubmit((State(s), Path((ns, name)), req): OpArgs) -> ApiResult<Json<Value>> {
-    let req = req.map(|r| r.0).unwrap_or_default();
+    let req = req.0;
     if req.memoized {
         return Err(ApiError::bad(
             "memoized resubmit is not supported: resubmit without `memoized` to run every step again",
