@@ -277,6 +277,15 @@ async fn a_step_attempt_is_claimed_once() {
     let err = store.claim_step("no-such-uid", "n", "0").await.unwrap_err();
     assert!(matches!(err, StoreError::NotFound { .. }), "{err}");
 
+    // A retry releases a node's claims (every attempt); other nodes keep theirs.
+    let released = store
+        .release_steps(&uid, &["w-123".to_string(), "w-000".to_string()])
+        .await
+        .unwrap();
+    assert_eq!(released, 2);
+    assert!(store.claim_step(&uid, "w-123", "0").await.unwrap());
+    assert!(!store.claim_step(&uid, "w-456", "0").await.unwrap());
+
     // Claims go with their workflow.
     store.delete_workflow("ci", "w").await.unwrap();
     assert!(store.step_claims(&uid).await.unwrap().is_empty());

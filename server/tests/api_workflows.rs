@@ -456,3 +456,75 @@ async fn running_workflows_are_terminated_deleted_and_resubmitted() {
         .await;
     assert_eq!(status, 400, "{body}");
 }
+
+#[tokio::test]
+async fn a_failed_run_is_retried_from_its_failed_step() {
+    let s = Server::start("retry").await;
+    let shared = s.data.with_extension("shared");
+    std::fs::create_dir_all(&shared).unwrap();
+    let dir = shared.display().to_string();
+    let step = |name: &str, script: String| {
+        json!({"name": name, "script": {"image": "alpine", "command": ["sh"], "source": script,
+               "volumeMounts": [{"name": "shared", "mountPath": dir}]}})
+    };
+    let wf = json!({
+        "metadata": {"generateName": "flaky-"},
+        "spec": {"entrypoint": "main",
+            "volumes": [{"name": "shared", "hostPath": {"path": dir}}],
+            "templates": [
+                {"name": "main", "steps": [[{"name": "a", "template": "a"}], [{"name": "b", "template": "b"}], [{"name": "c", "template": "c"}]]},
+                step("a", format!("echo a >> {dir}/runs")),
+                step("b", format!("echo b >> {dir}/runs; if [ -e {dir}/fixed ]; then echo fixed; else echo broken; exit 3; fi")),
+                step("c", format!("echo c >> {dir}/runs")),
+            ]}
+    });
+    let n = name(&create(&s, wf).await);
+    let done = s.finished("argo", &n).await;
+    assert_eq!(done["status"]["phase"], "Failed", "{done}");
+    std::fs::write(shared.join("fixed"), "").unwrap();
+    let (status, body) = s
+        .call(
+            "PUT",
+            &format!("/api/v1/workflows/argo/{n}/retry"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let again = s.finished("argo", &n).await;
+    assert_eq!(again["status"]["phase"], "Succeeded", "{again}");
+    let runs = std::fs::read_to_string(shared.join("runs")).unwrap();
+    let _ = std::fs::remove_dir_all(&shared);
+    assert_eq!(
+        runs, "a\nb\nb\nc\n",
+        "a is not run again, b is, c runs once"
+    );
+    let logs = s
+        .text(&format!("/api/v1/workflows/argo/{n}/log"), &[])
+        .await;
+    assert_eq!(
+        log_lines(&logs),
+        vec!["fixed"],
+        "the failed attempt's log went with it"
+    );
+
+    let (status, body) = s
+        .call(
+            "PUT",
+            &format!("/api/v1/workflows/argo/{n}/retry"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(
+        status, 400,
+        "a succeeded run needs restartSuccessful and a selector: {body}"
+    );
+    let (status, body) = s
+        .call(
+            "PUT",
+            &format!("/api/v1/workflows/argo/{n}/retry"),
+            Some(json!({"restartSuccessful": true, "nodeFieldSelector": "displayName=c"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(s.finished("argo", &n).await["status"]["phase"], "Succeeded");
+}

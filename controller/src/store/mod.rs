@@ -7,7 +7,8 @@
 //!   transaction and returns only once it has committed, so a caller that persists status with
 //!   [`Store::update_workflow`] and then acts never acts on a status a crash could lose;
 //! - **a step is never started twice for the same node attempt**: [`Store::claim_step`] answers
-//!   `true` to exactly one caller ever, across tasks, processes and restarts.
+//!   `true` to exactly one caller ever, across tasks, processes and restarts — until a retry
+//!   releases the claim ([`Store::release_steps`]) for the attempt to run anew.
 //!
 //! [`SqliteStore`] is the embedded backend; PostgreSQL implements the same [`Store`] trait.
 
@@ -149,6 +150,15 @@ pub trait Store: Send + Sync {
         attempt_key: &str,
         pid: i64,
     ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Forgets that the given nodes of a workflow were ever started (every attempt), so they can
+    /// be claimed again — after a retry removed them from the status. Returns how many claims
+    /// were released. One transaction.
+    fn release_steps(
+        &self,
+        workflow_uid: &str,
+        node_ids: &[String],
+    ) -> impl Future<Output = Result<u64>> + Send;
 
     /// Every claim of a workflow, in the order they were taken.
     fn step_claims(

@@ -1,6 +1,6 @@
 //! Argo's WorkflowService: create, list, get, delete, lint, submit (from a WorkflowTemplate,
-//! ClusterWorkflowTemplate or CronWorkflow), and the operations on a running workflow —
-//! suspend, resume, stop, terminate, set (the approval path) — plus resubmit.
+//! ClusterWorkflowTemplate or CronWorkflow), the operations on a running workflow — suspend,
+//! resume, stop, terminate, set (the approval path) — and on a finished one: retry, resubmit.
 
 use std::collections::BTreeMap;
 
@@ -46,6 +46,7 @@ pub(super) fn routes() -> Router<ApiState> {
             "/api/v1/workflows/{namespace}/{name}/resubmit",
             put(resubmit),
         )
+        .route("/api/v1/workflows/{namespace}/{name}/retry", put(retry))
 }
 
 /// Body of `POST /api/v1/workflows/{namespace}` (Argo's `WorkflowCreateRequest`).
@@ -170,12 +171,7 @@ async fn submit_from(
     same_namespace(&namespace, &req.namespace)?;
     let o = &req.submit_options;
     let opts = SubmitOptions {
-        parameters: o
-            .parameters
-            .iter()
-            .map(|p| submit::parse_parameter(p))
-            .collect::<Result<_, _>>()
-            .map_err(ApiError::BadRequest)?,
+        parameters: parameters(&o.parameters)?,
         entrypoint: o.entry_point.clone().filter(|e| !e.is_empty()),
     };
     let kind = template_kind(&req.resource_kind)?;
@@ -409,6 +405,8 @@ struct OpRequest {
     #[serde(default)]
     memoized: bool,
     #[serde(default)]
+    restart_successful: bool,
+    #[serde(default)]
     parameters: Vec<String>,
 }
 
@@ -474,18 +472,35 @@ async fn resubmit((State(s), Path((ns, name)), req): OpArgs) -> ApiResult<Json<V
     }
     let old = s.backend.store().get_workflow(&ns, &name).await?;
     let opts = SubmitOptions {
-        parameters: req
-            .parameters
-            .iter()
-            .map(|p| submit::parse_parameter(p))
-            .collect::<Result<_, _>>()
-            .map_err(ApiError::BadRequest)?,
+        parameters: parameters(&req.parameters)?,
         entrypoint: None,
     };
     let wf = submit::resubmit(&old, &opts).map_err(ApiError::BadRequest)?;
     let value = serde_json::to_value(&wf).map_err(|e| ApiError::Internal(e.to_string()))?;
     let wf = checked_workflow(&s, &ns, value).await?;
     Ok(Json(to_json(&start(&s, wf, false).await?)))
+}
+
+/// Runs a finished workflow again from its failed steps (with `restartSuccessful`, also the
+/// succeeded nodes `nodeFieldSelector` picks).
+async fn retry((State(s), Path((ns, name)), req): OpArgs) -> ApiResult<Json<Value>> {
+    let req = req.0;
+    let opts = engine::ops::RetryOptions {
+        restart_successful: req.restart_successful,
+        selector: selector(&req.node_field_selector)?,
+        parameters: parameters(&req.parameters)?,
+    };
+    let wf = s.backend.store().get_workflow(&ns, &name).await?;
+    let stored = s.backend.retry(&wf, &opts).await?;
+    Ok(Json(to_json(&stored)))
+}
+
+/// `name=value` strings as pairs.
+fn parameters(list: &[String]) -> ApiResult<Vec<(String, String)>> {
+    list.iter()
+        .map(|p| submit::parse_parameter(p))
+        .collect::<Result<_, _>>()
+        .map_err(ApiError::BadRequest)
 }
 
 /// Applies an operation to a running workflow, then answers with the workflow as stored.

@@ -243,6 +243,10 @@ impl Store for SqliteStore {
         steps::record_pid(self, uid, node_id, attempt_key, pid).await
     }
 
+    async fn release_steps(&self, uid: &str, node_ids: &[String]) -> Result<u64> {
+        steps::release(self, uid, node_ids).await
+    }
+
     async fn step_claims(&self, uid: &str) -> Result<Vec<StepClaim>> {
         steps::claims(self, uid).await
     }

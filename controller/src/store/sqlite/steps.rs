@@ -34,6 +34,22 @@ pub(super) async fn claim(
     Ok(done.rows_affected() == 1)
 }
 
+/// Forgets every claim of the given nodes of a workflow (all attempts); returns how many.
+pub(super) async fn release(store: &SqliteStore, uid: &str, node_ids: &[String]) -> Result<u64> {
+    let mut tx = store.writer.begin().await?;
+    let mut n = 0;
+    for id in node_ids {
+        n += sqlx::query("DELETE FROM step_claims WHERE workflow_uid = ? AND node_id = ?")
+            .bind(uid)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+    }
+    tx.commit().await?;
+    Ok(n)
+}
+
 /// Records the process started for a claimed attempt.
 pub(super) async fn record_pid(
     store: &SqliteStore,
