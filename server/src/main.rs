@@ -6,6 +6,7 @@ mod cli;
 mod lint_cmd;
 mod manifests;
 mod run_cmd;
+mod term;
 mod web;
 
 use clap::Parser;

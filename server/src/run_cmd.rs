@@ -1,6 +1,6 @@
 //! `trellis run FILE`: run a workflow to completion on this machine, showing its progress.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
@@ -8,6 +8,7 @@ use controller::local::{Control, LocalBackend, LocalConfig};
 use engine::model::{Manifest, Workflow, WorkflowPhase};
 use engine::submit::{self, SubmitOptions};
 
+use crate::term::{Screen, render};
 use crate::{lint_cmd, manifests};
 
 /// Flags of `trellis run`.
@@ -190,30 +191,3 @@ fn phase(wf: &Workflow) -> Option<WorkflowPhase> {
     wf.status.as_ref().and_then(|s| s.phase)
 }
 
-fn render(wf: &Workflow, color: bool) -> String {
-    let opts = engine::progress::RenderOptions {
-        color,
-        width: None,
-        show_header: true,
-    };
-    engine::progress::render(wf, chrono::Utc::now(), &opts)
-}
-
-/// Redraws a block of text in place on a terminal.
-#[derive(Default)]
-struct Screen {
-    lines: usize,
-}
-
-impl Screen {
-    fn draw(&mut self, text: &str) -> std::io::Result<()> {
-        let mut out = std::io::stdout().lock();
-        if self.lines > 0 {
-            write!(out, "\x1b[{}A\x1b[J", self.lines)?;
-        }
-        write!(out, "{text}")?;
-        out.flush()?;
-        self.lines = text.lines().count();
-        Ok(())
-    }
-}
