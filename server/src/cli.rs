@@ -32,6 +32,8 @@ enum Command {
     /// Run one step (used by the backends; not meant to be called by hand).
     #[command(hide = true)]
     Exec(ExecArgs),
+    #[command(flatten)]
+    Client(crate::client::Command),
 }
 
 /// Flags of `trellis exec`.
@@ -93,10 +95,22 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Lint(args) => crate::lint_cmd::run(&args),
         Command::Serve(args) => serve(args).map(|()| true),
         Command::Crdgen(args) => crdgen(&args).map(|()| true),
+        Command::Client(c) => return exit(crate::client::run(c)),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The exit code of a command that chose its own, or 1 after printing its error.
+fn exit(result: anyhow::Result<u8>) -> ExitCode {
+    match result {
+        Ok(code) => ExitCode::from(code),
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE

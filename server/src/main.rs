@@ -3,6 +3,7 @@
 mod api;
 mod catalog;
 mod cli;
+mod client;
 mod lint_cmd;
 mod manifests;
 mod run_cmd;

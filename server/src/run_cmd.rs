@@ -190,4 +190,3 @@ async fn run_async(
 fn phase(wf: &Workflow) -> Option<WorkflowPhase> {
     wf.status.as_ref().and_then(|s| s.phase)
 }
-

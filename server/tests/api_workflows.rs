@@ -460,8 +460,7 @@ async fn running_workflows_are_terminated_deleted_and_resubmitted() {
 #[tokio::test]
 async fn a_failed_run_is_retried_from_its_failed_step() {
     let s = Server::start("retry").await;
-    let shared = s.data.with_extension("shared");
-    std::fs::create_dir_all(&shared).unwrap();
+    let shared = s.scratch();
     let dir = shared.display().to_string();
     let step = |name: &str, script: String| {
         json!({"name": name, "script": {"image": "alpine", "command": ["sh"], "source": script,
@@ -493,7 +492,6 @@ async fn a_failed_run_is_retried_from_its_failed_step() {
     let again = s.finished("argo", &n).await;
     assert_eq!(again["status"]["phase"], "Succeeded", "{again}");
     let runs = std::fs::read_to_string(shared.join("runs")).unwrap();
-    let _ = std::fs::remove_dir_all(&shared);
     assert_eq!(
         runs, "a\nb\nb\nc\n",
         "a is not run again, b is, c runs once"

@@ -53,7 +53,10 @@ pub enum OpError {
     )]
     NotSupplied(String),
     /// A resumed node's supplied output has neither a value nor a default.
-    #[error("output parameter '{0}' has not been set and does not have a default value")]
+    #[error(
+        "output parameter '{0}' has not been set and does not have a default value: set it first \
+         (the `set` operation with outputParameters, `trellis node set --output-parameter {0}=VALUE`)"
+    )]
     NoDefault(String),
     /// The workflow cannot be retried as it is.
     #[error("{0}")]

@@ -61,6 +61,13 @@ impl Server {
         }
     }
 
+    /// A directory for the test's own files beside the data directory, removed with the server.
+    pub fn scratch(&self) -> std::path::PathBuf {
+        let dir = self.data.with_extension("scratch");
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
     /// The full URL of a path.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
@@ -138,6 +145,7 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.data);
+        let _ = std::fs::remove_dir_all(self.data.with_extension("scratch"));
     }
 }
 
