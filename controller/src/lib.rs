@@ -6,6 +6,7 @@
 
 pub mod artifacts;
 pub mod crd;
+pub mod cron;
 pub mod exec;
 pub mod local;
 pub mod store;

@@ -50,6 +50,7 @@ pub async fn serve(
         .await
         .context("cannot store the loaded templates")?;
     let resumed = backend.resume_all().await?;
+    tokio::spawn(controller::cron::CronScheduler::new(backend.clone()).run());
     tracing::info!(
         resumed,
         sandboxed = backend.sandboxed(),

@@ -273,3 +273,73 @@ async fn cron_workflows_are_stored_suspended_resumed_and_run_once() {
     let list = s.get("/api/v1/cron-workflows/ops").await;
     assert_eq!(list["items"], json!([]));
 }
+
+#[tokio::test]
+async fn the_server_schedules_cron_workflows() {
+    let s = Server::start("cron-live").await;
+    let cron = json!({
+        "metadata": {"name": "often"},
+        "spec": {
+            "schedule": "@every 1s",
+            "concurrencyPolicy": "Forbid",
+            "workflowSpec": {"entrypoint": "main", "templates": [
+                {"name": "main", "container": {"image": "alpine", "command": ["echo", "tick"]}}
+            ]}
+        }
+    });
+    let (status, body) = s
+        .call(
+            "POST",
+            "/api/v1/cron-workflows/ops",
+            Some(json!({"cronWorkflow": cron})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let scheduled = loop {
+        let c = s.get("/api/v1/cron-workflows/ops/often").await;
+        if c["status"]["succeeded"].as_i64().unwrap_or(0) >= 1 {
+            break c;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no run succeeded: {c}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert!(
+        scheduled["status"]["lastScheduledTime"].is_string(),
+        "{scheduled}"
+    );
+    let list = s
+        .get("/api/v1/workflows/ops?listOptions.labelSelector=workflows.argoproj.io%2Fcron-workflow%3Doften")
+        .await;
+    let first = &list["items"].as_array().unwrap().last().unwrap().clone();
+    assert!(name(first).starts_with("often-"), "{first}");
+    assert!(first["metadata"]["annotations"]["workflows.argoproj.io/scheduled-time"].is_string());
+
+    let (status, _) = s
+        .call(
+            "PUT",
+            "/api/v1/cron-workflows/ops/often/suspend",
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let count = |v: &Value| v["items"].as_array().map_or(0, Vec::len);
+    let path = "/api/v1/workflows/ops?listOptions.labelSelector=workflows.argoproj.io%2Fcron-workflow%3Doften";
+    let before = count(&s.get(path).await);
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    assert_eq!(
+        count(&s.get(path).await),
+        before,
+        "a suspended cron starts nothing"
+    );
+    let c = s.get("/api/v1/cron-workflows/ops/often").await;
+    assert_eq!(c["spec"]["suspend"], true);
+    assert!(
+        c["status"]["lastScheduledTime"].is_string(),
+        "suspending keeps the status: {c}"
+    );
+}

@@ -193,18 +193,19 @@ async fn update(
         )));
     }
     let store = state.backend.store();
+    let current = store.get_template(kind, namespace, name).await?;
     let version = match json
         .pointer("/metadata/resourceVersion")
         .and_then(Value::as_str)
     {
         Some(v) if !v.is_empty() => v.to_string(),
-        _ => {
-            store
-                .get_template(kind, namespace, name)
-                .await?
-                .resource_version
-        }
+        _ => current.resource_version.clone(),
     };
+    // A CronWorkflow's status belongs to the scheduler: an update keeps it.
+    let mut json = json;
+    if let (Some(status), Some(o)) = (current.body.get("status"), json.as_object_mut()) {
+        o.insert("status".into(), status.clone());
+    }
     let stored = store
         .update_template(kind, namespace, name, &json, &version)
         .await?;
@@ -287,18 +288,25 @@ async fn cron_set_suspend(
     suspend: bool,
 ) -> ApiResult<Json<Value>> {
     let store = state.backend.store();
-    let t = store.get_template(CRON, Some(namespace), name).await?;
-    let mut body = t.body;
-    let spec = body
-        .as_object_mut()
-        .map(|o| o.entry("spec").or_insert_with(|| json!({})))
-        .and_then(Value::as_object_mut)
-        .ok_or_else(|| ApiError::Internal("stored CronWorkflow is not an object".into()))?;
-    spec.insert("suspend".into(), suspend.into());
-    let stored = store
-        .update_template(CRON, Some(namespace), name, &body, &t.resource_version)
-        .await?;
-    Ok(Json(stored.body))
+    // The scheduler writes the status every time a run starts or ends: read again on a conflict.
+    let mut attempts = 0;
+    loop {
+        let t = store.get_template(CRON, Some(namespace), name).await?;
+        let mut body = t.body;
+        let spec = body
+            .as_object_mut()
+            .map(|o| o.entry("spec").or_insert_with(|| json!({})))
+            .and_then(Value::as_object_mut)
+            .ok_or_else(|| ApiError::Internal("stored CronWorkflow is not an object".into()))?;
+        spec.insert("suspend".into(), suspend.into());
+        match store
+            .update_template(CRON, Some(namespace), name, &body, &t.resource_version)
+            .await
+        {
+            Err(controller::store::StoreError::Conflict { .. }) if attempts < 5 => attempts += 1,
+            other => return Ok(Json(other?.body)),
+        }
+    }
 }
 
 type Ns = Path<String>;

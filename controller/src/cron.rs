@@ -1,0 +1,310 @@
+//! The CronWorkflow scheduler of the local backend: every second it looks at the stored
+//! CronWorkflows and, as `engine::cron` decides, starts the runs that are due (named after their
+//! scheduled time, so none starts twice), terminates the ones `Replace` replaces, counts the runs
+//! that finished, deletes those beyond the history limits, and records it all in the
+//! CronWorkflow's status. After a restart, a run missed while Trellis was down is started if it
+//! is still within `startingDeadlineSeconds`.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use engine::cron::{FinishedRun, Verdict};
+use engine::model::{Condition, CronWorkflow, CronWorkflowPhase, CronWorkflowStatus, Workflow};
+use k8s_openapi::api::core::v1::ObjectReference;
+
+use crate::local::{BackendError, Control, LocalBackend};
+use crate::store::{
+    LABEL_CRON_WORKFLOW, LabelSelector, Store, StoreError, StoredTemplate, TemplateKind,
+    WorkflowQuery,
+};
+
+/// How often the CronWorkflows are looked at (schedules have a resolution of one second).
+pub const TICK: Duration = Duration::from_secs(1);
+
+/// Argo's condition types on a CronWorkflow.
+const SPEC_ERROR: &str = "SpecError";
+const SUBMISSION_ERROR: &str = "SubmissionError";
+
+/// Schedules the CronWorkflows stored in a backend.
+pub struct CronScheduler {
+    backend: LocalBackend,
+    /// When each CronWorkflow (by uid) was last looked at.
+    seen: HashMap<String, DateTime<Utc>>,
+}
+
+impl CronScheduler {
+    /// A scheduler that has looked at nothing yet (its first look catches up missed runs).
+    pub fn new(backend: LocalBackend) -> Self {
+        Self {
+            backend,
+            seen: HashMap::new(),
+        }
+    }
+
+    /// Runs forever, one [`CronScheduler::tick`] a second.
+    pub async fn run(mut self) {
+        loop {
+            self.tick(Utc::now()).await;
+            tokio::time::sleep(TICK).await;
+        }
+    }
+
+    /// One look at every CronWorkflow, as of `now`.
+    pub async fn tick(&mut self, now: DateTime<Utc>) {
+        let all = LabelSelector::default();
+        let crons = match self
+            .backend
+            .store()
+            .list_templates(TemplateKind::CronWorkflow, None, &all)
+            .await
+        {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!(error = %e, "listing cron workflows failed");
+                return;
+            }
+        };
+        for stored in crons {
+            let since = self.seen.insert(stored.uid.clone(), now);
+            if let Err(e) = self.one(&stored, since, now).await {
+                tracing::error!(cron.name = %stored.name, error = %e, "scheduling a cron workflow failed");
+            }
+        }
+    }
+
+    /// Looks at one CronWorkflow last seen at `since` (never, after a start).
+    async fn one(
+        &self,
+        stored: &StoredTemplate,
+        since: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> Result<(), BackendError> {
+        let Ok(mut cron) = serde_json::from_value::<CronWorkflow>(stored.body.clone()) else {
+            return Ok(());
+        };
+        let before = cron.status.clone();
+        let mut status = cron.status.take().unwrap_or_default();
+        let finished = self.reconcile(&mut status).await?;
+        match engine::cron::schedules(&cron) {
+            Err(e) => set_condition(&mut status, SPEC_ERROR, Some(e)),
+            Ok(schedules) => {
+                set_condition(&mut status, SPEC_ERROR, None);
+                cron.status = Some(status.clone());
+                let due = match since {
+                    None => engine::cron::missed_run(&cron, &schedules, now),
+                    Some(last) => engine::cron::latest_due(&schedules, last, now),
+                };
+                if let Some(t) = due {
+                    self.fire(&cron, &mut status, t).await;
+                }
+            }
+        }
+        if finished {
+            self.enforce_history(&cron).await?;
+        }
+        if status != before.unwrap_or_default() {
+            self.save(stored, status).await?;
+        }
+        Ok(())
+    }
+
+    /// Drops finished or deleted runs from `status.active`, counting how they ended. Returns
+    /// whether any finished.
+    async fn reconcile(&self, status: &mut CronWorkflowStatus) -> Result<bool, BackendError> {
+        let mut finished = false;
+        let mut still = Vec::new();
+        for r in status.active.take().unwrap_or_default() {
+            let (ns, name) = (
+                r.namespace.clone().unwrap_or_default(),
+                r.name.clone().unwrap_or_default(),
+            );
+            match self.backend.store().get_workflow(&ns, &name).await {
+                Ok(wf) => match wf.status.as_ref().and_then(|s| s.phase) {
+                    Some(p) if p.completed() => {
+                        finished = true;
+                        let counter = if p == engine::model::WorkflowPhase::Succeeded {
+                            &mut status.succeeded
+                        } else {
+                            &mut status.failed
+                        };
+                        *counter = Some(counter.unwrap_or(0) + 1);
+                    }
+                    _ => still.push(r),
+                },
+                Err(StoreError::NotFound { .. }) => finished = true,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        status.active = (!still.is_empty()).then_some(still);
+        Ok(finished)
+    }
+
+    /// Decides and, if so, starts the run scheduled at `t`.
+    async fn fire(&self, cron: &CronWorkflow, status: &mut CronWorkflowStatus, t: DateTime<Utc>) {
+        let meta = cron.metadata.clone().unwrap_or_default();
+        let (ns, name) = (
+            meta.namespace.clone().unwrap_or_default(),
+            meta.name.clone().unwrap_or_default(),
+        );
+        let active: Vec<String> = status
+            .active
+            .iter()
+            .flatten()
+            .filter_map(|r| r.name.clone())
+            .collect();
+        let decision = match engine::cron::decide(cron, &active) {
+            Ok(d) => d,
+            Err(e) => return submission_failed(status, e),
+        };
+        if decision.stop {
+            status.phase = Some(CronWorkflowPhase::Stopped);
+        }
+        let replace = match decision.verdict {
+            Verdict::Skip(why) => {
+                tracing::info!(cron.name = %name, scheduled = %t, reason = %why, "cron run skipped");
+                return;
+            }
+            Verdict::Run { replace } => replace,
+        };
+        for old in replace {
+            if let Ok(wf) = self.backend.store().get_workflow(&ns, &old).await {
+                let uid = wf.metadata.and_then(|m| m.uid).unwrap_or_default();
+                let _ = self.backend.control(&uid, Control::Terminate);
+            }
+        }
+        let when = engine::plan::format_time(t);
+        let mut wf = match engine::submit::from_cron_workflow(cron, &when, &Default::default()) {
+            Ok(wf) => wf,
+            Err(e) => return submission_failed(status, e),
+        };
+        let run = engine::cron::run_name(&name, t);
+        let m = wf.metadata.get_or_insert_with(Default::default);
+        m.name = Some(run.clone());
+        m.generate_name = None;
+        m.namespace = Some(ns.clone());
+        match self.backend.submit(wf).await {
+            Ok(stored) => {
+                tracing::info!(cron.name = %name, workflow.name = %run, scheduled = %when, "cron run started");
+                status
+                    .active
+                    .get_or_insert_with(Vec::new)
+                    .push(reference(&stored));
+                status.last_scheduled_time = Some(when);
+                if status.phase != Some(CronWorkflowPhase::Stopped) {
+                    status.phase = Some(CronWorkflowPhase::Active);
+                }
+                set_condition(status, SUBMISSION_ERROR, None);
+            }
+            // Started before (by an earlier tick or process): never twice.
+            Err(BackendError::Store(StoreError::AlreadyExists { .. })) => {
+                status.last_scheduled_time = Some(when);
+            }
+            Err(e) => submission_failed(status, format!("cannot start {run}: {e}")),
+        }
+    }
+
+    /// Deletes the CronWorkflow's finished runs beyond its history limits.
+    async fn enforce_history(&self, cron: &CronWorkflow) -> Result<(), BackendError> {
+        let meta = cron.metadata.clone().unwrap_or_default();
+        let (ns, name) = (
+            meta.namespace.clone().unwrap_or_default(),
+            meta.name.clone().unwrap_or_default(),
+        );
+        let labels = LabelSelector::parse(&format!("{LABEL_CRON_WORKFLOW}={name}"))
+            .map_err(StoreError::from)?;
+        let runs = self
+            .backend
+            .store()
+            .list_workflows(&WorkflowQuery {
+                namespace: Some(ns.clone()),
+                labels,
+                ..Default::default()
+            })
+            .await?;
+        let finished: Vec<FinishedRun> = runs.items.iter().filter_map(finished_run).collect();
+        for old in engine::cron::beyond_history(cron, &finished) {
+            match self.backend.store().delete_workflow(&ns, &old).await {
+                Ok(()) | Err(StoreError::NotFound { .. }) => {
+                    tracing::info!(cron.name = %name, workflow.name = %old, "deleted by the history limit");
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the status back (a conflict is picked up again on the next tick).
+    async fn save(
+        &self,
+        stored: &StoredTemplate,
+        status: CronWorkflowStatus,
+    ) -> Result<(), BackendError> {
+        let mut body = stored.body.clone();
+        if let Some(o) = body.as_object_mut() {
+            o.insert(
+                "status".into(),
+                serde_json::to_value(&status).map_err(StoreError::from)?,
+            );
+        }
+        let ns = stored.namespace.as_deref();
+        match self
+            .backend
+            .store()
+            .update_template(
+                TemplateKind::CronWorkflow,
+                ns,
+                &stored.name,
+                &body,
+                &stored.resource_version,
+            )
+            .await
+        {
+            Ok(_) | Err(StoreError::Conflict { .. }) | Err(StoreError::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+fn finished_run(wf: &Workflow) -> Option<FinishedRun> {
+    let s = wf.status.as_ref()?;
+    let phase = s.phase.filter(|p| p.completed())?;
+    Some(FinishedRun {
+        name: wf.metadata.as_ref()?.name.clone()?,
+        phase,
+        finished_at: s.finished_at.clone().unwrap_or_default(),
+    })
+}
+
+fn reference(wf: &Workflow) -> ObjectReference {
+    let m = wf.metadata.clone().unwrap_or_default();
+    ObjectReference {
+        api_version: Some("argoproj.io/v1alpha1".into()),
+        kind: Some("Workflow".into()),
+        name: m.name,
+        namespace: m.namespace,
+        uid: m.uid,
+        ..Default::default()
+    }
+}
+
+/// Records a failed submission as Argo does: a condition and one more failure.
+fn submission_failed(status: &mut CronWorkflowStatus, message: String) {
+    tracing::warn!(error = %message, "a cron run could not be started");
+    set_condition(status, SUBMISSION_ERROR, Some(message));
+    status.failed = Some(status.failed.unwrap_or(0) + 1);
+}
+
+/// Sets (with a message) or removes (without) the condition of a type.
+fn set_condition(status: &mut CronWorkflowStatus, kind: &str, message: Option<String>) {
+    let mut list = status.conditions.take().unwrap_or_default();
+    list.retain(|c| c.r#type.as_deref() != Some(kind));
+    if let Some(m) = message {
+        list.push(Condition {
+            r#type: Some(kind.into()),
+            status: Some("True".into()),
+            message: Some(m),
+        });
+    }
+    status.conditions = (!list.is_empty()).then_some(list);
+}
