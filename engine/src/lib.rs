@@ -8,6 +8,7 @@ pub mod data;
 pub mod depends;
 pub mod diag;
 pub mod expr;
+pub mod history;
 pub mod lint;
 pub mod model;
 pub mod ops;

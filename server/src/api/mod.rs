@@ -12,6 +12,7 @@ mod info;
 mod logs;
 mod stream;
 mod templates;
+mod trellis;
 mod validate;
 mod watch;
 mod workflows;
@@ -48,6 +49,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(logs::routes())
         .merge(watch::routes())
         .merge(templates::routes())
+        .merge(trellis::routes())
         .route("/api/{*rest}", axum::routing::any(no_route))
         .with_state(state)
 }

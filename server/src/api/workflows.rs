@@ -219,7 +219,7 @@ async fn submit_from(
 }
 
 /// The template kinds `submit` accepts, spelled as Argo's clients spell them.
-fn template_kind(text: &str) -> ApiResult<TemplateKind> {
+pub(super) fn template_kind(text: &str) -> ApiResult<TemplateKind> {
     match text {
         "WorkflowTemplate" | "workflowtemplate" | "workflowtemplates" | "wftmpl" => {
             Ok(TemplateKind::WorkflowTemplate)
