@@ -526,3 +526,48 @@ async fn a_failed_run_is_retried_from_its_failed_step() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(s.finished("argo", &n).await["status"]["phase"], "Succeeded");
 }
+
+#[tokio::test]
+async fn output_artifacts_download_as_stored() {
+    let s = Server::start("artifacts").await;
+    let wf = json!({
+        "metadata": {"generateName": "art-"},
+        "spec": {"entrypoint": "main", "templates": [{
+            "name": "main",
+            "container": {"image": "alpine", "command": ["sh", "-c", "echo report > /tmp/report.txt"]},
+            "outputs": {"artifacts": [{"name": "report", "path": "/tmp/report.txt"}]}
+        }]}
+    });
+    let n = name(&create(&s, wf).await);
+    let done = s.finished("argo", &n).await;
+    assert_eq!(done["status"]["phase"], "Succeeded", "{done}");
+    let resp = reqwest::get(s.url(&format!("/artifacts/argo/{n}/{n}/report")))
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let disposition = resp.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        disposition.starts_with("attachment; filename=\"") && disposition.contains(".tgz"),
+        "{disposition}"
+    );
+    let bytes = resp.bytes().await.unwrap();
+    assert_eq!(&bytes[..2], &[0x1f, 0x8b], "Argo's tar+gzip, as stored");
+    let (status, body) = s
+        .call("GET", &format!("/artifacts/argo/{n}/{n}/nope"), None)
+        .await;
+    assert_eq!(status, 404, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("no output artifact \"nope\""),
+        "{body}"
+    );
+    let (status, _) = s
+        .call("GET", &format!("/artifacts/argo/{n}/no-node/report"), None)
+        .await;
+    assert_eq!(status, 404);
+}

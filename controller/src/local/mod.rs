@@ -191,6 +191,11 @@ impl LocalBackend {
         engine::plan::resolve(wf, &source).map_err(|e| e.to_string())
     }
 
+    /// The default artifact repository (`DATA_DIR/artifacts`).
+    pub fn artifact_root(&self) -> PathBuf {
+        self.inner.layout_root.join("artifacts")
+    }
+
     /// The directory where a workflow's steps run and keep their logs (`main.log`).
     pub fn step_dir(&self, uid: &str, node_id: &str) -> PathBuf {
         launch::step_dir(&self.inner.layout_root, uid, node_id)

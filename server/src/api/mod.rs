@@ -5,6 +5,7 @@
 //! Handlers are thin: they parse the request, lint what it carries (`validate`), and call the
 //! store or the backend; pure helpers (field masks, option parsing) sit beside them.
 
+mod artifacts;
 mod body;
 mod error;
 mod fields;
@@ -45,6 +46,7 @@ impl ApiState {
 pub fn router(state: ApiState) -> Router {
     Router::new()
         .merge(info::routes())
+        .merge(artifacts::routes())
         .merge(workflows::routes())
         .merge(logs::routes())
         .merge(watch::routes())
