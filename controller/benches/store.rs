@@ -1,7 +1,10 @@
-//! Benchmark of the SQLite store's history queries: inserts many runs of one template in batches,
-//! then times the first page of its history and a page deep in it (through a continue token).
+//! Benchmark of the SQLite store's history queries: inserts many runs of one template (`build`)
+//! interleaved with runs of 100 other templates (1,000 each), in batches, then times the first
+//! page of `build`'s history, a page deep in it (through a continue token), and the all-runs
+//! list filtered by phase and by label.
 //!
-//! `cargo bench -p controller --bench store [-- <number of workflows>]` (default 100,000).
+//! `cargo bench -p controller --bench store [-- <runs of build>]` (default 1,000,000, the
+//! target of the store: each first page ≤ 20 ms).
 
 use std::error::Error;
 use std::time::{Duration, Instant};
@@ -19,9 +22,14 @@ const BATCH: usize = 1_000;
 const PAGE: u32 = 50;
 /// Repetitions of each timed query.
 const RUNS: usize = 21;
+/// Other templates, and runs of each.
+const OTHER_TEMPLATES: usize = 100;
+const OTHER_RUNS: usize = 1_000;
 
-/// A run of the `build` template, finished, with a small node map like a real one.
-fn run(i: usize) -> Result<Workflow, serde_json::Error> {
+/// Run `i` of the `build` template, or of one of the other templates when `other` is given;
+/// finished, with a small node map like a real one.
+fn run(i: usize, other: Option<usize>) -> Result<Workflow, serde_json::Error> {
+    let template = other.map_or_else(|| "build".to_string(), |t| format!("other-{t}"));
     let phase = if i.is_multiple_of(10) {
         "Failed"
     } else {
@@ -34,12 +42,12 @@ fn run(i: usize) -> Result<Workflow, serde_json::Error> {
     };
     serde_json::from_value(json!({
         "metadata": {
-            "generateName": "build-",
+            "generateName": format!("{template}-"),
             "namespace": "ci",
-            "labels": {LABEL_WORKFLOW_TEMPLATE: "build", "trellis.dev/folder": folder},
+            "labels": {LABEL_WORKFLOW_TEMPLATE: template, "trellis.dev/folder": folder},
         },
         "spec": {
-            "workflowTemplateRef": {"name": "build"},
+            "workflowTemplateRef": {"name": template},
             "arguments": {"parameters": [{"name": "revision", "value": format!("{i:x}")}]},
         },
         "status": {
@@ -88,20 +96,34 @@ async fn token_at(
     Ok(store.list_workflows(&skip).await?.continue_token)
 }
 
-/// Creates `total` runs in transactions of `BATCH`; prints the rate.
+/// Creates `total` runs of `build` and the other templates' runs, spread evenly among them, in
+/// transactions of `BATCH`; prints the rate.
 async fn insert_all(store: &SqliteStore, total: usize) -> Result<(), Box<dyn Error>> {
+    let others = OTHER_TEMPLATES * OTHER_RUNS;
+    let all = total + others;
+    // Every `every`-th workflow belongs to another template.
+    let every = (all / others.max(1)).max(1);
     let start = Instant::now();
-    for first in (0..total).step_by(BATCH) {
-        let batch = (first..total.min(first + BATCH))
-            .map(run)
-            .collect::<Result<Vec<_>, _>>()?;
+    let (mut built, mut other) = (0, 0);
+    for first in (0..all).step_by(BATCH) {
+        let mut batch = Vec::with_capacity(BATCH);
+        for n in first..all.min(first + BATCH) {
+            if (n % every == every - 1 && other < others) || built == total {
+                batch.push(run(other, Some(other % OTHER_TEMPLATES))?);
+                other += 1;
+            } else {
+                batch.push(run(built, None)?);
+                built += 1;
+            }
+        }
         store.create_workflows(&batch).await?;
     }
     let insert = start.elapsed();
     println!(
-        "inserted {total} workflows in batches of {BATCH}: {:.1} s ({:.0} workflows/s)",
+        "inserted {built} runs of build and {other} of {OTHER_TEMPLATES} other templates in batches of {BATCH}: \
+         {:.1} s ({:.0} workflows/s)",
         insert.as_secs_f64(),
-        total as f64 / insert.as_secs_f64()
+        all as f64 / insert.as_secs_f64()
     );
     Ok(())
 }
@@ -141,6 +163,21 @@ async fn queries(
             "template history, folder=release (1%)",
             with(&|q| q.labels = release.clone()),
         ),
+        (
+            "all workflows, phase Failed",
+            with(&|q| {
+                q.template_key = None;
+                q.phases = vec![WorkflowPhase::Failed];
+            }),
+        ),
+        (
+            "all workflows, phase Failed, folder=release",
+            with(&|q| {
+                q.template_key = None;
+                q.phases = vec![WorkflowPhase::Failed];
+                q.labels = release.clone();
+            }),
+        ),
     ])
 }
 
@@ -151,7 +188,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .find(|a| !a.starts_with('-'))
         .map(|a| a.parse())
         .transpose()?
-        .unwrap_or(100_000);
+        .unwrap_or(1_000_000);
     let dir = tempfile::tempdir()?;
     let store = SqliteStore::open(&dir.path().join("bench.db")).await?;
     insert_all(&store, total).await?;

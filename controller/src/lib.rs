@@ -10,3 +10,4 @@ pub mod cron;
 pub mod exec;
 pub mod local;
 pub mod store;
+pub mod ttl;

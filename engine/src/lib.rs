@@ -9,6 +9,7 @@ pub mod depends;
 pub mod diag;
 pub mod expr;
 pub mod history;
+pub mod lifecycle;
 pub mod lint;
 pub mod model;
 pub mod ops;

@@ -51,6 +51,7 @@ pub async fn serve(
         .context("cannot store the loaded templates")?;
     let resumed = backend.resume_all().await?;
     tokio::spawn(controller::cron::CronScheduler::new(backend.clone()).run());
+    tokio::spawn(controller::ttl::TtlReaper::new(backend.clone()).run());
     tracing::info!(
         resumed,
         sandboxed = backend.sandboxed(),

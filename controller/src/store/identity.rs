@@ -175,6 +175,10 @@ pub struct WorkflowIndex {
     pub finished_at: Option<String>,
     /// `metadata.labels`.
     pub labels: BTreeMap<String, String>,
+    /// Finished, and kept in the archive when its live object is deleted.
+    pub archived: bool,
+    /// When its `ttlStrategy` deletes it.
+    pub expires_at: Option<String>,
 }
 
 /// Reads a workflow's index columns; fails when it has no name.
@@ -198,6 +202,8 @@ pub fn workflow_index(wf: &Workflow) -> Result<WorkflowIndex> {
         started_at: status.and_then(|s| s.started_at.clone()),
         finished_at: status.and_then(|s| s.finished_at.clone()),
         labels: meta.labels.unwrap_or_default(),
+        archived: engine::lifecycle::archived(wf),
+        expires_at: engine::lifecycle::expires_at(wf).map(format_time),
     })
 }
 

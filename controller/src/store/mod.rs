@@ -29,7 +29,9 @@ pub use identity::{
 };
 pub use selector::{LabelSelector, Operator, Requirement, SelectorError};
 pub use sqlite::SqliteStore;
-pub use types::{Event, MemoEntry, Page, StepClaim, StoredTemplate, StoredWorkflow, WorkflowQuery};
+pub use types::{
+    Event, MemoEntry, Page, Scope, StepClaim, StoredTemplate, StoredWorkflow, WorkflowQuery,
+};
 
 /// Where workflows and everything about their runs are kept. Each method is atomic.
 pub trait Store: Send + Sync {
@@ -64,12 +66,46 @@ pub trait Store: Send + Sync {
         expected_resource_version: &str,
     ) -> impl Future<Output = Result<Workflow>> + Send;
 
-    /// Deletes a workflow with its labels and step claims (its events stay).
+    /// Deletes a live workflow. An archived one (finished, see `engine::lifecycle`) stays in
+    /// the archive, without its step claims; any other goes with its labels and step claims.
+    /// Its events stay either way.
     fn delete_workflow(
         &self,
         namespace: &str,
         name: &str,
     ) -> impl Future<Output = Result<()>> + Send;
+
+    /// The archived workflow of a uid.
+    fn get_archived_workflow(&self, uid: &str) -> impl Future<Output = Result<Workflow>> + Send;
+
+    /// Removes a workflow from the archive: deleted if its live object is gone, else kept live
+    /// and no longer archived.
+    fn delete_archived_workflow(&self, uid: &str) -> impl Future<Output = Result<()>> + Send;
+
+    /// Makes an archived workflow whose live object was deleted live again (`AlreadyExists`
+    /// when a live workflow has its name now); returns it.
+    fn revive_workflow(&self, uid: &str) -> impl Future<Output = Result<Workflow>> + Send;
+
+    /// Live workflows whose `ttlStrategy` has run out at `now`, `(namespace, name)`, at most
+    /// `limit`, oldest deadline first.
+    fn expired_workflows(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<(String, String)>>> + Send;
+
+    /// The label keys of archived workflows, sorted.
+    fn archived_label_keys(
+        &self,
+        namespace: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<String>>> + Send;
+
+    /// The values of one label among archived workflows, sorted.
+    fn archived_label_values(
+        &self,
+        key: &str,
+        namespace: Option<&str>,
+    ) -> impl Future<Output = Result<Vec<String>>> + Send;
 
     /// One page of the workflows matching the query, newest first.
     fn list_workflows(

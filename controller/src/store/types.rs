@@ -23,9 +23,23 @@ pub struct StoredWorkflow {
     pub run_number: i64,
 }
 
+/// Which workflows a listing covers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Scope {
+    /// Live workflows (what `/api/v1/workflows` lists).
+    #[default]
+    Live,
+    /// Archived ones, whether or not their live object is still there.
+    Archived,
+    /// Both: a template's whole history.
+    All,
+}
+
 /// Which workflows to list. Every filter given must hold; results come newest first.
 #[derive(Debug, Clone, Default)]
 pub struct WorkflowQuery {
+    /// Live, archived or all workflows.
+    pub scope: Scope,
     /// Only this namespace.
     pub namespace: Option<String>,
     /// Only these phases (`WorkflowPhase::Unknown` is "not started"); empty for any.

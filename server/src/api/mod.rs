@@ -5,6 +5,7 @@
 //! Handlers are thin: they parse the request, lint what it carries (`validate`), and call the
 //! store or the backend; pure helpers (field masks, option parsing) sit beside them.
 
+mod archive;
 mod artifacts;
 mod body;
 mod error;
@@ -46,6 +47,7 @@ impl ApiState {
 pub fn router(state: ApiState) -> Router {
     Router::new()
         .merge(info::routes())
+        .merge(archive::routes())
         .merge(artifacts::routes())
         .merge(workflows::routes())
         .merge(logs::routes())

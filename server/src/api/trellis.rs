@@ -15,7 +15,7 @@ use axum::Json;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::routing::get;
-use controller::store::{LabelSelector, Store, TemplateKind, WorkflowQuery, template_key};
+use controller::store::{LabelSelector, Scope, Store, TemplateKind, WorkflowQuery, template_key};
 use engine::history::{RunSummary, duration_stats, grid, summarize, template_runs};
 use engine::model::{Manifest, WorkflowPhase};
 use serde::Deserialize;
@@ -80,6 +80,7 @@ async fn history(
         .backend
         .store()
         .list_workflows(&WorkflowQuery {
+            scope: Scope::All,
             template_key: Some(key.to_string()),
             phases,
             limit: Some(limit),

@@ -260,23 +260,23 @@ fn from_body<T: serde::de::DeserializeOwned>(body: Value) -> ApiResult<T> {
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct ListQuery {
     #[serde(rename = "listOptions.labelSelector", default)]
-    label_selector: String,
+    pub(super) label_selector: String,
     #[serde(rename = "listOptions.fieldSelector", default)]
-    field_selector: String,
+    pub(super) field_selector: String,
     #[serde(rename = "listOptions.limit", default)]
-    limit: Option<String>,
+    pub(super) limit: Option<String>,
     #[serde(rename = "listOptions.continue", default)]
-    continue_token: String,
+    pub(super) continue_token: String,
     #[serde(default)]
-    fields: String,
+    pub(super) fields: String,
     /// `Exact` (default), `Prefix` or `Contains`: how `metadata.name=` in the field selector
     /// matches.
     #[serde(rename = "nameFilter", default)]
-    name_filter: String,
+    pub(super) name_filter: String,
     #[serde(rename = "createdAfter", default)]
-    created_after: String,
+    pub(super) created_after: String,
     #[serde(rename = "finishedBefore", default)]
-    finished_before: String,
+    pub(super) finished_before: String,
 }
 
 async fn list_all(
@@ -392,7 +392,7 @@ async fn delete(
 /// requests; each reads its own fields).
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct OpRequest {
+pub(super) struct OpRequest {
     #[serde(default)]
     node_field_selector: String,
     #[serde(default)]
@@ -464,34 +464,55 @@ async fn set((State(s), Path((ns, name)), req): OpArgs) -> ApiResult<Json<Value>
 }
 
 async fn resubmit((State(s), Path((ns, name)), req): OpArgs) -> ApiResult<Json<Value>> {
-    let req = req.0;
+    let old = s.backend.store().get_workflow(&ns, &name).await?;
+    resubmit_from(&s, &old, &req.0).await
+}
+
+/// A new run of `old`'s spec (Argo's resubmit), started.
+pub(super) async fn resubmit_from(
+    s: &ApiState,
+    old: &Workflow,
+    req: &OpRequest,
+) -> ApiResult<Json<Value>> {
     if req.memoized {
         return Err(ApiError::bad(
             "memoized resubmit is not supported: resubmit without `memoized` to run every step again",
         ));
     }
-    let old = s.backend.store().get_workflow(&ns, &name).await?;
+    let ns = old
+        .metadata
+        .as_ref()
+        .and_then(|m| m.namespace.clone())
+        .unwrap_or_default();
     let opts = SubmitOptions {
         parameters: parameters(&req.parameters)?,
         entrypoint: None,
     };
-    let wf = submit::resubmit(&old, &opts).map_err(ApiError::BadRequest)?;
+    let wf = submit::resubmit(old, &opts).map_err(ApiError::BadRequest)?;
     let value = serde_json::to_value(&wf).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let wf = checked_workflow(&s, &ns, value).await?;
-    Ok(Json(to_json(&start(&s, wf, false).await?)))
+    let wf = checked_workflow(s, &ns, value).await?;
+    Ok(Json(to_json(&start(s, wf, false).await?)))
 }
 
 /// Runs a finished workflow again from its failed steps (with `restartSuccessful`, also the
 /// succeeded nodes `nodeFieldSelector` picks).
 async fn retry((State(s), Path((ns, name)), req): OpArgs) -> ApiResult<Json<Value>> {
-    let req = req.0;
+    let wf = s.backend.store().get_workflow(&ns, &name).await?;
+    retry_live(&s, &wf, &req.0).await
+}
+
+/// Retries a live workflow.
+pub(super) async fn retry_live(
+    s: &ApiState,
+    wf: &Workflow,
+    req: &OpRequest,
+) -> ApiResult<Json<Value>> {
     let opts = engine::ops::RetryOptions {
         restart_successful: req.restart_successful,
         selector: selector(&req.node_field_selector)?,
         parameters: parameters(&req.parameters)?,
     };
-    let wf = s.backend.store().get_workflow(&ns, &name).await?;
-    let stored = s.backend.retry(&wf, &opts).await?;
+    let stored = s.backend.retry(wf, &opts).await?;
     Ok(Json(to_json(&stored)))
 }
 
@@ -561,7 +582,7 @@ fn uid_of(wf: &Workflow) -> String {
         .unwrap_or_default()
 }
 
-fn to_json(wf: &Workflow) -> Value {
+pub(super) fn to_json(wf: &Workflow) -> Value {
     serde_json::to_value(wf).unwrap_or_default()
 }
 

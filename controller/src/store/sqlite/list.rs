@@ -10,7 +10,7 @@ use super::workflows::decode;
 use crate::store::error::Result;
 use crate::store::identity::{decode_continue, encode_continue, format_time};
 use crate::store::selector::{Operator, Requirement};
-use crate::store::types::{Page, WorkflowQuery};
+use crate::store::types::{Page, Scope, WorkflowQuery};
 
 /// One page of the workflows matching `query`.
 pub(super) async fn list(store: &SqliteStore, query: &WorkflowQuery) -> Result<Page<Workflow>> {
@@ -42,8 +42,51 @@ pub(super) async fn list(store: &SqliteStore, query: &WorkflowQuery) -> Result<P
     })
 }
 
+/// The distinct label keys of archived workflows (of one namespace or all).
+pub(super) async fn archived_label_keys(
+    store: &SqliteStore,
+    namespace: Option<&str>,
+) -> Result<Vec<String>> {
+    let mut sql = QueryBuilder::<Sqlite>::new(
+        "SELECT DISTINCT l.key FROM workflow_labels l JOIN workflows w ON w.uid = l.uid \
+         WHERE w.archived = 1",
+    );
+    if let Some(ns) = namespace {
+        sql.push(" AND w.namespace = ").push_bind(ns.to_string());
+    }
+    sql.push(" ORDER BY l.key");
+    Ok(sql.build_query_scalar().fetch_all(&store.reader).await?)
+}
+
+/// The distinct values of one label among archived workflows (of one namespace or all).
+pub(super) async fn archived_label_values(
+    store: &SqliteStore,
+    key: &str,
+    namespace: Option<&str>,
+) -> Result<Vec<String>> {
+    let mut sql = QueryBuilder::<Sqlite>::new(
+        "SELECT DISTINCT l.value FROM workflow_labels l JOIN workflows w ON w.uid = l.uid \
+         WHERE w.archived = 1 AND l.key = ",
+    );
+    sql.push_bind(key.to_string());
+    if let Some(ns) = namespace {
+        sql.push(" AND w.namespace = ").push_bind(ns.to_string());
+    }
+    sql.push(" ORDER BY l.value");
+    Ok(sql.build_query_scalar().fetch_all(&store.reader).await?)
+}
+
 /// Appends ` AND …` for every filter of the query.
 fn push_filters(sql: &mut QueryBuilder<Sqlite>, query: &WorkflowQuery, after: Option<i64>) {
+    match query.scope {
+        Scope::Live => {
+            sql.push(" AND w.live = 1");
+        }
+        Scope::Archived => {
+            sql.push(" AND w.archived = 1");
+        }
+        Scope::All => {}
+    }
     if let Some(seq) = after {
         sql.push(" AND w.seq < ").push_bind(seq);
     }

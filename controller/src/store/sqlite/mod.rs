@@ -158,6 +158,38 @@ impl Store for SqliteStore {
         workflows::delete(self, namespace, name).await
     }
 
+    async fn get_archived_workflow(&self, uid: &str) -> Result<Workflow> {
+        workflows::get_archived(self, uid).await
+    }
+
+    async fn delete_archived_workflow(&self, uid: &str) -> Result<()> {
+        workflows::delete_archived(self, uid).await
+    }
+
+    async fn revive_workflow(&self, uid: &str) -> Result<Workflow> {
+        workflows::revive(self, uid).await
+    }
+
+    async fn expired_workflows(
+        &self,
+        now: chrono::DateTime<chrono::Utc>,
+        limit: u32,
+    ) -> Result<Vec<(String, String)>> {
+        workflows::expired(self, now, limit).await
+    }
+
+    async fn archived_label_keys(&self, namespace: Option<&str>) -> Result<Vec<String>> {
+        list::archived_label_keys(self, namespace).await
+    }
+
+    async fn archived_label_values(
+        &self,
+        key: &str,
+        namespace: Option<&str>,
+    ) -> Result<Vec<String>> {
+        list::archived_label_values(self, key, namespace).await
+    }
+
     async fn list_workflows(&self, query: &WorkflowQuery) -> Result<Page<Workflow>> {
         list::list(self, query).await
     }

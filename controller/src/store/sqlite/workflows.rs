@@ -54,8 +54,8 @@ async fn insert(
     let body = serde_json::to_string(&wf)?;
     sqlx::query(
         "INSERT INTO workflows (uid, namespace, name, phase, created_at, started_at, finished_at, \
-         template_key, run_number, seq, resource_version, body) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         template_key, run_number, seq, resource_version, body, archived, expires_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&uid)
     .bind(&idx.namespace)
@@ -69,6 +69,8 @@ async fn insert(
     .bind(version)
     .bind(version)
     .bind(&body)
+    .bind(idx.archived)
+    .bind(&idx.expires_at)
     .execute(&mut *conn)
     .await
     .map_err(|e| match is_unique_violation(&e) {
@@ -125,13 +127,14 @@ async fn free_name(conn: &mut SqliteConnection, wf: &Workflow, namespace: &str) 
     }
 }
 
-/// Whether the namespace holds a workflow of that name.
+/// Whether the namespace holds a live workflow of that name.
 async fn exists(conn: &mut SqliteConnection, namespace: &str, name: &str) -> Result<bool> {
-    let found = sqlx::query("SELECT 1 FROM workflows WHERE namespace = ? AND name = ?")
-        .bind(namespace)
-        .bind(name)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let found =
+        sqlx::query("SELECT 1 FROM workflows WHERE namespace = ? AND name = ? AND live = 1")
+            .bind(namespace)
+            .bind(name)
+            .fetch_optional(&mut *conn)
+            .await?;
     Ok(found.is_some())
 }
 
@@ -203,24 +206,35 @@ pub(super) fn decode(body: &str) -> Result<Workflow> {
     Ok(serde_json::from_str(body)?)
 }
 
-/// The workflow of that namespace and name.
+/// The live workflow of that namespace and name.
 pub(super) async fn get(store: &SqliteStore, namespace: &str, name: &str) -> Result<Workflow> {
-    let body: Option<String> =
-        sqlx::query_scalar("SELECT body FROM workflows WHERE namespace = ? AND name = ?")
-            .bind(namespace)
-            .bind(name)
-            .fetch_optional(&store.reader)
-            .await?;
+    let body: Option<String> = sqlx::query_scalar(
+        "SELECT body FROM workflows WHERE namespace = ? AND name = ? AND live = 1",
+    )
+    .bind(namespace)
+    .bind(name)
+    .fetch_optional(&store.reader)
+    .await?;
     decode(&body.ok_or_else(|| StoreError::not_found(KIND, namespace, name))?)
 }
 
-/// The workflow of that uid.
+/// The workflow of that uid, live or archived.
 pub(super) async fn get_by_uid(store: &SqliteStore, uid: &str) -> Result<Workflow> {
     let body: Option<String> = sqlx::query_scalar("SELECT body FROM workflows WHERE uid = ?")
         .bind(uid)
         .fetch_optional(&store.reader)
         .await?;
     decode(&body.ok_or_else(|| StoreError::not_found(KIND, "", uid))?)
+}
+
+/// The archived workflow of that uid.
+pub(super) async fn get_archived(store: &SqliteStore, uid: &str) -> Result<Workflow> {
+    let body: Option<String> =
+        sqlx::query_scalar("SELECT body FROM workflows WHERE uid = ? AND archived = 1")
+            .bind(uid)
+            .fetch_optional(&store.reader)
+            .await?;
+    decode(&body.ok_or_else(|| StoreError::not_found("archived workflow", "", uid))?)
 }
 
 /// What an update keeps from the stored row.
@@ -239,7 +253,7 @@ async fn fetch_current(
 ) -> Result<Current> {
     let row = sqlx::query(
         "SELECT uid, resource_version, created_at, run_number FROM workflows \
-         WHERE namespace = ? AND name = ?",
+         WHERE namespace = ? AND name = ? AND live = 1",
     )
     .bind(namespace)
     .bind(name)
@@ -278,13 +292,15 @@ pub(super) async fn update(store: &SqliteStore, wf: &Workflow, expected: &str) -
     let idx = workflow_index(&wf)?;
     sqlx::query(
         "UPDATE workflows SET phase = ?, started_at = ?, finished_at = ?, resource_version = ?, \
-         body = ? WHERE uid = ?",
+         body = ?, archived = ?, expires_at = ? WHERE uid = ?",
     )
     .bind(idx.phase)
     .bind(&idx.started_at)
     .bind(&idx.finished_at)
     .bind(version)
     .bind(serde_json::to_string(&wf)?)
+    .bind(idx.archived)
+    .bind(&idx.expires_at)
     .bind(&current.uid)
     .execute(&mut *tx)
     .await?;
@@ -299,23 +315,108 @@ pub(super) async fn update(store: &SqliteStore, wf: &Workflow, expected: &str) -
     Ok(wf)
 }
 
-/// Deletes a workflow; its labels and step claims go with it.
+/// Deletes a live workflow. An archived one stays in the archive (its step claims go); any
+/// other goes with its labels and step claims.
 pub(super) async fn delete(store: &SqliteStore, namespace: &str, name: &str) -> Result<()> {
-    let done = sqlx::query("DELETE FROM workflows WHERE namespace = ? AND name = ?")
-        .bind(namespace)
-        .bind(name)
-        .execute(&store.writer)
-        .await?;
-    match done.rows_affected() {
-        0 => Err(StoreError::not_found(KIND, namespace, name)),
-        _ => Ok(()),
+    let mut tx = store.begin_write().await?;
+    let row: Option<(String, bool)> = sqlx::query_as(
+        "SELECT uid, archived FROM workflows WHERE namespace = ? AND name = ? AND live = 1",
+    )
+    .bind(namespace)
+    .bind(name)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (uid, archived) = row.ok_or_else(|| StoreError::not_found(KIND, namespace, name))?;
+    if archived {
+        sqlx::query("UPDATE workflows SET live = 0 WHERE uid = ?")
+            .bind(&uid)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM step_claims WHERE workflow_uid = ?")
+            .bind(&uid)
+            .execute(&mut *tx)
+            .await?;
+    } else {
+        sqlx::query("DELETE FROM workflows WHERE uid = ?")
+            .bind(&uid)
+            .execute(&mut *tx)
+            .await?;
     }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Removes a workflow from the archive: a live one stays live (no longer archived), an
+/// archived-only one is deleted with its labels.
+pub(super) async fn delete_archived(store: &SqliteStore, uid: &str) -> Result<()> {
+    let mut tx = store.begin_write().await?;
+    let live: Option<bool> =
+        sqlx::query_scalar("SELECT live FROM workflows WHERE uid = ? AND archived = 1")
+            .bind(uid)
+            .fetch_optional(&mut *tx)
+            .await?;
+    match live {
+        None => return Err(StoreError::not_found("archived workflow", "", uid)),
+        Some(true) => {
+            sqlx::query("UPDATE workflows SET archived = 0 WHERE uid = ?")
+                .bind(uid)
+                .execute(&mut *tx)
+                .await?;
+        }
+        Some(false) => {
+            sqlx::query("DELETE FROM workflows WHERE uid = ?")
+                .bind(uid)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Makes an archived workflow whose live object was deleted live again (to retry it).
+pub(super) async fn revive(store: &SqliteStore, uid: &str) -> Result<Workflow> {
+    let mut tx = store.begin_write().await?;
+    let row: Option<(String, String, bool)> =
+        sqlx::query_as("SELECT namespace, name, live FROM workflows WHERE uid = ?")
+            .bind(uid)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let (namespace, name, live) = row.ok_or_else(|| StoreError::not_found(KIND, "", uid))?;
+    if !live {
+        if exists(&mut tx, &namespace, &name).await? {
+            return Err(StoreError::already_exists(KIND, &namespace, &name));
+        }
+        sqlx::query("UPDATE workflows SET live = 1 WHERE uid = ?")
+            .bind(uid)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    get_by_uid(store, uid).await
+}
+
+/// Live workflows whose ttlStrategy has run out at `now`, oldest deadline first.
+pub(super) async fn expired(
+    store: &SqliteStore,
+    now: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<(String, String)>> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT namespace, name FROM workflows WHERE live = 1 AND expires_at IS NOT NULL \
+         AND expires_at <= ? ORDER BY expires_at LIMIT ?",
+    )
+    .bind(format_time(now))
+    .bind(i64::from(limit))
+    .fetch_all(&store.reader)
+    .await?;
+    Ok(rows)
 }
 
 /// Workflows not finished, oldest first.
 pub(super) async fn list_active(store: &SqliteStore) -> Result<Vec<Workflow>> {
     let bodies: Vec<String> = sqlx::query_scalar(
-        "SELECT body FROM workflows WHERE phase IN ('', 'Pending', 'Running') ORDER BY seq",
+        "SELECT body FROM workflows WHERE live = 1 AND phase IN ('', 'Pending', 'Running') ORDER BY seq",
     )
     .fetch_all(&store.reader)
     .await?;

@@ -1,0 +1,152 @@
+//! Argo's ArchivedWorkflowService: the finished workflows kept in the archive (whether or not
+//! their live object is still there), by uid — list, get, delete, label keys and values, retry
+//! (the workflow becomes live again) and resubmit.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::routing::{get, put};
+use controller::store::{Scope, Store};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::body::JsonBody;
+use super::error::{ApiError, ApiResult};
+use super::workflows::{ListQuery, OpRequest, resubmit_from, retry_live, to_json, workflow_query};
+use super::{ApiState, fields};
+
+pub(super) fn routes() -> Router<ApiState> {
+    Router::new()
+        .route("/api/v1/archived-workflows", get(list))
+        .route("/api/v1/archived-workflows/", get(list))
+        .route(
+            "/api/v1/archived-workflows/{uid}",
+            get(get_one).delete(delete),
+        )
+        .route("/api/v1/archived-workflows/{uid}/retry", put(retry))
+        .route("/api/v1/archived-workflows/{uid}/resubmit", put(resubmit))
+        .route("/api/v1/archived-workflows-label-keys", get(label_keys))
+        .route("/api/v1/archived-workflows-label-values", get(label_values))
+}
+
+/// Query of the archived list (Argo's `ListArchivedWorkflowsRequest`).
+#[derive(Debug, Default, Deserialize)]
+struct ArchiveQuery {
+    #[serde(default)]
+    namespace: String,
+    #[serde(rename = "namePrefix", default)]
+    name_prefix: String,
+    #[serde(rename = "nameFilter", default)]
+    name_filter: String,
+    #[serde(rename = "listOptions.labelSelector", default)]
+    label_selector: String,
+    #[serde(rename = "listOptions.fieldSelector", default)]
+    field_selector: String,
+    #[serde(rename = "listOptions.limit", default)]
+    limit: Option<String>,
+    #[serde(rename = "listOptions.continue", default)]
+    continue_token: String,
+    #[serde(default)]
+    fields: String,
+}
+
+/// Lists archived workflows, newest first; like Argo's archive, without their node maps.
+async fn list(State(s): State<ApiState>, Query(q): Query<ArchiveQuery>) -> ApiResult<Json<Value>> {
+    let lq = ListQuery {
+        label_selector: q.label_selector,
+        field_selector: q.field_selector,
+        limit: q.limit,
+        continue_token: q.continue_token,
+        name_filter: q.name_filter,
+        ..Default::default()
+    };
+    let mut query = workflow_query(Some(q.namespace), &lq)?;
+    query.scope = Scope::Archived;
+    if !q.name_prefix.is_empty() {
+        query.name_prefix = Some(q.name_prefix);
+    }
+    let page = s.backend.store().list_workflows(&query).await?;
+    let body = json!({
+        "metadata": {"continue": page.continue_token.unwrap_or_default(), "resourceVersion": ""},
+        "items": page.items,
+    });
+    let mask = if q.fields.is_empty() {
+        "-items.status.nodes"
+    } else {
+        q.fields.as_str()
+    };
+    Ok(Json(fields::apply(body, mask)))
+}
+
+/// The archived workflow of a uid (404 for one that is not archived).
+async fn archived(s: &ApiState, uid: &str) -> ApiResult<engine::model::Workflow> {
+    Ok(s.backend.store().get_archived_workflow(uid).await?)
+}
+
+async fn get_one(State(s): State<ApiState>, Path(uid): Path<String>) -> ApiResult<Json<Value>> {
+    Ok(Json(to_json(&archived(&s, &uid).await?)))
+}
+
+async fn delete(State(s): State<ApiState>, Path(uid): Path<String>) -> ApiResult<Json<Value>> {
+    s.backend.store().delete_archived_workflow(&uid).await?;
+    Ok(Json(json!({})))
+}
+
+async fn retry(
+    State(s): State<ApiState>,
+    Path(uid): Path<String>,
+    JsonBody(req): JsonBody<OpRequest>,
+) -> ApiResult<Json<Value>> {
+    archived(&s, &uid).await?;
+    let wf = s.backend.store().revive_workflow(&uid).await?;
+    retry_live(&s, &wf, &req).await
+}
+
+async fn resubmit(
+    State(s): State<ApiState>,
+    Path(uid): Path<String>,
+    JsonBody(req): JsonBody<OpRequest>,
+) -> ApiResult<Json<Value>> {
+    let old = archived(&s, &uid).await?;
+    resubmit_from(&s, &old, &req).await
+}
+
+/// Query of the label lookups.
+#[derive(Debug, Default, Deserialize)]
+struct LabelQuery {
+    #[serde(default)]
+    namespace: String,
+    /// For values: the label key.
+    #[serde(rename = "listOptions.labelSelector", default)]
+    label_selector: String,
+}
+
+fn namespace(q: &LabelQuery) -> Option<&str> {
+    Some(q.namespace.as_str()).filter(|n| !n.is_empty())
+}
+
+async fn label_keys(
+    State(s): State<ApiState>,
+    Query(q): Query<LabelQuery>,
+) -> ApiResult<Json<Value>> {
+    let keys = s.backend.store().archived_label_keys(namespace(&q)).await?;
+    Ok(Json(json!({"items": keys})))
+}
+
+async fn label_values(
+    State(s): State<ApiState>,
+    Query(q): Query<LabelQuery>,
+) -> ApiResult<Json<Value>> {
+    let key = q.label_selector.trim();
+    if key.is_empty() {
+        return Err(ApiError::bad(
+            "listOptions.labelSelector must name the label key",
+        ));
+    }
+    let values = s
+        .backend
+        .store()
+        .archived_label_values(key, namespace(&q))
+        .await?;
+    Ok(Json(json!({"items": values})))
+}
