@@ -9,5 +9,6 @@ pub mod crd;
 pub mod cron;
 pub mod exec;
 pub mod local;
+pub mod metrics;
 pub mod store;
 pub mod ttl;

@@ -571,3 +571,24 @@ async fn output_artifacts_download_as_stored() {
         .await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn metrics_count_workflows_steps_and_requests() {
+    let s = Server::start("metrics").await;
+    let n = name(&create(&s, echo("m-", "x")).await);
+    s.finished("argo", &n).await;
+    let text = s.text("/metrics", &[]).await;
+    for line in [
+        "# TYPE trellis_workflows gauge",
+        "trellis_workflows{phase=\"Succeeded\"} 1",
+        "trellis_workflows{phase=\"Running\"} 0",
+        "trellis_workflows_running 0",
+        "trellis_step_duration_seconds_count{phase=\"Succeeded\"} 1",
+        "trellis_api_request_duration_seconds_count{method=\"POST\",route=\"/api/v1/workflows/{namespace}\",code=\"200\"} 1",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing {line:?} in\n{text}"
+        );
+    }
+}

@@ -278,6 +278,11 @@ impl LocalBackend {
         Ok(stored)
     }
 
+    /// How many workflows this backend is running now.
+    pub fn active_count(&self) -> usize {
+        self.inner.workflows.lock().map_or(0, |m| m.len())
+    }
+
     /// Whether a workflow is being run by this backend now.
     pub fn is_running(&self, uid: &str) -> bool {
         self.inner
@@ -736,6 +741,7 @@ impl Driver {
         match ev {
             Event::Step(id, o) => {
                 if o.phase.fulfilled() {
+                    record_duration(&o);
                     self.running.remove(&id);
                     self.inner.locks.release(&format!("{}/{id}", self.uid));
                     if let Some(m) = self.memos.remove(&id)
@@ -794,6 +800,18 @@ enum Start {
     Failed,
     Blocked,
     Skipped,
+}
+
+/// Adds a finished step's duration to the step duration metric.
+fn record_duration(o: &StepObservation) {
+    let time = |t: &Option<String>| {
+        t.as_deref()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+    };
+    if let (Some(s), Some(f)) = (time(&o.started_at), time(&o.finished_at)) {
+        let secs = (f - s).num_milliseconds().max(0) as f64 / 1000.0;
+        crate::metrics::STEP_DURATION.observe(&[o.phase.as_str()], secs);
+    }
 }
 
 fn set_phase_labels(wf: &mut Workflow) {

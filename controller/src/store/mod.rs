@@ -113,6 +113,9 @@ pub trait Store: Send + Sync {
         query: &WorkflowQuery,
     ) -> impl Future<Output = Result<Page<Workflow>>> + Send;
 
+    /// How many live workflows are in each phase (`""` for not started), for metrics.
+    fn count_workflows_by_phase(&self) -> impl Future<Output = Result<Vec<(String, i64)>>> + Send;
+
     /// Workflows not finished (no phase, `Pending` or `Running`), oldest first, to resume after a
     /// restart.
     fn list_active_workflows(&self) -> impl Future<Output = Result<Vec<Workflow>>> + Send;

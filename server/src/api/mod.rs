@@ -12,6 +12,7 @@ mod error;
 mod fields;
 mod info;
 mod logs;
+mod metrics;
 mod stream;
 mod templates;
 mod trellis;
@@ -54,6 +55,8 @@ pub fn router(state: ApiState) -> Router {
         .merge(watch::routes())
         .merge(templates::routes())
         .merge(trellis::routes())
+        .route_layer(axum::middleware::from_fn(metrics::track))
+        .merge(metrics::routes())
         .route("/api/{*rest}", axum::routing::any(no_route))
         .with_state(state)
 }

@@ -194,6 +194,14 @@ impl Store for SqliteStore {
         list::list(self, query).await
     }
 
+    async fn count_workflows_by_phase(&self) -> Result<Vec<(String, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT phase, COUNT(*) FROM workflows WHERE live = 1 GROUP BY phase ORDER BY phase",
+        )
+        .fetch_all(&self.reader)
+        .await?)
+    }
+
     async fn list_active_workflows(&self) -> Result<Vec<Workflow>> {
         workflows::list_active(self).await
     }
