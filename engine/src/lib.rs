@@ -7,6 +7,7 @@ pub mod cron;
 pub mod data;
 pub mod depends;
 pub mod diag;
+pub mod events;
 pub mod expr;
 pub mod history;
 pub mod lifecycle;

@@ -158,6 +158,11 @@ pub async fn store_templates(
                 c.metadata.as_ref(),
                 serde_json::to_value(c)?,
             ),
+            Manifest::WorkflowEventBinding(b) => (
+                TemplateKind::WorkflowEventBinding,
+                b.metadata.as_ref(),
+                serde_json::to_value(b)?,
+            ),
             _ => continue,
         };
         let name = meta.and_then(|m| m.name.clone()).unwrap_or_default();

@@ -30,10 +30,12 @@ pub enum TemplateKind {
     ClusterWorkflowTemplate,
     /// A namespaced `CronWorkflow`.
     CronWorkflow,
+    /// A namespaced `WorkflowEventBinding` (submits a template when an event matches).
+    WorkflowEventBinding,
 }
 
 impl TemplateKind {
-    /// Every kind.
+    /// Every kind a workflow runs from (not event bindings).
     pub const ALL: [TemplateKind; 3] = [
         TemplateKind::WorkflowTemplate,
         TemplateKind::ClusterWorkflowTemplate,
@@ -46,6 +48,7 @@ impl TemplateKind {
             TemplateKind::WorkflowTemplate => "WorkflowTemplate",
             TemplateKind::ClusterWorkflowTemplate => "ClusterWorkflowTemplate",
             TemplateKind::CronWorkflow => "CronWorkflow",
+            TemplateKind::WorkflowEventBinding => "WorkflowEventBinding",
         }
     }
 
@@ -60,6 +63,7 @@ impl TemplateKind {
             TemplateKind::WorkflowTemplate => LABEL_WORKFLOW_TEMPLATE,
             TemplateKind::ClusterWorkflowTemplate => LABEL_CLUSTER_WORKFLOW_TEMPLATE,
             TemplateKind::CronWorkflow => LABEL_CRON_WORKFLOW,
+            TemplateKind::WorkflowEventBinding => engine::events::LABEL_WORKFLOW_EVENT_BINDING,
         }
     }
 }

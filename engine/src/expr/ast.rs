@@ -146,6 +146,8 @@ pub(crate) enum Pointer {
     Item,
     /// `#index`: the current element's index.
     Index,
+    /// `#acc`: the accumulator of `reduce`.
+    Acc,
 }
 
 /// The kinds of nodes.

@@ -32,6 +32,7 @@ pub(crate) fn run(node: &Node, env: &Json) -> Result<Value, ExprError> {
         env,
         vars: Vec::new(),
         frames: Vec::new(),
+        accs: Vec::new(),
         ctx: Ctx::default(),
     };
     match evaluator.eval(node) {
@@ -48,6 +49,8 @@ pub(crate) struct Evaluator<'e> {
     vars: Vec<(String, Value)>,
     /// Predicate frames: the current element and its index, innermost last.
     pub frames: Vec<(Value, usize)>,
+    /// Accumulators of the `reduce` calls being evaluated, innermost last.
+    pub accs: Vec<Value>,
     pub ctx: Ctx,
 }
 
@@ -171,6 +174,13 @@ impl<'e> Evaluator<'e> {
     }
 
     fn pointer(&self, pointer: Pointer, pos: usize) -> R<Value> {
+        if pointer == Pointer::Acc {
+            return self
+                .accs
+                .last()
+                .cloned()
+                .ok_or_else(|| fail(pos)(Fail::Msg("#acc is only defined inside reduce".into())));
+        }
         let Some((item, index)) = self.frames.last() else {
             return Err(fail(pos)(Fail::Msg(
                 "# is only defined inside a predicate".into(),
@@ -179,6 +189,7 @@ impl<'e> Evaluator<'e> {
         Ok(match pointer {
             Pointer::Item => item.clone(),
             Pointer::Index => Value::Int(i64::try_from(*index).unwrap_or(i64::MAX)),
+            Pointer::Acc => Value::Nil,
         })
     }
 

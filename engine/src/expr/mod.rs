@@ -21,7 +21,7 @@
 //! | strings | `contains startsWith endsWith matches` (regular expressions in RE2 syntax), each also with `not` |
 //! | conditional | `c ? a : b`, `a ?: b`, `a ?? b`, `if c { a } else { b }` |
 //! | other | `let x = 1; x + 1`, pipes `x \| f(y)` (= `f(x, y)`), comments `//` and `/* */`, `$env` |
-//! | predicates | `filter map all any none one count find findIndex findLast findLastIndex sum sortBy` with `#`, `#.field`, `.field`, `#index`, e.g. `filter(xs, # > 1)` or `xs \| map({.name})` |
+//! | predicates | `filter map all any none one count find findIndex findLast findLastIndex sum sortBy reduce` with `#`, `#.field`, `.field`, `#index` (and `#acc` in `reduce(xs, body[, initial])`), e.g. `filter(xs, # > 1)` or `xs \| map({.name})` |
 //!
 //! Unknown variables are nil; reading a field of nil is an error unless `?.` is used; unknown
 //! functions are errors.

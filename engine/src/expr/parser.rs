@@ -325,6 +325,7 @@ impl Parser<'_> {
                     let name = self.cur().clone();
                     pointer = match name.value.as_str() {
                         "index" => Pointer::Index,
+                        "acc" => Pointer::Acc,
                         _ => {
                             return Err(ExprError::syntax(
                                 format!("unknown pointer #{}", name.value),

@@ -1,6 +1,6 @@
 //! The predicate builtins (`filter`, `map`, `all`, `any`, `none`, `one`, `count`, `sum`,
-//! `find`, `findIndex`, `findLast`, `findLastIndex`, `sortBy`): the predicate runs once per
-//! element with `#` (and `#index`) bound to it.
+//! `find`, `findIndex`, `findLast`, `findLastIndex`, `sortBy`, `reduce`): the predicate runs
+//! once per element with `#` (and `#index`, and in `reduce` `#acc`) bound to it.
 
 use super::ast::{Node, Pred};
 use super::collections;
@@ -34,7 +34,8 @@ pub(crate) fn eval(ev: &mut Evaluator<'_>, pred: Pred, args: &[Node], pos: usize
             find(ev, pred, &items, need_body()?, pos)
         }
         Pred::SortBy => sort_by(ev, &items, args, pos),
-        Pred::GroupBy | Pred::Reduce => Err(fail(
+        Pred::Reduce => reduce(ev, &items, need_body()?, args.get(2), pos),
+        Pred::GroupBy => Err(fail(
             pos,
             format!("{name} is not supported in Trellis expressions"),
         )),
@@ -135,6 +136,31 @@ fn lower_first(s: &str) -> String {
         .next()
         .map(|c| c.to_ascii_lowercase().to_string() + chars.as_str())
         .unwrap_or_default()
+}
+
+/// `reduce(xs, body[, initial])`: `#acc` starts at `initial` (else the first element, and the
+/// fold starts at the second) and becomes the body's value for each element in turn.
+fn reduce(
+    ev: &mut Evaluator<'_>,
+    items: &[Value],
+    body: &Node,
+    initial: Option<&Node>,
+    pos: usize,
+) -> R<Value> {
+    let (mut acc, start) = match initial {
+        Some(n) => (ev.eval(n)?, 0),
+        None => match items.first() {
+            Some(first) => (first.clone(), 1),
+            None => return Ok(Value::Nil),
+        },
+    };
+    for (i, item) in items.iter().enumerate().skip(start) {
+        ev.accs.push(acc);
+        let result = apply(ev, body, item, i, pos);
+        ev.accs.pop();
+        acc = result?;
+    }
+    Ok(acc)
 }
 
 /// Runs the predicate body for one element.

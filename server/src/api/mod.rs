@@ -9,6 +9,7 @@ mod archive;
 mod artifacts;
 mod body;
 mod error;
+mod events;
 mod fields;
 mod info;
 mod logs;
@@ -48,6 +49,7 @@ impl ApiState {
 pub fn router(state: ApiState) -> Router {
     Router::new()
         .merge(info::routes())
+        .merge(events::routes())
         .merge(archive::routes())
         .merge(artifacts::routes())
         .merge(workflows::routes())

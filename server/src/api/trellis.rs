@@ -168,6 +168,7 @@ async fn folders(
                 TemplateKind::CronWorkflow => {
                     serde_json::from_value(t.body).map(Manifest::CronWorkflow)
                 }
+                TemplateKind::WorkflowEventBinding => continue,
             };
             if let Some(s) = manifest.ok().as_ref().and_then(crate::catalog::summarize) {
                 summaries.push((kind, t.namespace.clone().unwrap_or_default(), s));

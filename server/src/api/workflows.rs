@@ -87,7 +87,11 @@ async fn create(
 
 /// Lints a workflow for `namespace` with the templates the server holds, and checks that what
 /// it references exists.
-async fn checked_workflow(state: &ApiState, namespace: &str, value: Value) -> ApiResult<Workflow> {
+pub(super) async fn checked_workflow(
+    state: &ApiState,
+    namespace: &str,
+    value: Value,
+) -> ApiResult<Workflow> {
     let value = with_namespace(value, namespace)?;
     let library = super::templates::library(state, Some(namespace), None).await?;
     let Manifest::Workflow(wf) = validate::manifest("Workflow", value, &library)? else {
@@ -102,7 +106,7 @@ async fn checked_workflow(state: &ApiState, namespace: &str, value: Value) -> Ap
 }
 
 /// Stores and starts a checked workflow (or, dry, only shows it).
-async fn start(state: &ApiState, wf: Workflow, dry: bool) -> ApiResult<Workflow> {
+pub(super) async fn start(state: &ApiState, wf: Workflow, dry: bool) -> ApiResult<Workflow> {
     if dry {
         return Ok(wf);
     }
@@ -192,6 +196,9 @@ async fn submit_from(
         TemplateKind::CronWorkflow => {
             let now = engine::plan::format_time(chrono::Utc::now());
             submit::from_cron_workflow(&from_body::<CronWorkflow>(stored.body)?, &now, &opts)
+        }
+        TemplateKind::WorkflowEventBinding => {
+            Err("a WorkflowEventBinding runs when an event matches it, not by submit".into())
         }
     }
     .map_err(ApiError::BadRequest)?;

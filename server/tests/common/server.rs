@@ -21,6 +21,11 @@ pub struct Server {
 impl Server {
     /// Starts a server on a free port with a fresh data directory named after `test`.
     pub async fn start(test: &str) -> Self {
+        Self::start_with(test, &[]).await
+    }
+
+    /// Like [`Server::start`], with more `trellis serve` arguments (e.g. `--load DIR`).
+    pub async fn start_with(test: &str, extra: &[&str]) -> Self {
         let data = std::env::temp_dir().join(format!("trellis-api-{test}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&data);
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -38,6 +43,7 @@ impl Server {
             ])
             .arg("--data-dir")
             .arg(&data)
+            .args(extra)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -87,6 +93,24 @@ impl Server {
         let text = resp.text().await.unwrap();
         let json = serde_json::from_str(&text).unwrap_or(Value::String(text));
         (status, json)
+    }
+
+    /// POSTs JSON with extra headers; returns the status.
+    pub async fn http_post_with_headers(
+        &self,
+        path: &str,
+        body: Value,
+        headers: &[(&str, &str)],
+    ) -> u16 {
+        let mut req = self
+            .client
+            .post(self.url(path))
+            .header("content-type", "application/json")
+            .body(body.to_string());
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        req.send().await.unwrap().status().as_u16()
     }
 
     /// GET, expecting 200.

@@ -214,6 +214,15 @@ fn predicates_and_pipes() {
         ("filter(1, true)", Err("cannot iterate over int")),
         ("filter(arr, 1)", Err("predicate must give a bool")),
         ("groupBy(users, .age)", Err("not supported")),
+        ("reduce(arr, #acc + #)", Ok(json!(6))),
+        ("reduce(arr, #acc + #, 10)", Ok(json!(16))),
+        (
+            "reduce(arr, concat(#acc, [# * #index]), [])",
+            Ok(json!([0, 2, 6])),
+        ),
+        ("reduce([], #acc + #)", Ok(json!(null))),
+        ("#acc", Err("")),
+        ("map(arr, #acc)", Err("#acc is only defined inside reduce")),
         (
             "len(filter(users, .age > 18)) > 0 ? \"adult\" : \"none\"",
             Ok(json!("adult")),
