@@ -61,14 +61,15 @@ pub async fn serve(
     let options = leptos_options(&args.site_dir, addr);
     warn_if_assets_missing(&options);
     let templates = catalog.templates.len();
-    let app = app(
-        router(options, Arc::new(catalog)),
-        crate::api::ApiState::new(backend),
-    );
+    let api = crate::api::ApiState::new(backend);
+    let app = app(router(options, Arc::new(catalog)), api.clone());
 
     tracing::info!(templates, "Trellis is listening on http://{addr}");
     axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            api.shut_down();
+        })
         .await
         .context("the web server failed")?;
     tracing::info!("Trellis stopped");

@@ -592,3 +592,25 @@ async fn metrics_count_workflows_steps_and_requests() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_shutdown_ends_open_streams_instead_of_waiting_for_them() {
+    let mut s = Server::start("shutdown").await;
+    let n = name(&create(&s, sleeper(60)).await);
+    s.wait_for("argo", &n, |wf| wf["status"]["phase"] == "Running")
+        .await;
+    let _logs = s
+        .stream(&format!(
+            "/api/v1/workflows/argo/{n}/log?logOptions.follow=true"
+        ))
+        .await;
+    let _watch = s
+        .stream(&format!(
+            "/api/v1/workflow-events/argo?listOptions.fieldSelector=metadata.name%3D{n}"
+        ))
+        .await;
+    assert!(
+        s.stop_gracefully(Duration::from_secs(10)),
+        "the server exits promptly and cleanly with streams open"
+    );
+}

@@ -11,9 +11,11 @@ pub mod data;
 pub mod http;
 pub mod launch;
 pub mod locks;
+mod memo;
 pub mod probe;
 mod process;
 mod recover;
+mod retry;
 mod templates;
 
 pub use templates::config_map_path;
@@ -236,46 +238,6 @@ impl LocalBackend {
         rx.await
             .map_err(|_| BackendError::NotRunning(uid.into()))?
             .map_err(BackendError::Op)
-    }
-
-    /// Runs a finished workflow again from where it failed (Argo's `retry`, see
-    /// [`engine::ops::retry`]): the removed nodes' step records and directories are cleared
-    /// first, then the workflow is stored Running and driven. Returns it as stored.
-    pub async fn retry(
-        &self,
-        wf: &Workflow,
-        opts: &engine::ops::RetryOptions,
-    ) -> Result<Workflow, BackendError> {
-        let uid = uid_of(wf);
-        if self.is_running(&uid) {
-            return Err(BackendError::Op(OpError::NotRetryable(
-                "cannot retry a workflow that is still running".into(),
-            )));
-        }
-        let retried = engine::ops::retry(wf, opts)?;
-        let removed: Vec<String> = retried.removed.iter().cloned().collect();
-        // Claims first: a crash after them leaves a finished workflow that can be retried again.
-        self.inner.store.release_steps(&uid, &removed).await?;
-        for id in &removed {
-            let dir = self.step_dir(&uid, id);
-            if let Err(e) = std::fs::remove_dir_all(&dir)
-                && e.kind() != std::io::ErrorKind::NotFound
-            {
-                tracing::warn!(path = %dir.display(), error = %e, "cannot clear a retried step's directory");
-            }
-        }
-        let version = wf
-            .metadata
-            .as_ref()
-            .and_then(|m| m.resource_version.clone())
-            .unwrap_or_default();
-        let stored = self
-            .inner
-            .store
-            .update_workflow(&retried.workflow, &version)
-            .await?;
-        self.drive(stored.clone());
-        Ok(stored)
     }
 
     /// How many workflows this backend is running now.
@@ -650,55 +612,6 @@ impl Driver {
         Start::Started
     }
 
-    /// The cached outputs of a memoized step, as a Succeeded observation, when the cache has a
-    /// fresh entry. A store error is logged and the step runs.
-    async fn memo_hit(&self, m: &engine::plan::Memo) -> Option<StepObservation> {
-        let entry = match self
-            .inner
-            .store
-            .memo_get(&self.layout.namespace, &m.cache, &m.key)
-            .await
-        {
-            Ok(e) => e?,
-            Err(e) => {
-                tracing::warn!(cache = %m.cache, key = %m.key, error = %e, "reading the memoization cache failed; the step runs");
-                return None;
-            }
-        };
-        let now = Utc::now();
-        if !memo_fresh(entry.created_at, m.max_age_seconds, now) {
-            return None;
-        }
-        let outputs = serde_json::from_value(entry.outputs).ok()?;
-        let at = engine::plan::format_time(now);
-        Some(StepObservation {
-            phase: NodePhase::Succeeded,
-            started_at: Some(at.clone()),
-            finished_at: Some(at),
-            outputs: Some(outputs),
-            memo_hit: true,
-            ..Default::default()
-        })
-    }
-
-    /// Stores the outputs of memoized steps that succeeded (kept for the next try on failure).
-    async fn save_memos(&mut self) {
-        let ns = self.layout.namespace.clone();
-        let mut failed = Vec::new();
-        for (m, node_id, outputs) in std::mem::take(&mut self.memo_saves) {
-            if let Err(e) = self
-                .inner
-                .store
-                .memo_put(&ns, &m.cache, &m.key, &node_id, &outputs)
-                .await
-            {
-                tracing::warn!(cache = %m.cache, key = %m.key, error = %e, "storing memoized outputs failed");
-                failed.push((m, node_id, outputs));
-            }
-        }
-        self.memo_saves = failed;
-    }
-
     async fn wait(
         &mut self,
         wake: Option<DateTime<Utc>>,
@@ -847,11 +760,6 @@ fn waiting_message(locks: &[engine::plan::Lock]) -> String {
     format!("Waiting for lock: {}", names.join(", "))
 }
 
-/// Whether a cache entry made at `created` may still be used under `maxAge` (in seconds).
-fn memo_fresh(created: DateTime<Utc>, max_age_seconds: Option<i64>, now: DateTime<Utc>) -> bool {
-    max_age_seconds.is_none_or(|s| now - created <= chrono::Duration::seconds(s))
-}
-
 fn running_obs() -> StepObservation {
     StepObservation {
         ip: Some(probe::LOCAL_IP.into()),
@@ -869,20 +777,5 @@ fn failed_obs(message: String) -> StepObservation {
     StepObservation {
         phase: NodePhase::Failed,
         ..error_obs(message)
-    }
-}
-
-#[cfg(test)]
-mod memo_tests {
-    use super::memo_fresh;
-    use chrono::{Duration, TimeZone, Utc};
-
-    #[test]
-    fn entries_older_than_max_age_are_stale() {
-        let made = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
-        assert!(memo_fresh(made, None, made + Duration::days(400)));
-        assert!(memo_fresh(made, Some(60), made + Duration::seconds(60)));
-        assert!(!memo_fresh(made, Some(60), made + Duration::seconds(61)));
-        assert!(!memo_fresh(made, Some(0), made + Duration::seconds(1)));
     }
 }

@@ -109,9 +109,15 @@ async fn logs(
         .get_workflow(&namespace, &name)
         .await?;
     let (tx, resp) = channel(Framing::of(&headers));
+    let stopping = state.stopping();
     tokio::spawn(async move {
-        if let Err(e) = stream_logs(&state, &namespace, &name, &filter, &tx).await {
-            tracing::warn!(workflow.name = %name, error = %e, "a log stream ended early");
+        tokio::select! {
+            r = stream_logs(&state, &namespace, &name, &filter, &tx) => {
+                if let Err(e) = r {
+                    tracing::warn!(workflow.name = %name, error = %e, "a log stream ended early");
+                }
+            }
+            () = stopping => {}
         }
     });
     Ok(resp)

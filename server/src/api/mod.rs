@@ -35,13 +35,30 @@ pub struct ApiState {
     pub backend: LocalBackend,
     /// Workflow events for watchers.
     pub hub: Hub,
+    /// Becomes true when the server shuts down: open streams end then.
+    down: tokio::sync::watch::Sender<bool>,
 }
 
 impl ApiState {
     /// The state for a backend; starts forwarding its status changes to watchers.
     pub fn new(backend: LocalBackend) -> Self {
         let hub = Hub::new(&backend);
-        Self { backend, hub }
+        let (down, _) = tokio::sync::watch::channel(false);
+        Self { backend, hub, down }
+    }
+
+    /// Ends every open stream (log follows, watches), so a graceful shutdown does not wait for
+    /// clients that would never hang up.
+    pub fn shut_down(&self) {
+        self.down.send_replace(true);
+    }
+
+    /// Resolves once the server is shutting down.
+    pub(crate) fn stopping(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut rx = self.down.subscribe();
+        async move {
+            let _ = rx.wait_for(|down| *down).await;
+        }
     }
 }
 

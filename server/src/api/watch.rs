@@ -118,14 +118,20 @@ async fn watch(
         let object = fields::apply(serde_json::to_value(wf).unwrap_or_default(), &q.fields);
         json!({"type": change.as_str(), "object": object})
     };
+    let stopping = state.stopping();
     tokio::spawn(async move {
+        tokio::pin!(stopping);
         for wf in existing.items.iter().rev() {
             if tx.send(event(Change::Added, wf)).await.is_err() {
                 return;
             }
         }
         loop {
-            let (change, wf) = match live.recv().await {
+            let next = tokio::select! {
+                next = live.recv() => next,
+                () = &mut stopping => return,
+            };
+            let (change, wf) = match next {
                 Ok(e) => e,
                 Err(broadcast::error::RecvError::Lagged(_)) => continue,
                 Err(broadcast::error::RecvError::Closed) => return,
