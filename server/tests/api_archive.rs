@@ -19,15 +19,7 @@ fn named(name: &str, labels: Value, ttl: Option<u32>, command: &str) -> Value {
 }
 
 async fn create(s: &Server, wf: Value) -> Value {
-    let (status, body) = s
-        .call(
-            "POST",
-            "/api/v1/workflows/argo",
-            Some(json!({"workflow": wf})),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    body
+    s.create("argo", wf).await
 }
 
 #[tokio::test]

@@ -30,15 +30,7 @@ fn sleeper(seconds: u32) -> Value {
 }
 
 async fn create(s: &Server, wf: Value) -> Value {
-    let (status, body) = s
-        .call(
-            "POST",
-            "/api/v1/workflows/argo",
-            Some(json!({"workflow": wf})),
-        )
-        .await;
-    assert_eq!(status, 200, "{body}");
-    body
+    s.create("argo", wf).await
 }
 
 #[tokio::test]

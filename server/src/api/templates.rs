@@ -18,40 +18,92 @@ use super::{ApiState, validate};
 
 pub(super) fn routes() -> Router<ApiState> {
     Router::new()
-        .route(
-            "/api/v1/workflow-templates/{namespace}",
-            post(wt_create).get(wt_list),
-        )
-        .route("/api/v1/workflow-templates/{namespace}/lint", post(wt_lint))
-        .route(
-            "/api/v1/workflow-templates/{namespace}/{name}",
-            get(wt_get).put(wt_update).delete(wt_delete),
-        )
-        .route(
-            "/api/v1/cluster-workflow-templates",
-            post(cwt_create).get(cwt_list),
-        )
-        .route("/api/v1/cluster-workflow-templates/lint", post(cwt_lint))
-        .route(
-            "/api/v1/cluster-workflow-templates/{name}",
-            get(cwt_get).put(cwt_update).delete(cwt_delete),
-        )
-        .route(
-            "/api/v1/cron-workflows/{namespace}",
-            post(cron_create).get(cron_list),
-        )
-        .route("/api/v1/cron-workflows/{namespace}/lint", post(cron_lint))
-        .route(
-            "/api/v1/cron-workflows/{namespace}/{name}",
-            get(cron_get).put(cron_update).delete(cron_delete),
-        )
+        .merge(namespaced(WT, "/api/v1/workflow-templates"))
+        .merge(namespaced(CRON, "/api/v1/cron-workflows"))
+        .merge(cluster(CWT, "/api/v1/cluster-workflow-templates"))
         .route(
             "/api/v1/cron-workflows/{namespace}/{name}/suspend",
-            put(cron_suspend),
+            put(
+                |State(s): State<ApiState>, Path((ns, n)): NsName| async move {
+                    cron_set_suspend(&s, &ns, &n, true).await
+                },
+            ),
         )
         .route(
             "/api/v1/cron-workflows/{namespace}/{name}/resume",
-            put(cron_resume),
+            put(
+                |State(s): State<ApiState>, Path((ns, n)): NsName| async move {
+                    cron_set_suspend(&s, &ns, &n, false).await
+                },
+            ),
+        )
+}
+
+type Ns = Path<String>;
+type NsName = Path<(String, String)>;
+type Body = JsonBody<Request>;
+
+/// Create, list, lint, get, update and delete of a namespaced kind under `base`.
+fn namespaced(kind: TemplateKind, base: &str) -> Router<ApiState> {
+    Router::new()
+        .route(
+            &format!("{base}/{{namespace}}"),
+            post(move |State(s): State<ApiState>, Path(ns): Ns, JsonBody(r): Body| async move {
+                create(&s, kind, Some(&ns), r).await
+            })
+            .get(move |State(s): State<ApiState>, Path(ns): Ns, Query(q): Query<ListQuery>| async move {
+                list(&s, kind, Some(&ns), &q).await
+            }),
+        )
+        .route(
+            &format!("{base}/{{namespace}}/lint"),
+            post(move |State(s): State<ApiState>, Path(ns): Ns, JsonBody(r): Body| async move {
+                lint(&s, kind, Some(&ns), r).await
+            }),
+        )
+        .route(
+            &format!("{base}/{{namespace}}/{{name}}"),
+            get(move |State(s): State<ApiState>, Path((ns, n)): NsName| async move {
+                get_one(&s, kind, Some(&ns), &n).await
+            })
+            .put(move |State(s): State<ApiState>, Path((ns, n)): NsName, JsonBody(r): Body| async move {
+                update(&s, kind, Some(&ns), &n, r).await
+            })
+            .delete(move |State(s): State<ApiState>, Path((ns, n)): NsName| async move {
+                delete(&s, kind, Some(&ns), &n).await
+            }),
+        )
+}
+
+/// The same for a cluster-scoped kind.
+fn cluster(kind: TemplateKind, base: &str) -> Router<ApiState> {
+    Router::new()
+        .route(
+            base,
+            post(move |State(s): State<ApiState>, JsonBody(r): Body| async move {
+                create(&s, kind, None, r).await
+            })
+            .get(move |State(s): State<ApiState>, Query(q): Query<ListQuery>| async move {
+                list(&s, kind, None, &q).await
+            }),
+        )
+        .route(
+            &format!("{base}/lint"),
+            post(move |State(s): State<ApiState>, JsonBody(r): Body| async move {
+                lint(&s, kind, None, r).await
+            }),
+        )
+        .route(
+            &format!("{base}/{{name}}"),
+            get(move |State(s): State<ApiState>, Path(n): Path<String>| async move {
+                get_one(&s, kind, None, &n).await
+            })
+            .put(move |State(s): State<ApiState>, Path(n): Path<String>, JsonBody(r): Body| async move {
+                update(&s, kind, None, &n, r).await
+            })
+            .delete(move |State(s): State<ApiState>, Path(n): Path<String>| async move {
+                delete(&s, kind, None, &n).await
+            }),
         )
 }
 
@@ -307,107 +359,4 @@ async fn cron_set_suspend(
             other => return Ok(Json(other?.body)),
         }
     }
-}
-
-type Ns = Path<String>;
-type NsName = Path<(String, String)>;
-type Body = JsonBody<Request>;
-
-async fn wt_create(
-    State(s): State<ApiState>,
-    Path(ns): Ns,
-    JsonBody(r): Body,
-) -> ApiResult<Json<Value>> {
-    create(&s, WT, Some(&ns), r).await
-}
-async fn wt_list(
-    State(s): State<ApiState>,
-    Path(ns): Ns,
-    Query(q): Query<ListQuery>,
-) -> ApiResult<Json<Value>> {
-    list(&s, WT, Some(&ns), &q).await
-}
-async fn wt_lint(
-    State(s): State<ApiState>,
-    Path(ns): Ns,
-    JsonBody(r): Body,
-) -> ApiResult<Json<Value>> {
-    lint(&s, WT, Some(&ns), r).await
-}
-async fn wt_get(State(s): State<ApiState>, Path((ns, n)): NsName) -> ApiResult<Json<Value>> {
-    get_one(&s, WT, Some(&ns), &n).await
-}
-async fn wt_update(
-    State(s): State<ApiState>,
-    Path((ns, n)): NsName,
-    JsonBody(r): Body,
-) -> ApiResult<Json<Value>> {
-    update(&s, WT, Some(&ns), &n, r).await
-}
-async fn wt_delete(State(s): State<ApiState>, Path((ns, n)): NsName) -> ApiResult<Json<Value>> {
-    delete(&s, WT, Some(&ns), &n).await
-}
-
-async fn cwt_create(State(s): State<ApiState>, JsonBody(r): Body) -> ApiResult<Json<Value>> {
-    create(&s, CWT, None, r).await
-}
-async fn cwt_list(State(s): State<ApiState>, Query(q): Query<ListQuery>) -> ApiResult<Json<Value>> {
-    list(&s, CWT, None, &q).await
-}
-async fn cwt_lint(State(s): State<ApiState>, JsonBody(r): Body) -> ApiResult<Json<Value>> {
-    lint(&s, CWT, None, r).await
-}
-async fn cwt_get(State(s): State<ApiState>, Path(n): Path<String>) -> ApiResult<Json<Value>> {
-    get_one(&s, CWT, None, &n).await
-}
-async fn cwt_update(
-    State(s): State<ApiState>,
-    Path(n): Path<String>,
-    JsonBody(r): Body,
-) -> ApiResult<Json<Value>> {
-    update(&s, CWT, None, &n, r).await
-}
-async fn cwt_delete(State(s): State<ApiState>, Path(n): Path<String>) -> ApiResult<Json<Value>> {
-    delete(&s, CWT, None, &n).await
-}
-
-async fn cron_create(
-    State(s): State<ApiState>,
-    Path(ns): Ns,
-    JsonBody(r): Body,
-) -> ApiResult<Json<Value>> {
-    create(&s, CRON, Some(&ns), r).await
-}
-async fn cron_list(
-    State(s): State<ApiState>,
-    Path(ns): Ns,
-    Query(q): Query<ListQuery>,
-) -> ApiResult<Json<Value>> {
-    list(&s, CRON, Some(&ns), &q).await
-}
-async fn cron_lint(
-    State(s): State<ApiState>,
-    Path(ns): Ns,
-    JsonBody(r): Body,
-) -> ApiResult<Json<Value>> {
-    lint(&s, CRON, Some(&ns), r).await
-}
-async fn cron_get(State(s): State<ApiState>, Path((ns, n)): NsName) -> ApiResult<Json<Value>> {
-    get_one(&s, CRON, Some(&ns), &n).await
-}
-async fn cron_update(
-    State(s): State<ApiState>,
-    Path((ns, n)): NsName,
-    JsonBody(r): Body,
-) -> ApiResult<Json<Value>> {
-    update(&s, CRON, Some(&ns), &n, r).await
-}
-async fn cron_delete(State(s): State<ApiState>, Path((ns, n)): NsName) -> ApiResult<Json<Value>> {
-    delete(&s, CRON, Some(&ns), &n).await
-}
-async fn cron_suspend(State(s): State<ApiState>, Path((ns, n)): NsName) -> ApiResult<Json<Value>> {
-    cron_set_suspend(&s, &ns, &n, true).await
-}
-async fn cron_resume(State(s): State<ApiState>, Path((ns, n)): NsName) -> ApiResult<Json<Value>> {
-    cron_set_suspend(&s, &ns, &n, false).await
 }

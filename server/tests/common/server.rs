@@ -128,6 +128,16 @@ impl Server {
         req.send().await.unwrap().status().as_u16()
     }
 
+    /// Creates a workflow in a namespace, expecting 200; returns it as stored.
+    pub async fn create(&self, ns: &str, wf: Value) -> Value {
+        let path = format!("/api/v1/workflows/{ns}");
+        let (status, body) = self
+            .call("POST", &path, Some(serde_json::json!({"workflow": wf})))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body
+    }
+
     /// GET, expecting 200.
     pub async fn get(&self, path: &str) -> Value {
         let (status, body) = self.call("GET", path, None).await;
