@@ -15,7 +15,7 @@ use k8s_openapi::api::core::v1::ObjectReference;
 
 use crate::local::{BackendError, Control, LocalBackend};
 use crate::store::{
-    LABEL_CRON_WORKFLOW, LabelSelector, Store, StoreError, StoredTemplate, TemplateKind,
+    LABEL_CRON_WORKFLOW, LabelSelector, Scope, Store, StoreError, StoredTemplate, TemplateKind,
     WorkflowQuery,
 };
 
@@ -26,11 +26,15 @@ pub const TICK: Duration = Duration::from_secs(1);
 const SPEC_ERROR: &str = "SpecError";
 const SUBMISSION_ERROR: &str = "SubmissionError";
 
+/// When a CronWorkflow fires next, for the schedules it had when that was worked out.
+type Next = (Vec<String>, Option<DateTime<Utc>>);
+
 /// Schedules the CronWorkflows stored in a backend.
 pub struct CronScheduler {
     backend: LocalBackend,
-    /// When each CronWorkflow (by uid) was last looked at.
-    seen: HashMap<String, DateTime<Utc>>,
+    /// Each CronWorkflow's (by uid) next fire time, as robfig/cron keeps it: worked out when it
+    /// is first seen and after each fire time (so `@every 1h` fires an hour after either).
+    next: HashMap<String, Next>,
 }
 
 impl CronScheduler {
@@ -38,7 +42,7 @@ impl CronScheduler {
     pub fn new(backend: LocalBackend) -> Self {
         Self {
             backend,
-            seen: HashMap::new(),
+            next: HashMap::new(),
         }
     }
 
@@ -66,38 +70,53 @@ impl CronScheduler {
             }
         };
         for stored in crons {
-            let since = self.seen.insert(stored.uid.clone(), now);
-            if let Err(e) = self.one(&stored, since, now).await {
-                tracing::error!(cron.name = %stored.name, error = %e, "scheduling a cron workflow failed");
+            let known = self.next.get(&stored.uid).cloned();
+            match self.one(&stored, known, now).await {
+                Ok(next) => {
+                    self.next.insert(stored.uid.clone(), next);
+                }
+                Err(e) => {
+                    tracing::error!(cron.name = %stored.name, error = %e, "scheduling a cron workflow failed");
+                }
             }
         }
     }
 
-    /// Looks at one CronWorkflow last seen at `since` (never, after a start).
+    /// Looks at one CronWorkflow whose next fire time was worked out as `known` (not yet, after
+    /// a start: then a missed run is caught up); returns its next fire time.
     async fn one(
         &self,
         stored: &StoredTemplate,
-        since: Option<DateTime<Utc>>,
+        known: Option<Next>,
         now: DateTime<Utc>,
-    ) -> Result<(), BackendError> {
+    ) -> Result<Next, BackendError> {
         let Ok(mut cron) = serde_json::from_value::<CronWorkflow>(stored.body.clone()) else {
-            return Ok(());
+            return Ok((Vec::new(), None));
         };
         let before = cron.status.clone();
         let mut status = cron.status.take().unwrap_or_default();
         let finished = self.reconcile(&mut status).await?;
+        let mut next = (Vec::new(), None);
         match engine::cron::schedules(&cron) {
             Err(e) => set_condition(&mut status, SPEC_ERROR, Some(e)),
             Ok(schedules) => {
                 set_condition(&mut status, SPEC_ERROR, None);
                 cron.status = Some(status.clone());
-                let due = match since {
+                let texts: Vec<String> = schedules.iter().map(|s| s.text.clone()).collect();
+                let due = match &known {
                     None => engine::cron::missed_run(&cron, &schedules, now),
-                    Some(last) => engine::cron::latest_due(&schedules, last, now),
+                    // A changed schedule starts afresh (Argo runs nothing outstanding then).
+                    Some((old, at)) if *old == texts => at.filter(|t| *t <= now),
+                    Some(_) => None,
                 };
                 if let Some(t) = due {
                     self.fire(&cron, &mut status, t).await;
                 }
+                let upcoming = match known {
+                    Some((old, Some(at))) if old == texts && at > now => Some(at),
+                    _ => engine::cron::next_after(&schedules, now),
+                };
+                next = (texts, upcoming);
             }
         }
         if finished {
@@ -106,7 +125,7 @@ impl CronScheduler {
         if status != before.unwrap_or_default() {
             self.save(stored, status).await?;
         }
-        Ok(())
+        Ok(next)
     }
 
     /// Drops finished or deleted runs from `status.active`, counting how they ended. Returns
@@ -179,6 +198,22 @@ impl CronScheduler {
             Err(e) => return submission_failed(status, e),
         };
         let run = engine::cron::run_name(&name, t);
+        // Started before, even if deleted since (to the archive): never twice.
+        let earlier = self
+            .backend
+            .store()
+            .list_workflows(&WorkflowQuery {
+                scope: Scope::All,
+                namespace: Some(ns.clone()),
+                name: Some(run.clone()),
+                limit: Some(1),
+                ..Default::default()
+            })
+            .await;
+        if earlier.is_ok_and(|p| !p.items.is_empty()) {
+            status.last_scheduled_time = Some(when);
+            return;
+        }
         let m = wf.metadata.get_or_insert_with(Default::default);
         m.name = Some(run.clone());
         m.generate_name = None;
@@ -234,35 +269,50 @@ impl CronScheduler {
         Ok(())
     }
 
-    /// Writes the status back (a conflict is picked up again on the next tick).
+    /// Writes the status back. Only the scheduler writes a CronWorkflow's status (updates
+    /// through the API keep it), so on a conflict the CronWorkflow is read again and the status
+    /// put on it.
     async fn save(
         &self,
         stored: &StoredTemplate,
         status: CronWorkflowStatus,
     ) -> Result<(), BackendError> {
-        let mut body = stored.body.clone();
-        if let Some(o) = body.as_object_mut() {
-            o.insert(
-                "status".into(),
-                serde_json::to_value(&status).map_err(StoreError::from)?,
-            );
-        }
+        let store = self.backend.store();
         let ns = stored.namespace.as_deref();
-        match self
-            .backend
-            .store()
-            .update_template(
-                TemplateKind::CronWorkflow,
-                ns,
-                &stored.name,
-                &body,
-                &stored.resource_version,
-            )
-            .await
-        {
-            Ok(_) | Err(StoreError::Conflict { .. }) | Err(StoreError::NotFound { .. }) => Ok(()),
-            Err(e) => Err(e.into()),
+        let status = serde_json::to_value(&status).map_err(StoreError::from)?;
+        let (mut body, mut version) = (stored.body.clone(), stored.resource_version.clone());
+        for _ in 0..5 {
+            if let Some(o) = body.as_object_mut() {
+                o.insert("status".into(), status.clone());
+            }
+            match store
+                .update_template(
+                    TemplateKind::CronWorkflow,
+                    ns,
+                    &stored.name,
+                    &body,
+                    &version,
+                )
+                .await
+            {
+                Ok(_) | Err(StoreError::NotFound { .. }) => return Ok(()),
+                Err(StoreError::Conflict { .. }) => {
+                    let now = store
+                        .get_template(TemplateKind::CronWorkflow, ns, &stored.name)
+                        .await?;
+                    (body, version) = (now.body, now.resource_version);
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
+        Err(StoreError::invalid(
+            "CronWorkflow",
+            format!(
+                "{}: its status kept changing under the scheduler",
+                stored.name
+            ),
+        )
+        .into())
     }
 }
 

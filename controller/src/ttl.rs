@@ -39,7 +39,19 @@ impl TtlReaper {
         let store = self.backend.store();
         let expired = store.expired_workflows(now, BATCH).await?;
         let mut n = 0;
-        for (ns, name) in expired {
+        for (ns, name, uid) in expired {
+            // Still that workflow, and still expired (it may have been retried or made anew).
+            let still = match store.get_workflow(&ns, &name).await {
+                Ok(wf) => {
+                    wf.metadata.as_ref().and_then(|m| m.uid.as_deref()) == Some(uid.as_str())
+                        && engine::lifecycle::expires_at(&wf).is_some_and(|t| t <= now)
+                }
+                Err(StoreError::NotFound { .. }) => false,
+                Err(e) => return Err(e),
+            };
+            if !still {
+                continue;
+            }
             match store.delete_workflow(&ns, &name).await {
                 Ok(()) => {
                     n += 1;

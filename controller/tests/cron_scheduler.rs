@@ -214,3 +214,33 @@ async fn finished_runs_are_counted_and_trimmed_to_the_history_limit() {
         [run("2026-01-01T10:03:00Z"), run("2026-01-01T10:04:00Z")]
     );
 }
+
+#[tokio::test]
+async fn every_schedules_count_from_the_first_look_and_from_each_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = backend(&dir).await;
+    put(&b, &cron(json!({"schedule": "@every 90s"}), false)).await;
+    let mut s = CronScheduler::new(b.clone());
+    s.tick(at("2026-01-01T10:00:00Z")).await;
+    s.tick(at("2026-01-01T10:01:00Z")).await;
+    assert!(runs(&b).await.is_empty());
+    s.tick(at("2026-01-01T10:01:30Z")).await;
+    assert_eq!(runs(&b).await, [run("2026-01-01T10:01:30Z")]);
+    s.tick(at("2026-01-01T10:02:30Z")).await;
+    assert_eq!(runs(&b).await.len(), 1);
+    s.tick(at("2026-01-01T10:03:00Z")).await;
+    assert_eq!(
+        runs(&b).await,
+        [run("2026-01-01T10:01:30Z"), run("2026-01-01T10:03:00Z")]
+    );
+
+    // A new schedule starts afresh from when it is seen.
+    let mut hourly = cron(json!({"schedule": "@every 1h"}), false);
+    hourly["status"] = status(&b).await;
+    put(&b, &hourly).await;
+    s.tick(at("2026-01-01T10:04:30Z")).await;
+    s.tick(at("2026-01-01T11:00:00Z")).await;
+    assert_eq!(runs(&b).await.len(), 2, "not yet an hour since it was seen");
+    s.tick(at("2026-01-01T11:04:30Z")).await;
+    assert_eq!(runs(&b).await.len(), 3);
+}

@@ -4,9 +4,11 @@
 -- user or its ttlStrategy), as `live = 0`; names are unique among live workflows only, so a
 -- deleted workflow's name can be used again. `expires_at` is when the ttlStrategy deletes it.
 -- SQLite cannot drop a table constraint, so the table is rebuilt (its documented procedure,
--- with foreign keys off so the labels and claims that reference it stay).
+-- with foreign keys off so the labels and claims that reference it stay). Processes opening
+-- the database migrate one at a time (a lock file, see `SqliteStore::open`), so the rebuild
+-- never runs twice.
 PRAGMA foreign_keys = OFF;
-BEGIN;
+BEGIN IMMEDIATE;
 CREATE TABLE workflows_new (
     uid              TEXT PRIMARY KEY,
     namespace        TEXT NOT NULL,
@@ -28,7 +30,10 @@ INSERT INTO workflows_new (uid, namespace, name, phase, created_at, started_at, 
                            template_key, run_number, seq, resource_version, body, archived)
 SELECT uid, namespace, name, phase, created_at, started_at, finished_at, template_key,
        run_number, seq, resource_version, body,
-       CASE WHEN phase IN ('Succeeded', 'Failed', 'Error') THEN 1 ELSE 0 END
+       CASE WHEN phase IN ('Succeeded', 'Failed', 'Error')
+                 AND coalesce(json_extract(body,
+                     '$.metadata.labels."workflows.argoproj.io/archive-strategy"'), '') <> 'false'
+            THEN 1 ELSE 0 END
 FROM workflows;
 DROP TABLE workflows;
 ALTER TABLE workflows_new RENAME TO workflows;

@@ -106,6 +106,8 @@ struct Inner {
     locks: Locks,
     workflows: Mutex<HashMap<String, mpsc::UnboundedSender<Event>>>,
     updates: broadcast::Sender<Arc<Workflow>>,
+    /// Held while a workflow is being retried.
+    retrying: tokio::sync::Mutex<()>,
 }
 
 /// The embedded backend (cheap to clone).
@@ -147,6 +149,7 @@ impl LocalBackend {
                 locks: Locks::default(),
                 workflows: Mutex::new(HashMap::new()),
                 updates,
+                retrying: tokio::sync::Mutex::new(()),
             }),
         })
     }

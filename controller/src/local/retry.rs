@@ -17,11 +17,15 @@ impl LocalBackend {
         opts: &engine::ops::RetryOptions,
     ) -> Result<Workflow, BackendError> {
         let uid = uid_of(wf);
+        // One retry at a time in this process, and from the workflow as stored now: two
+        // concurrent retries must not both clear the steps of one run.
+        let _one = self.inner.retrying.lock().await;
         if self.is_running(&uid) {
             return Err(BackendError::Op(OpError::NotRetryable(
                 "cannot retry a workflow that is still running".into(),
             )));
         }
+        let wf = &self.inner.store.get_workflow_by_uid(&uid).await?;
         let retried = engine::ops::retry(wf, opts)?;
         let removed: Vec<String> = retried.removed.iter().cloned().collect();
         // Claims first: a crash after them leaves a finished workflow that can be retried again.

@@ -86,13 +86,13 @@ pub trait Store: Send + Sync {
     /// when a live workflow has its name now); returns it.
     fn revive_workflow(&self, uid: &str) -> impl Future<Output = Result<Workflow>> + Send;
 
-    /// Live workflows whose `ttlStrategy` has run out at `now`, `(namespace, name)`, at most
-    /// `limit`, oldest deadline first.
+    /// Live workflows whose `ttlStrategy` has run out at `now`, `(namespace, name, uid)`, at
+    /// most `limit`, oldest deadline first.
     fn expired_workflows(
         &self,
         now: chrono::DateTime<chrono::Utc>,
         limit: u32,
-    ) -> impl Future<Output = Result<Vec<(String, String)>>> + Send;
+    ) -> impl Future<Output = Result<Vec<(String, String, String)>>> + Send;
 
     /// The label keys of archived workflows, sorted.
     fn archived_label_keys(

@@ -97,7 +97,11 @@ async fn retry(
     Path(uid): Path<String>,
     JsonBody(req): JsonBody<OpRequest>,
 ) -> ApiResult<Json<Value>> {
-    archived(&s, &uid).await?;
+    let old = archived(&s, &uid).await?;
+    // Refused retries must not leave the workflow live: check before reviving it.
+    super::workflows::retry_options(&req).and_then(|opts| {
+        engine::ops::retry(&old, &opts).map_err(|e| ApiError::FailedPrecondition(e.to_string()))
+    })?;
     let wf = s.backend.store().revive_workflow(&uid).await?;
     retry_live(&s, &wf, &req).await
 }

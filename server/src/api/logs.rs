@@ -142,8 +142,16 @@ fn filter(q: &LogQuery, now: DateTime<Utc>) -> ApiResult<Filter> {
     };
     let tail =
         number("tailLines", &q.tail_lines)?.map(|n| usize::try_from(n.max(0)).unwrap_or_default());
-    let mut since =
-        number("sinceSeconds", &q.since_seconds)?.map(|s| now - chrono::Duration::seconds(s));
+    let mut since = match number("sinceSeconds", &q.since_seconds)? {
+        None => None,
+        Some(secs) => Some(
+            chrono::Duration::try_seconds(secs)
+                .and_then(|d| now.checked_sub_signed(d))
+                .ok_or_else(|| {
+                    ApiError::bad(format!("logOptions.sinceSeconds {secs} is out of range"))
+                })?,
+        ),
+    };
     if let Some(t) = q.since_time.as_deref().filter(|t| !t.is_empty()) {
         since = Some(
             DateTime::parse_from_rfc3339(t)
@@ -345,6 +353,10 @@ mod tests {
             },
             LogQuery {
                 grep: "(".into(),
+                ..Default::default()
+            },
+            LogQuery {
+                since_seconds: Some(i64::MAX.to_string()),
                 ..Default::default()
             },
         ] {

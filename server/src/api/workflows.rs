@@ -514,13 +514,17 @@ pub(super) async fn retry_live(
     wf: &Workflow,
     req: &OpRequest,
 ) -> ApiResult<Json<Value>> {
-    let opts = engine::ops::RetryOptions {
+    let stored = s.backend.retry(wf, &retry_options(req)?).await?;
+    Ok(Json(to_json(&stored)))
+}
+
+/// The retry options of a request.
+pub(super) fn retry_options(req: &OpRequest) -> ApiResult<engine::ops::RetryOptions> {
+    Ok(engine::ops::RetryOptions {
         restart_successful: req.restart_successful,
         selector: selector(&req.node_field_selector)?,
         parameters: parameters(&req.parameters)?,
-    };
-    let stored = s.backend.retry(wf, &opts).await?;
-    Ok(Json(to_json(&stored)))
+    })
 }
 
 /// `name=value` strings as pairs.

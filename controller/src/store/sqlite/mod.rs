@@ -59,7 +59,11 @@ impl SqliteStore {
                     .optimize_on_close(true, None),
             )
             .await?;
-        migrate(&writer).await?;
+        // One process migrates at a time: a rebuild must never run twice.
+        let lock = migration_lock(path)?;
+        let migrated = migrate(&writer).await;
+        drop(lock);
+        migrated?;
         let reader = SqlitePoolOptions::new()
             .max_connections(READERS)
             .connect_with(options.read_only(true))
@@ -174,7 +178,7 @@ impl Store for SqliteStore {
         &self,
         now: chrono::DateTime<chrono::Utc>,
         limit: u32,
-    ) -> Result<Vec<(String, String)>> {
+    ) -> Result<Vec<(String, String, String)>> {
         workflows::expired(self, now, limit).await
     }
 
@@ -327,6 +331,25 @@ impl Store for SqliteStore {
 
 /// Runs the migrations; when several processes open a new database at once, one wins and the
 /// others see its migrations as applied on a later try.
+/// An exclusive lock on `<database>.lock`, held while the schema is migrated.
+fn migration_lock(db: &Path) -> Result<std::fs::File> {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".lock");
+    let file = std::fs::File::create(&name).map_err(|e| {
+        StoreError::invalid(
+            "database",
+            format!("cannot create {}: {e}", Path::new(&name).display()),
+        )
+    })?;
+    file.lock().map_err(|e| {
+        StoreError::invalid(
+            "database",
+            format!("cannot lock {}: {e}", Path::new(&name).display()),
+        )
+    })?;
+    Ok(file)
+}
+
 async fn migrate(pool: &sqlx::SqlitePool) -> Result<()> {
     let mut tries = 0;
     loop {

@@ -245,20 +245,38 @@ struct Current {
     run_number: i64,
 }
 
-/// The stored row an update replaces.
+/// The stored live row an update replaces: the one of the workflow's uid when it names one
+/// (so a workflow deleted and made again under its name is not mistaken for it), else the one
+/// of its name.
 async fn fetch_current(
     conn: &mut SqliteConnection,
     namespace: &str,
     name: &str,
+    uid: Option<&str>,
 ) -> Result<Current> {
-    let row = sqlx::query(
-        "SELECT uid, resource_version, created_at, run_number FROM workflows \
-         WHERE namespace = ? AND name = ? AND live = 1",
-    )
-    .bind(namespace)
-    .bind(name)
-    .fetch_optional(&mut *conn)
-    .await?
+    let row = match uid {
+        Some(uid) => {
+            sqlx::query(
+                "SELECT uid, resource_version, created_at, run_number FROM workflows \
+                 WHERE uid = ? AND live = 1 AND namespace = ? AND name = ?",
+            )
+            .bind(uid)
+            .bind(namespace)
+            .bind(name)
+            .fetch_optional(&mut *conn)
+            .await?
+        }
+        None => {
+            sqlx::query(
+                "SELECT uid, resource_version, created_at, run_number FROM workflows \
+                 WHERE namespace = ? AND name = ? AND live = 1",
+            )
+            .bind(namespace)
+            .bind(name)
+            .fetch_optional(&mut *conn)
+            .await?
+        }
+    }
     .ok_or_else(|| StoreError::not_found(KIND, namespace, name))?;
     Ok(Current {
         uid: row.try_get("uid")?,
@@ -272,17 +290,15 @@ async fn fetch_current(
 pub(super) async fn update(store: &SqliteStore, wf: &Workflow, expected: &str) -> Result<Workflow> {
     let namespace = namespace_of(wf);
     let name = workflow_index(wf)?.name;
+    let given_uid = wf
+        .metadata
+        .as_ref()
+        .and_then(|m| m.uid.as_deref())
+        .filter(|u| !u.is_empty());
     let mut tx = store.begin_write().await?;
-    let current = fetch_current(&mut tx, &namespace, &name).await?;
+    let current = fetch_current(&mut tx, &namespace, &name, given_uid).await?;
     if current.version.to_string() != expected {
         return Err(conflict(KIND, &namespace, &name, expected, current.version));
-    }
-    let given_uid = wf.metadata.as_ref().and_then(|m| m.uid.as_deref());
-    if given_uid.is_some_and(|u| !u.is_empty() && u != current.uid) {
-        return Err(StoreError::invalid(
-            "workflow",
-            format!("metadata.uid cannot change (stored {})", current.uid),
-        ));
     }
     let mut wf = wf.clone();
     wf.metadata.get_or_insert_default().namespace = Some(namespace);
@@ -387,7 +403,7 @@ pub(super) async fn revive(store: &SqliteStore, uid: &str) -> Result<Workflow> {
         if exists(&mut tx, &namespace, &name).await? {
             return Err(StoreError::already_exists(KIND, &namespace, &name));
         }
-        sqlx::query("UPDATE workflows SET live = 1 WHERE uid = ?")
+        sqlx::query("UPDATE workflows SET live = 1, expires_at = NULL WHERE uid = ?")
             .bind(uid)
             .execute(&mut *tx)
             .await?;
@@ -401,9 +417,9 @@ pub(super) async fn expired(
     store: &SqliteStore,
     now: DateTime<Utc>,
     limit: u32,
-) -> Result<Vec<(String, String)>> {
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT namespace, name FROM workflows WHERE live = 1 AND expires_at IS NOT NULL \
+) -> Result<Vec<(String, String, String)>> {
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT namespace, name, uid FROM workflows WHERE live = 1 AND expires_at IS NOT NULL \
          AND expires_at <= ? ORDER BY expires_at LIMIT ?",
     )
     .bind(format_time(now))
