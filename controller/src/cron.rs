@@ -259,11 +259,11 @@ impl CronScheduler {
             .await?;
         let finished: Vec<FinishedRun> = runs.items.iter().filter_map(finished_run).collect();
         for old in engine::cron::beyond_history(cron, &finished) {
-            match self.backend.store().delete_workflow(&ns, &old).await {
-                Ok(()) | Err(StoreError::NotFound { .. }) => {
+            match self.backend.delete(&ns, &old).await {
+                Ok(_) | Err(BackendError::Store(StoreError::NotFound { .. })) => {
                     tracing::info!(cron.name = %name, workflow.name = %old, "deleted by the history limit");
                 }
-                Err(e) => return Err(e.into()),
+                Err(e) => return Err(e),
             }
         }
         Ok(())

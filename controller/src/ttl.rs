@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::local::LocalBackend;
+use crate::local::{BackendError, LocalBackend};
 use crate::store::{Store, StoreError};
 
 /// How often expired workflows are looked for.
@@ -52,13 +52,16 @@ impl TtlReaper {
             if !still {
                 continue;
             }
-            match store.delete_workflow(&ns, &name).await {
-                Ok(()) => {
+            match self.backend.delete(&ns, &name).await {
+                Ok(_) => {
                     n += 1;
                     tracing::info!(workflow.namespace = %ns, workflow.name = %name, "deleted by its ttlStrategy");
                 }
-                Err(StoreError::NotFound { .. }) => {}
-                Err(e) => return Err(e),
+                Err(BackendError::Store(StoreError::NotFound { .. })) => {}
+                Err(BackendError::Store(e)) => return Err(e),
+                Err(e) => {
+                    tracing::warn!(workflow.name = %name, error = %e, "deleting an expired workflow failed")
+                }
             }
         }
         Ok(n)

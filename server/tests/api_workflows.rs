@@ -606,3 +606,32 @@ async fn a_shutdown_ends_open_streams_instead_of_waiting_for_them() {
         "the server exits promptly and cleanly with streams open"
     );
 }
+
+#[tokio::test]
+async fn watchers_see_a_ttl_deletion() {
+    let s = Server::start("watch-ttl").await;
+    let mut wf = echo("short-", "x");
+    wf["spec"]["ttlStrategy"] = json!({"secondsAfterCompletion": 1});
+    let n = name(&create(&s, wf).await);
+    let mut resp = s
+        .stream(&format!(
+            "/api/v1/workflow-events/argo?listOptions.fieldSelector=metadata.name%3D{n}"
+        ))
+        .await;
+    let mut buf = String::new();
+    let mut seen = Vec::new();
+    while !seen.iter().any(|t| t == "DELETED") {
+        let chunk = tokio::time::timeout(Duration::from_secs(20), resp.chunk())
+            .await
+            .expect("the deletion comes within 20 s")
+            .unwrap()
+            .unwrap();
+        buf.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(i) = buf.find('\n') {
+            let line: String = buf.drain(..=i).collect();
+            let ev: Value = serde_json::from_str(&line).unwrap();
+            seen.push(ev["result"]["type"].as_str().unwrap().to_string());
+        }
+    }
+    assert_eq!(seen.last().map(String::as_str), Some("DELETED"), "{seen:?}");
+}

@@ -106,6 +106,8 @@ struct Inner {
     locks: Locks,
     workflows: Mutex<HashMap<String, mpsc::UnboundedSender<Event>>>,
     updates: broadcast::Sender<Arc<Workflow>>,
+    /// Workflows deleted through [`LocalBackend::delete`].
+    deletions: broadcast::Sender<Arc<Workflow>>,
     /// Held while a workflow is being retried.
     retrying: tokio::sync::Mutex<()>,
 }
@@ -136,6 +138,7 @@ impl LocalBackend {
             None
         };
         let (updates, _) = broadcast::channel(1024);
+        let (deletions, _) = broadcast::channel(256);
         Ok(Self {
             inner: Arc::new(Inner {
                 store,
@@ -149,6 +152,7 @@ impl LocalBackend {
                 locks: Locks::default(),
                 workflows: Mutex::new(HashMap::new()),
                 updates,
+                deletions,
                 retrying: tokio::sync::Mutex::new(()),
             }),
         })
@@ -225,6 +229,26 @@ impl LocalBackend {
     /// Every status change of every workflow, as it is persisted.
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Workflow>> {
         self.inner.updates.subscribe()
+    }
+
+    /// Deletes a live workflow — terminating it first when it runs, so its steps are stopped —
+    /// and tells [`LocalBackend::subscribe_deletions`]. An archived workflow stays in the
+    /// archive (see [`Store::delete_workflow`]). Returns it as it was.
+    pub async fn delete(&self, namespace: &str, name: &str) -> Result<Workflow, BackendError> {
+        let wf = self.inner.store.get_workflow(namespace, name).await?;
+        let uid = uid_of(&wf);
+        if self.is_running(&uid) {
+            let _ = self.control(&uid, Control::Terminate);
+        }
+        self.inner.store.delete_workflow(namespace, name).await?;
+        let _ = self.inner.deletions.send(Arc::new(wf.clone()));
+        Ok(wf)
+    }
+
+    /// Every workflow deleted through [`LocalBackend::delete`] (by a user, a TTL, a history
+    /// limit).
+    pub fn subscribe_deletions(&self) -> broadcast::Receiver<Arc<Workflow>> {
+        self.inner.deletions.subscribe()
     }
 
     /// Sends an operation to a running workflow without waiting for it to apply.

@@ -51,22 +51,11 @@ pub struct Hub {
 }
 
 impl Hub {
-    /// A hub fed with the backend's status changes (as `MODIFIED`).
+    /// A hub fed with the backend's status changes (as `MODIFIED`) and deletions (`DELETED`).
     pub fn new(backend: &LocalBackend) -> Self {
         let (tx, _) = broadcast::channel(1024);
-        let mut updates = backend.subscribe();
-        let forward = tx.clone();
-        tokio::spawn(async move {
-            loop {
-                match updates.recv().await {
-                    Ok(wf) => {
-                        let _ = forward.send((Change::Modified, wf));
-                    }
-                    Err(broadcast::error::RecvError::Lagged(_)) => {}
-                    Err(broadcast::error::RecvError::Closed) => break,
-                }
-            }
-        });
+        forward(backend.subscribe(), tx.clone(), Change::Modified);
+        forward(backend.subscribe_deletions(), tx.clone(), Change::Deleted);
         Self { tx }
     }
 
@@ -74,6 +63,25 @@ impl Hub {
     pub fn publish(&self, change: Change, wf: Workflow) {
         let _ = self.tx.send((change, Arc::new(wf)));
     }
+}
+
+/// Passes what a backend channel carries on to the hub as `change`.
+fn forward(
+    mut from: broadcast::Receiver<Arc<Workflow>>,
+    to: broadcast::Sender<(Change, Arc<Workflow>)>,
+    change: Change,
+) {
+    tokio::spawn(async move {
+        loop {
+            match from.recv().await {
+                Ok(wf) => {
+                    let _ = to.send((change, wf));
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    });
 }
 
 pub(super) fn routes() -> Router<ApiState> {

@@ -384,14 +384,7 @@ async fn delete(
     State(state): State<ApiState>,
     Path((namespace, name)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
-    let store = state.backend.store();
-    let wf = store.get_workflow(&namespace, &name).await?;
-    let uid = uid_of(&wf);
-    if state.backend.is_running(&uid) {
-        let _ = state.backend.control(&uid, Control::Terminate);
-    }
-    store.delete_workflow(&namespace, &name).await?;
-    state.hub.publish(Change::Deleted, wf);
+    state.backend.delete(&namespace, &name).await?;
     Ok(Json(json!({})))
 }
 
