@@ -362,30 +362,16 @@ async fn watch_streams_the_changes_of_a_workflow() {
     let s = Server::start("watch").await;
     let wf = create(&s, echo("watched-", "hi")).await;
     let n = name(&wf);
-    let mut resp = s
-        .stream(&format!(
-            "/api/v1/workflow-events/argo?listOptions.fieldSelector=metadata.name%3D{n}"
-        ))
+    let events = s
+        .watch_until("argo", &n, |ev| {
+            ev["object"]["status"]["phase"] == "Succeeded"
+        })
         .await;
-    let mut buf = String::new();
-    let mut types = Vec::new();
-    'read: loop {
-        let chunk = tokio::time::timeout(Duration::from_secs(20), resp.chunk())
-            .await
-            .expect("events keep coming until it finishes")
-            .unwrap()
-            .unwrap();
-        buf.push_str(&String::from_utf8_lossy(&chunk));
-        while let Some(i) = buf.find('\n') {
-            let line: String = buf.drain(..=i).collect();
-            let ev: Value = serde_json::from_str(&line).unwrap();
-            assert_eq!(name(&ev["result"]["object"]), n);
-            types.push(ev["result"]["type"].as_str().unwrap().to_string());
-            if ev["result"]["object"]["status"]["phase"] == "Succeeded" {
-                break 'read;
-            }
-        }
-    }
+    assert!(events.iter().all(|ev| name(&ev["object"]) == n));
+    let types: Vec<&str> = events
+        .iter()
+        .map(|ev| ev["type"].as_str().unwrap())
+        .collect();
     assert_eq!(types[0], "ADDED", "{types:?}");
 }
 
@@ -613,25 +599,12 @@ async fn watchers_see_a_ttl_deletion() {
     let mut wf = echo("short-", "x");
     wf["spec"]["ttlStrategy"] = json!({"secondsAfterCompletion": 1});
     let n = name(&create(&s, wf).await);
-    let mut resp = s
-        .stream(&format!(
-            "/api/v1/workflow-events/argo?listOptions.fieldSelector=metadata.name%3D{n}"
-        ))
+    let seen = s
+        .watch_until("argo", &n, |ev| ev["type"] == "DELETED")
         .await;
-    let mut buf = String::new();
-    let mut seen = Vec::new();
-    while !seen.iter().any(|t| t == "DELETED") {
-        let chunk = tokio::time::timeout(Duration::from_secs(20), resp.chunk())
-            .await
-            .expect("the deletion comes within 20 s")
-            .unwrap()
-            .unwrap();
-        buf.push_str(&String::from_utf8_lossy(&chunk));
-        while let Some(i) = buf.find('\n') {
-            let line: String = buf.drain(..=i).collect();
-            let ev: Value = serde_json::from_str(&line).unwrap();
-            seen.push(ev["result"]["type"].as_str().unwrap().to_string());
-        }
-    }
-    assert_eq!(seen.last().map(String::as_str), Some("DELETED"), "{seen:?}");
+    assert_eq!(
+        seen.last().map(|ev| ev["type"].clone()),
+        Some(json!("DELETED")),
+        "{seen:?}"
+    );
 }

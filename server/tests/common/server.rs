@@ -161,6 +161,38 @@ impl Server {
         resp
     }
 
+    /// Reads the watch events of one workflow until `last` holds for one (20 s at most a
+    /// message); returns every event's `result`, that one included.
+    pub async fn watch_until(
+        &self,
+        ns: &str,
+        name: &str,
+        last: impl Fn(&Value) -> bool,
+    ) -> Vec<Value> {
+        let path = format!(
+            "/api/v1/workflow-events/{ns}?listOptions.fieldSelector=metadata.name%3D{name}"
+        );
+        let mut resp = self.stream(&path).await;
+        let (mut buf, mut seen) = (String::new(), Vec::new());
+        loop {
+            let chunk = tokio::time::timeout(Duration::from_secs(20), resp.chunk())
+                .await
+                .expect("the next event within 20 s")
+                .unwrap()
+                .expect("the stream is still open");
+            buf.push_str(&String::from_utf8_lossy(&chunk));
+            while let Some(i) = buf.find('\n') {
+                let line: String = buf.drain(..=i).collect();
+                let ev: Value = serde_json::from_str(&line).unwrap();
+                let done = last(&ev["result"]);
+                seen.push(ev["result"].clone());
+                if done {
+                    return seen;
+                }
+            }
+        }
+    }
+
     /// Polls a workflow until `done` holds for it (30 s at most).
     pub async fn wait_for(&self, ns: &str, name: &str, done: impl Fn(&Value) -> bool) -> Value {
         let deadline = Instant::now() + Duration::from_secs(30);
