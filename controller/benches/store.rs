@@ -1,16 +1,19 @@
-//! Benchmark of the SQLite store's history queries: inserts many runs of one template (`build`)
+//! Benchmark of the store's history queries: inserts many runs of one template (`build`)
 //! interleaved with runs of 100 other templates (1,000 each), in batches, then times the first
 //! page of `build`'s history, a page deep in it (through a continue token), and the all-runs
 //! list filtered by phase and by label.
 //!
-//! `cargo bench -p controller --bench store [-- <runs of build>]` (default 1,000,000, the
-//! target of the store: each first page ≤ 20 ms).
+//! `cargo bench -p controller --bench store [-- [--postgres] <runs of build>]` (default
+//! 1,000,000, the target of the store: each first page ≤ 20 ms). SQLite by default (a file in a
+//! temporary directory); `--postgres` uses a scratch schema on the server of
+//! `TRELLIS_TEST_POSTGRES_URL` (by default postgres://postgres@127.0.0.1:5432/postgres).
 
 use std::error::Error;
 use std::time::{Duration, Instant};
 
+use controller::store::scratch::{ScratchSchema, test_postgres_url};
 use controller::store::{
-    LABEL_WORKFLOW_TEMPLATE, LabelSelector, SqliteStore, Store, TemplateKind, WorkflowQuery,
+    Database, LABEL_WORKFLOW_TEMPLATE, LabelSelector, SqlStore, Store, TemplateKind, WorkflowQuery,
     template_key,
 };
 use engine::model::{Workflow, WorkflowPhase};
@@ -65,7 +68,7 @@ fn run(i: usize, other: Option<usize>) -> Result<Workflow, serde_json::Error> {
 
 /// Fastest and median duration of `RUNS` runs of a query, and the rows of its page.
 async fn time(
-    store: &SqliteStore,
+    store: &SqlStore,
     query: &WorkflowQuery,
 ) -> Result<(Duration, Duration, usize), Box<dyn Error>> {
     let mut times = Vec::with_capacity(RUNS);
@@ -85,7 +88,7 @@ fn ms(d: Duration) -> f64 {
 
 /// The continue token `depth` rows into the listing of `query`.
 async fn token_at(
-    store: &SqliteStore,
+    store: &SqlStore,
     query: &WorkflowQuery,
     depth: u32,
 ) -> Result<Option<String>, Box<dyn Error>> {
@@ -98,7 +101,7 @@ async fn token_at(
 
 /// Creates `total` runs of `build` and the other templates' runs, spread evenly among them, in
 /// transactions of `BATCH`; prints the rate.
-async fn insert_all(store: &SqliteStore, total: usize) -> Result<(), Box<dyn Error>> {
+async fn insert_all(store: &SqlStore, total: usize) -> Result<(), Box<dyn Error>> {
     let others = OTHER_TEMPLATES * OTHER_RUNS;
     let all = total + others;
     // Every `every`-th workflow belongs to another template.
@@ -130,7 +133,7 @@ async fn insert_all(store: &SqliteStore, total: usize) -> Result<(), Box<dyn Err
 
 /// The queries timed, by label; the deep page starts `depth` rows into the history.
 async fn queries(
-    store: &SqliteStore,
+    store: &SqlStore,
     depth: u32,
 ) -> Result<Vec<(&'static str, WorkflowQuery)>, Box<dyn Error>> {
     let history = WorkflowQuery {
@@ -189,9 +192,28 @@ async fn main() -> Result<(), Box<dyn Error>> {
         .map(|a| a.parse())
         .transpose()?
         .unwrap_or(1_000_000);
+    let postgres = std::env::args().any(|a| a == "--postgres");
     let dir = tempfile::tempdir()?;
-    let store = SqliteStore::open(&dir.path().join("bench.db")).await?;
+    let schema = match postgres {
+        true => Some(ScratchSchema::create(&test_postgres_url()).await?),
+        false => None,
+    };
+    let database = match &schema {
+        Some(schema) => Database::Postgres(schema.url().to_owned()),
+        None => Database::Sqlite(dir.path().join("bench.db")),
+    };
+    println!(
+        "database: {}",
+        if postgres { "PostgreSQL" } else { "SQLite" }
+    );
+    let store = SqlStore::open(&database).await?;
     insert_all(&store, total).await?;
+    if let Some(schema) = &schema {
+        // Fresh planner statistics, as autovacuum keeps them on a live database.
+        let pool = sqlx::PgPool::connect(schema.url()).await?;
+        sqlx::query("ANALYZE").execute(&pool).await?;
+        pool.close().await;
+    }
 
     let depth = u32::try_from(total * 9 / 10)?;
     println!(
@@ -208,5 +230,8 @@ async fn main() -> Result<(), Box<dyn Error>> {
     }
     println!("(deep page: after {depth} rows, through a continue token)");
     store.close().await;
+    if let Some(schema) = schema {
+        schema.drop_schema().await?;
+    }
     Ok(())
 }

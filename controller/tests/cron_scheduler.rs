@@ -17,6 +17,7 @@ fn at(text: &str) -> DateTime<Utc> {
 async fn backend(dir: &tempfile::TempDir) -> LocalBackend {
     LocalBackend::open(LocalConfig {
         data_dir: dir.path().to_path_buf(),
+        database: None,
         exec_binary: "/nonexistent/trellis".into(),
         sandbox: false,
     })

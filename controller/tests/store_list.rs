@@ -1,11 +1,14 @@
-//! Listing workflows from the SQLite store: label selectors in SQL agree with the in-memory rule,
+//! Listing workflows from the SQL store (SQLite and PostgreSQL): label selectors in SQL agree with the in-memory rule,
 //! filters, keyset pagination over a long history, and the active workflows to resume.
 
+mod common;
+
+use common::TestDb;
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use controller::store::{
-    LABEL_WORKFLOW_TEMPLATE, LabelSelector, SqliteStore, Store, StoreError, TemplateKind,
+    LABEL_WORKFLOW_TEMPLATE, LabelSelector, SqlStore, Store, StoreError, TemplateKind,
     WorkflowQuery, template_key,
 };
 use engine::model::{Workflow, WorkflowPhase, WorkflowStatus};
@@ -35,14 +38,13 @@ fn labels(wf: &Workflow) -> BTreeMap<String, String> {
 }
 
 /// Names listed for a query, in order.
-async fn names(store: &SqliteStore, query: &WorkflowQuery) -> Vec<String> {
+async fn names(store: &SqlStore, query: &WorkflowQuery) -> Vec<String> {
     let page = store.list_workflows(query).await.unwrap();
     page.items.iter().map(name).collect()
 }
 
-#[tokio::test]
-async fn label_selectors_filter_in_sql_as_kubernetes_matches() {
-    let store = SqliteStore::open_in_memory().await.unwrap();
+async fn label_selectors_filter_in_sql_as_kubernetes_matches(db: &TestDb) {
+    let store = db.open().await;
     let docs = [
         workflow(
             "ci",
@@ -99,7 +101,7 @@ async fn label_selectors_filter_in_sql_as_kubernetes_matches() {
 
 /// Four workflows (`ci/build-1` finished, the others not started); returns the creation time
 /// of the newest, `ci/build-2`.
-async fn seed(store: &SqliteStore) -> DateTime<Utc> {
+async fn seed(store: &SqlStore) -> DateTime<Utc> {
     let build = [(LABEL_WORKFLOW_TEMPLATE, "build")];
     for (ns, n, l) in [
         ("ci", "build-1", &build[..]),
@@ -135,9 +137,8 @@ fn query(edit: impl FnOnce(&mut WorkflowQuery)) -> WorkflowQuery {
     q
 }
 
-#[tokio::test]
-async fn filters_combine() {
-    let store = SqliteStore::open_in_memory().await.unwrap();
+async fn filters_combine(db: &TestDb) {
+    let store = db.open().await;
     let created = seed(&store).await;
     let build = template_key(TemplateKind::WorkflowTemplate, "ci", "build");
     let cases = [
@@ -200,9 +201,8 @@ async fn filters_combine() {
     }
 }
 
-#[tokio::test]
-async fn time_bounds_are_exact_at_whole_seconds() {
-    let store = SqliteStore::open_in_memory().await.unwrap();
+async fn time_bounds_are_exact_at_whole_seconds(db: &TestDb) {
+    let store = db.open().await;
     let created = seed(&store).await;
     let newest = |q: WorkflowQuery| {
         let store = &store;
@@ -220,9 +220,8 @@ async fn time_bounds_are_exact_at_whole_seconds() {
     );
 }
 
-#[tokio::test]
-async fn active_workflows_are_the_unfinished_oldest_first() {
-    let store = SqliteStore::open_in_memory().await.unwrap();
+async fn active_workflows_are_the_unfinished_oldest_first(db: &TestDb) {
+    let store = db.open().await;
     seed(&store).await;
     let active = store.list_active_workflows().await.unwrap();
     let active: Vec<_> = active.iter().map(name).collect();
@@ -230,7 +229,7 @@ async fn active_workflows_are_the_unfinished_oldest_first() {
 }
 
 /// Names over every page of a query, following continue tokens.
-async fn every_page(store: &SqliteStore, mut query: WorkflowQuery) -> Vec<String> {
+async fn every_page(store: &SqlStore, mut query: WorkflowQuery) -> Vec<String> {
     let limit = query.limit.unwrap_or(u32::MAX) as usize;
     let mut seen = Vec::new();
     loop {
@@ -244,17 +243,16 @@ async fn every_page(store: &SqliteStore, mut query: WorkflowQuery) -> Vec<String
     }
 }
 
-#[tokio::test]
-async fn pagination_returns_every_workflow_once_newest_first() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("t.db")).await.unwrap();
+async fn pagination_returns_every_workflow_once_newest_first(db: &TestDb) {
+    let store = db.open().await;
     let batch: Vec<Workflow> = (0..1000)
         .map(|i| {
             let template = if i % 2 == 0 { "even" } else { "odd" };
+            let digit = (i % 10).to_string();
             workflow(
                 "ci",
                 &format!("w{i:04}"),
-                &[(LABEL_WORKFLOW_TEMPLATE, template)],
+                &[(LABEL_WORKFLOW_TEMPLATE, template), ("digit", &digit)],
             )
         })
         .collect();
@@ -273,7 +271,7 @@ async fn pagination_returns_every_workflow_once_newest_first() {
         (7, None, &all),
         (100, None, &all),
         (999, None, &all),
-        (33, Some(even), &evens),
+        (33, Some(even.clone()), &evens),
     ] {
         let query = WorkflowQuery {
             limit: Some(limit),
@@ -282,6 +280,56 @@ async fn pagination_returns_every_workflow_once_newest_first() {
         };
         let seen = every_page(&store, query).await;
         assert_eq!(&seen, want, "limit {limit}, template {key:?}");
+    }
+    // Listings by a label walk that label's rows: every match once, newest first, also after
+    // an update rewrote the labels.
+    for n in ["w0998", "w0500", "w0002"] {
+        let mut wf = store.get_workflow("ci", n).await.unwrap();
+        let version = wf
+            .metadata
+            .as_ref()
+            .unwrap()
+            .resource_version
+            .clone()
+            .unwrap();
+        let meta = wf.metadata.as_mut().unwrap();
+        meta.labels
+            .as_mut()
+            .unwrap()
+            .insert("tens".into(), "yes".into());
+        store.update_workflow(&wf, &version).await.unwrap();
+    }
+    let tens: Vec<String> = all.iter().filter(|n| n.ends_with('0')).cloned().collect();
+    let ten_evens = |names: &[String]| -> Vec<String> {
+        names
+            .iter()
+            .filter(|n| evens.contains(n))
+            .cloned()
+            .collect()
+    };
+    let other = template_key(TemplateKind::WorkflowTemplate, "ci", "odd");
+    let cases: [(&str, Option<String>, Vec<String>); 5] = [
+        ("digit=0", None, tens.clone()),
+        ("digit in (0)", Some(even.clone()), ten_evens(&tens)),
+        ("digit=0", Some(other), vec![]),
+        (
+            "tens=yes",
+            None,
+            vec!["w0998".into(), "w0500".into(), "w0002".into()],
+        ),
+        ("digit=0,tens=yes", None, vec!["w0500".into()]),
+    ];
+    for (selector, key, want) in cases {
+        for limit in [1, 7, 1000] {
+            let query = WorkflowQuery {
+                limit: Some(limit),
+                template_key: key.clone(),
+                labels: LabelSelector::parse(selector).unwrap(),
+                ..Default::default()
+            };
+            let seen = every_page(&store, query).await;
+            assert_eq!(seen, want, "{selector}, template {key:?}, limit {limit}");
+        }
     }
     // Without a limit, one page holds everything.
     let page = store
@@ -292,9 +340,8 @@ async fn pagination_returns_every_workflow_once_newest_first() {
     assert_eq!(page.continue_token, None);
 }
 
-#[tokio::test]
-async fn an_exact_last_page_has_no_continue_token() {
-    let store = SqliteStore::open_in_memory().await.unwrap();
+async fn an_exact_last_page_has_no_continue_token(db: &TestDb) {
+    let store = db.open().await;
     for i in 0..4 {
         store
             .create_workflow(&workflow("ci", &format!("w{i}"), &[]))
@@ -326,4 +373,66 @@ async fn an_exact_last_page_has_no_continue_token() {
     };
     let err = store.list_workflows(&bad).await.unwrap_err();
     assert!(matches!(err, StoreError::Invalid { .. }), "{err}");
+}
+
+on_every_database!(
+    label_selectors_filter_in_sql_as_kubernetes_matches,
+    filters_combine,
+    time_bounds_are_exact_at_whole_seconds,
+    active_workflows_are_the_unfinished_oldest_first,
+    pagination_returns_every_workflow_once_newest_first,
+    an_exact_last_page_has_no_continue_token,
+);
+
+/// A database made before labels carried their workflow's order (migration 0003) lists by label
+/// correctly once migrated.
+#[tokio::test]
+async fn labels_of_older_databases_are_given_their_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    let mut old = sqlx::migrate!("migrations/sqlite");
+    old.migrations = std::borrow::Cow::Owned(old.migrations[..2].to_vec());
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", path.display()))
+        .await
+        .unwrap();
+    old.run(&pool).await.unwrap();
+    for (seq, name, key) in [(1, "a", "t1"), (2, "b", "t2"), (3, "c", "t1")] {
+        let uid = format!("uid-{name}");
+        let body = json!({"metadata": {"name": name, "namespace": "ci", "uid": uid,
+                          "labels": {"team": "web"}}});
+        sqlx::query(
+            "INSERT INTO workflows (uid, namespace, name, created_at, template_key, run_number, \
+             seq, resource_version, body) VALUES (?, 'ci', ?, '2024-01-01T00:00:00Z', ?, 1, ?, ?, ?)",
+        )
+        .bind(&uid)
+        .bind(name)
+        .bind(key)
+        .bind(seq)
+        .bind(seq)
+        .bind(body.to_string())
+        .execute(&pool)
+        .await
+        .unwrap();
+        sqlx::query("INSERT INTO workflow_labels (uid, key, value) VALUES (?, 'team', 'web')")
+            .bind(&uid)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    pool.close().await;
+
+    let store = SqlStore::open_sqlite(&path).await.unwrap();
+    let team = LabelSelector::parse("team=web").unwrap();
+    let all = WorkflowQuery {
+        labels: team.clone(),
+        ..Default::default()
+    };
+    assert_eq!(names(&store, &all).await, ["c", "b", "a"]);
+    let t1 = WorkflowQuery {
+        labels: team,
+        template_key: Some("t1".into()),
+        limit: Some(1),
+        ..Default::default()
+    };
+    assert_eq!(every_page(&store, t1).await, ["c", "a"]);
 }

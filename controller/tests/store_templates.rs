@@ -1,16 +1,18 @@
-//! Templates in the SQLite store: create vs put vs optimistic update, scope rules, listing by
+//! Templates in the SQL store (SQLite and PostgreSQL): create vs put vs optimistic update, scope rules, listing by
 //! kind, namespace and labels, and deletion.
 
-use controller::store::{LabelSelector, SqliteStore, Store, StoreError, TemplateKind};
+mod common;
+
+use common::TestDb;
+use controller::store::{LabelSelector, Store, StoreError, TemplateKind};
 use serde_json::json;
 
 const WT: TemplateKind = TemplateKind::WorkflowTemplate;
 const CWT: TemplateKind = TemplateKind::ClusterWorkflowTemplate;
 const CRON: TemplateKind = TemplateKind::CronWorkflow;
 
-#[tokio::test]
-async fn create_then_update_optimistically() {
-    let store = SqliteStore::open_in_memory().await.unwrap();
+async fn create_then_update_optimistically(db: &TestDb) {
+    let store = db.open().await;
     let doc = json!({"metadata": {"labels": {"team": "a"}}, "spec": {"entrypoint": "main"}});
     let created = store
         .create_template(WT, Some("ci"), "build", &doc)
@@ -56,9 +58,8 @@ async fn create_then_update_optimistically() {
     assert!(matches!(missing, StoreError::NotFound { .. }), "{missing}");
 }
 
-#[tokio::test]
-async fn put_replaces_or_creates_and_delete_removes() {
-    let store = SqliteStore::open_in_memory().await.unwrap();
+async fn put_replaces_or_creates_and_delete_removes(db: &TestDb) {
+    let store = db.open().await;
     let doc = json!({"spec": {"entrypoint": "main"}});
     let created = store
         .create_template(WT, Some("ci"), "build", &doc)
@@ -106,9 +107,8 @@ async fn put_replaces_or_creates_and_delete_removes() {
     );
 }
 
-#[tokio::test]
-async fn documents_and_scopes_are_checked() {
-    let store = SqliteStore::open_in_memory().await.unwrap();
+async fn documents_and_scopes_are_checked(db: &TestDb) {
+    let store = db.open().await;
     let cases = [
         (WT, None, "a", json!({})),
         (CWT, Some("ci"), "a", json!({})),
@@ -131,9 +131,8 @@ async fn documents_and_scopes_are_checked() {
     assert!(lib.body["metadata"].get("namespace").is_none());
 }
 
-#[tokio::test]
-async fn list_by_kind_namespace_and_labels() {
-    let store = SqliteStore::open_in_memory().await.unwrap();
+async fn list_by_kind_namespace_and_labels(db: &TestDb) {
+    let store = db.open().await;
     let docs = [
         (
             WT,
@@ -191,3 +190,10 @@ async fn list_by_kind_namespace_and_labels() {
         .unwrap_err();
     assert!(matches!(err, StoreError::Invalid { .. }), "{err}");
 }
+
+on_every_database!(
+    create_then_update_optimistically,
+    put_replaces_or_creates_and_delete_removes,
+    documents_and_scopes_are_checked,
+    list_by_kind_namespace_and_labels,
+);

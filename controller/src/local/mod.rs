@@ -31,7 +31,7 @@ use engine::ops::{NodeSelector, NodeUpdate, OpError};
 use engine::plan::{Action, Observations, ResolvedWorkflow, StepLaunch, StepObservation, plan};
 use tokio::sync::{broadcast, mpsc};
 
-use crate::store::{SqliteStore, Store, StoreError};
+use crate::store::{Database, RunnerLock, SqlStore, Store, StoreError};
 use launch::{Layout, plan_run};
 use locks::Locks;
 use process::Runner;
@@ -39,8 +39,11 @@ use process::Runner;
 /// How the local backend is set up.
 #[derive(Debug, Clone)]
 pub struct LocalConfig {
-    /// Where the database, step directories, logs and artifacts live.
+    /// Where the database (unless `database` names another), step directories, logs and
+    /// artifacts live.
     pub data_dir: PathBuf,
+    /// The database of workflows and templates: `<data_dir>/trellis.db` when `None`.
+    pub database: Option<Database>,
     /// The `trellis` binary that provides `trellis exec`.
     pub exec_binary: PathBuf,
     /// Run steps in a bubblewrap sandbox when bubblewrap works here.
@@ -100,7 +103,9 @@ enum Event {
 }
 
 struct Inner {
-    store: SqliteStore,
+    store: SqlStore,
+    /// Held while this process runs the database's workflows (PostgreSQL).
+    _runner_lock: Option<RunnerLock>,
     layout_root: PathBuf,
     runner: Runner,
     sandboxed: bool,
@@ -132,7 +137,12 @@ impl LocalBackend {
                 source,
             })?;
         let config = LocalConfig { data_dir, ..config };
-        let store = SqliteStore::open(&config.data_dir.join("trellis.db")).await?;
+        let database = config
+            .database
+            .clone()
+            .unwrap_or_else(|| Database::Sqlite(config.data_dir.join("trellis.db")));
+        let store = SqlStore::open(&database).await?;
+        let runner_lock = store.lock_runner().await?;
         let bwrap = if config.sandbox {
             crate::exec::sandbox::sandbox_available()
         } else {
@@ -143,6 +153,7 @@ impl LocalBackend {
         Ok(Self {
             inner: Arc::new(Inner {
                 store,
+                _runner_lock: runner_lock,
                 layout_root: config.data_dir.clone(),
                 sandboxed: bwrap.is_some(),
                 runner: Runner {
@@ -160,7 +171,7 @@ impl LocalBackend {
     }
 
     /// The store workflows and templates live in.
-    pub fn store(&self) -> &SqliteStore {
+    pub fn store(&self) -> &SqlStore {
         &self.inner.store
     }
 

@@ -3,7 +3,7 @@
 use engine::model::{ClusterWorkflowTemplate, WorkflowTemplate};
 use engine::plan::TemplateSource;
 
-use crate::store::{LabelSelector, SqliteStore, Store, StoreError, TemplateKind};
+use crate::store::{LabelSelector, SqlStore, Store, StoreError, TemplateKind};
 
 /// A namespace's WorkflowTemplates and every ClusterWorkflowTemplate, read once.
 pub(super) struct StoreTemplates {
@@ -28,7 +28,7 @@ pub fn config_map_path(
 impl StoreTemplates {
     /// Reads them from the store.
     pub(super) async fn load(
-        store: &SqliteStore,
+        store: &SqlStore,
         namespace: &str,
         data_dir: &std::path::Path,
     ) -> Result<Self, StoreError> {

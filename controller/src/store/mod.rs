@@ -10,12 +10,12 @@
 //!   `true` to exactly one caller ever, across tasks, processes and restarts — until a retry
 //!   releases the claim ([`Store::release_steps`]) for the attempt to run anew.
 //!
-//! [`SqliteStore`] is the embedded backend; PostgreSQL implements the same [`Store`] trait.
+//! [`SqlStore`] keeps them in SQLite (the embedded default) or PostgreSQL.
 
 mod error;
 mod identity;
 mod selector;
-mod sqlite;
+mod sql;
 mod types;
 
 use std::future::Future;
@@ -28,7 +28,7 @@ pub use identity::{
     LABEL_WORKFLOW_TEMPLATE, TemplateKind, template_key, workflow_template_key,
 };
 pub use selector::{LabelSelector, Operator, Requirement, SelectorError};
-pub use sqlite::SqliteStore;
+pub use sql::{Database, RunnerLock, SqlStore, redact, scratch};
 pub use types::{
     Event, MemoEntry, Page, Scope, StepClaim, StoredTemplate, StoredWorkflow, WorkflowQuery,
 };

@@ -1,12 +1,16 @@
-//! The SQLite store against real migrations, each test on a fresh database: workflow life cycle,
-//! run numbers, step claims (also under concurrency), memoization, events, and reopening the file.
+//! The SQL store against real migrations, each test on a fresh SQLite file and a fresh
+//! PostgreSQL schema: workflow life cycle, run numbers, step claims (also under concurrency),
+//! memoization, events, and reopening the database.
 
-use std::path::Path;
+mod common;
+
 use std::sync::Arc;
 
+use common::TestDb;
+
 use controller::store::{
-    LABEL_CRON_WORKFLOW, LABEL_RUN_NUMBER, LABEL_WORKFLOW_TEMPLATE, SqliteStore, Store, StoreError,
-    TemplateKind, WorkflowQuery, template_key,
+    Database, LABEL_CRON_WORKFLOW, LABEL_RUN_NUMBER, LABEL_WORKFLOW_TEMPLATE, SqlStore, Store,
+    StoreError, TemplateKind, WorkflowQuery, template_key,
 };
 use engine::model::{Workflow, WorkflowPhase, WorkflowStatus};
 use serde_json::json;
@@ -27,10 +31,6 @@ fn workflow(namespace: &str, name: &str, labels: &[(&str, &str)]) -> Workflow {
     .unwrap()
 }
 
-async fn open(dir: &Path) -> SqliteStore {
-    SqliteStore::open(&dir.join("trellis.db")).await.unwrap()
-}
-
 fn label<'a>(wf: &'a Workflow, key: &str) -> Option<&'a str> {
     wf.metadata
         .as_ref()?
@@ -47,10 +47,8 @@ fn resource_version(wf: &Workflow) -> String {
         .unwrap()
 }
 
-#[tokio::test]
-async fn create_fills_in_identity_and_reads_back() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path()).await;
+async fn create_fills_in_identity_and_reads_back(db: &TestDb) {
+    let store = db.open().await;
     let created = store
         .create_workflow(&workflow("ci", "hello", &[("team", "a")]))
         .await
@@ -71,10 +69,8 @@ async fn create_fills_in_identity_and_reads_back() {
     assert_eq!(store.get_workflow_by_uid(&created.uid).await.unwrap(), got);
 }
 
-#[tokio::test]
-async fn updates_are_optimistic_and_deletes_are_final() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path()).await;
+async fn updates_are_optimistic_and_deletes_are_final(db: &TestDb) {
+    let store = db.open().await;
     let created = store
         .create_workflow(&workflow("ci", "hello", &[]))
         .await
@@ -138,9 +134,8 @@ async fn updates_are_optimistic_and_deletes_are_final() {
     }
 }
 
-#[tokio::test]
-async fn names_are_unique_per_namespace_and_generated_on_request() {
-    let store = SqliteStore::open_in_memory().await.unwrap();
+async fn names_are_unique_per_namespace_and_generated_on_request(db: &TestDb) {
+    let store = db.open().await;
     store
         .create_workflow(&workflow("ci", "a", &[]))
         .await
@@ -179,9 +174,7 @@ async fn names_are_unique_per_namespace_and_generated_on_request() {
     assert!(matches!(nameless, StoreError::Invalid { .. }), "{nameless}");
 }
 
-#[tokio::test]
-async fn run_numbers_count_per_template_and_survive_reopening() {
-    let dir = tempfile::tempdir().unwrap();
+async fn run_numbers_count_per_template_and_survive_reopening(db: &TestDb) {
     let build = [(LABEL_WORKFLOW_TEMPLATE, "build")];
     let nightly = [(LABEL_CRON_WORKFLOW, "nightly")];
     let cases: [(&str, Labels, i64); 7] = [
@@ -193,7 +186,7 @@ async fn run_numbers_count_per_template_and_survive_reopening() {
         ("n2", &nightly, 2),
         ("adhoc2", &[], 2),
     ];
-    let store = open(dir.path()).await;
+    let store = db.open().await;
     for (name, labels, want) in &cases {
         let created = store
             .create_workflow(&workflow("ci", name, labels))
@@ -209,7 +202,7 @@ async fn run_numbers_count_per_template_and_survive_reopening() {
     store.delete_workflow("ci", "b3").await.unwrap();
     store.close().await;
 
-    let store = open(dir.path()).await;
+    let store = db.open().await;
     let next = store
         .create_workflow(&workflow("ci", "b4", &build))
         .await
@@ -235,9 +228,8 @@ async fn run_numbers_count_per_template_and_survive_reopening() {
     );
 }
 
-#[tokio::test]
-async fn a_step_attempt_is_claimed_once() {
-    let store = SqliteStore::open_in_memory().await.unwrap();
+async fn a_step_attempt_is_claimed_once(db: &TestDb) {
+    let store = db.open().await;
     let uid = store
         .create_workflow(&workflow("ci", "w", &[]))
         .await
@@ -291,12 +283,10 @@ async fn a_step_attempt_is_claimed_once() {
     assert!(store.step_claims(&uid).await.unwrap().is_empty());
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_claims_have_exactly_one_winner() {
-    let dir = tempfile::tempdir().unwrap();
-    // Two stores on one file stand for two processes sharing the database.
-    let first = Arc::new(open(dir.path()).await);
-    let second = Arc::new(open(dir.path()).await);
+async fn concurrent_claims_have_exactly_one_winner(db: &TestDb) {
+    // Two stores on one database stand for two processes sharing it.
+    let first = Arc::new(db.open().await);
+    let second = Arc::new(db.open().await);
     let uid = first
         .create_workflow(&workflow("ci", "w", &[]))
         .await
@@ -324,9 +314,8 @@ async fn concurrent_claims_have_exactly_one_winner() {
     assert_eq!(second.step_claims(&uid).await.unwrap().len(), 3);
 }
 
-#[tokio::test]
-async fn memo_entries_are_upserted() {
-    let store = SqliteStore::open_in_memory().await.unwrap();
+async fn memo_entries_are_upserted(db: &TestDb) {
+    let store = db.open().await;
     assert_eq!(store.memo_get("ci", "cache", "k").await.unwrap(), None);
     let first = json!({"parameters": [{"name": "out", "value": "1"}]});
     let put = store
@@ -350,10 +339,8 @@ async fn memo_entries_are_upserted() {
     }
 }
 
-#[tokio::test]
-async fn events_are_append_only_and_outlive_their_workflow() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path()).await;
+async fn events_are_append_only_and_outlive_their_workflow(db: &TestDb) {
+    let store = db.open().await;
     let uid = store
         .create_workflow(&workflow("ci", "w", &[]))
         .await
@@ -384,25 +371,22 @@ async fn events_are_append_only_and_outlive_their_workflow() {
     assert!(store.events("other").await.unwrap().is_empty());
 
     // The schema itself refuses to rewrite history.
-    let raw = sqlx::SqlitePool::connect(&format!(
-        "sqlite://{}",
-        dir.path().join("trellis.db").display()
-    ))
-    .await
-    .unwrap();
-    for sql in [
+    let mut rewrites = vec![
         "UPDATE workflow_events SET kind = 'x'",
         "DELETE FROM workflow_events",
-    ] {
-        let err = sqlx::query(sql).execute(&raw).await.unwrap_err();
+    ];
+    if matches!(db.database(), Database::Postgres(_)) {
+        rewrites.push("TRUNCATE workflow_events");
+    }
+    for sql in rewrites {
+        let err = db.raw(sql).await.unwrap_err();
         assert!(err.to_string().contains("append-only"), "{sql}: {err}");
     }
+    assert_eq!(store.events(&uid).await.unwrap().len(), 2);
 }
 
-#[tokio::test]
-async fn reopening_the_file_keeps_everything() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = open(dir.path()).await;
+async fn reopening_keeps_everything(db: &TestDb) {
+    let store = db.open().await;
     let created = store
         .create_workflow(&workflow(
             "ci",
@@ -436,7 +420,7 @@ async fn reopening_the_file_keeps_everything() {
     store.close().await;
     drop(store);
 
-    let store = open(dir.path()).await;
+    let store = db.open().await;
     assert_eq!(
         store.get_workflow("ci", "keep").await.unwrap(),
         created.workflow
@@ -458,3 +442,30 @@ async fn reopening_the_file_keeps_everything() {
     let active = store.list_active_workflows().await.unwrap();
     assert_eq!(active, [created.workflow]);
 }
+
+#[tokio::test]
+async fn a_memory_store_is_a_fresh_database_of_its_own() {
+    let one = SqlStore::open_in_memory().await.unwrap();
+    let two = SqlStore::open_in_memory().await.unwrap();
+    one.create_workflow(&workflow("ci", "w", &[]))
+        .await
+        .unwrap();
+    assert!(
+        one.clone().get_workflow("ci", "w").await.is_ok(),
+        "clones share it"
+    );
+    let err = two.get_workflow("ci", "w").await.unwrap_err();
+    assert!(matches!(err, StoreError::NotFound { .. }), "{err}");
+}
+
+on_every_database!(
+    create_fills_in_identity_and_reads_back,
+    updates_are_optimistic_and_deletes_are_final,
+    names_are_unique_per_namespace_and_generated_on_request,
+    run_numbers_count_per_template_and_survive_reopening,
+    a_step_attempt_is_claimed_once,
+    concurrent_claims_have_exactly_one_winner,
+    memo_entries_are_upserted,
+    events_are_append_only_and_outlive_their_workflow,
+    reopening_keeps_everything,
+);

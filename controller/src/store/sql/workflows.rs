@@ -1,20 +1,18 @@
-//! Workflows on SQLite: create (with uid, versions and run numbers), read, optimistic update,
+//! Workflows in SQL: create (with uid, versions and run numbers), read, optimistic update,
 //! delete, and the active workflows to resume.
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
-use engine::model::{API_VERSION, Workflow};
-use sqlx::sqlite::SqliteConnection;
-use sqlx::{QueryBuilder, Row, Sqlite};
-
-use super::{SqliteStore, conflict, is_unique_violation, next_resource_version};
+use super::db::{Sql, Tx};
+use super::{SqlStore, conflict, is_unique_violation, next_resource_version};
 use crate::store::error::{Result, StoreError};
 use crate::store::identity::{
     DEFAULT_NAMESPACE, LABEL_RUN_NUMBER, format_time, generated_name, kube_time, new_uid,
     parse_time, whole_seconds, workflow_index, workflow_template_key,
 };
 use crate::store::types::StoredWorkflow;
+use chrono::{DateTime, Utc};
+use engine::model::{API_VERSION, Workflow};
 
 /// The kind named in errors.
 const KIND: &str = "workflow";
@@ -22,7 +20,7 @@ const KIND: &str = "workflow";
 const GENERATE_NAME_ATTEMPTS: usize = 8;
 
 /// Creates the workflows in one transaction.
-pub(super) async fn create(store: &SqliteStore, wfs: &[Workflow]) -> Result<Vec<StoredWorkflow>> {
+pub(super) async fn create(store: &SqlStore, wfs: &[Workflow]) -> Result<Vec<StoredWorkflow>> {
     let now = whole_seconds(Utc::now());
     let mut tx = store.begin_write().await?;
     let mut created = Vec::with_capacity(wfs.len());
@@ -34,11 +32,7 @@ pub(super) async fn create(store: &SqliteStore, wfs: &[Workflow]) -> Result<Vec<
 }
 
 /// Inserts one new workflow.
-async fn insert(
-    conn: &mut SqliteConnection,
-    wf: &Workflow,
-    now: DateTime<Utc>,
-) -> Result<StoredWorkflow> {
+async fn insert(conn: &mut Tx, wf: &Workflow, now: DateTime<Utc>) -> Result<StoredWorkflow> {
     let mut wf = wf.clone();
     let namespace = namespace_of(&wf);
     let name = free_name(conn, &wf, &namespace).await?;
@@ -52,32 +46,37 @@ async fn insert(
     stamp(&mut wf, &uid, now, version, run_number)?;
     let idx = workflow_index(&wf)?;
     let body = serde_json::to_string(&wf)?;
-    sqlx::query(
+    let sql = Sql::new(
         "INSERT INTO workflows (uid, namespace, name, phase, created_at, started_at, finished_at, \
          template_key, run_number, seq, resource_version, body, archived, expires_at) \
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
-    .bind(&uid)
-    .bind(&idx.namespace)
-    .bind(&idx.name)
-    .bind(idx.phase)
-    .bind(format_time(now))
-    .bind(&idx.started_at)
-    .bind(&idx.finished_at)
-    .bind(&template_key)
-    .bind(run_number)
-    .bind(version)
-    .bind(version)
-    .bind(&body)
-    .bind(idx.archived)
-    .bind(&idx.expires_at)
-    .execute(&mut *conn)
-    .await
-    .map_err(|e| match is_unique_violation(&e) {
-        true => StoreError::already_exists(KIND, &namespace, &name),
-        false => e.into(),
-    })?;
-    insert_labels(conn, &uid, &idx.labels).await?;
+    .arg(&uid)
+    .arg(&idx.namespace)
+    .arg(&idx.name)
+    .arg(idx.phase)
+    .arg(format_time(now))
+    .arg(&idx.started_at)
+    .arg(&idx.finished_at)
+    .arg(&template_key)
+    .arg(run_number)
+    .arg(version)
+    .arg(version)
+    .arg(body)
+    .arg(idx.archived)
+    .arg(&idx.expires_at);
+    conn.run_raw(sql)
+        .await
+        .map_err(|e| match is_unique_violation(&e) {
+            true => StoreError::already_exists(KIND, &namespace, &name),
+            false => e.into(),
+        })?;
+    let row = LabelRow {
+        uid: &uid,
+        seq: version,
+        template_key: template_key.as_deref(),
+    };
+    insert_labels(conn, &row, &idx.labels).await?;
     Ok(StoredWorkflow {
         workflow: wf,
         uid,
@@ -97,7 +96,7 @@ fn namespace_of(wf: &Workflow) -> String {
 }
 
 /// The new workflow's name: `metadata.name` if free, else a free expansion of `generateName`.
-async fn free_name(conn: &mut SqliteConnection, wf: &Workflow, namespace: &str) -> Result<String> {
+async fn free_name(conn: &mut Tx, wf: &Workflow, namespace: &str) -> Result<String> {
     let meta = wf.metadata.as_ref();
     let given = meta.and_then(|m| m.name.clone()).filter(|n| !n.is_empty());
     let prefix = meta
@@ -128,27 +127,24 @@ async fn free_name(conn: &mut SqliteConnection, wf: &Workflow, namespace: &str) 
 }
 
 /// Whether the namespace holds a live workflow of that name.
-async fn exists(conn: &mut SqliteConnection, namespace: &str, name: &str) -> Result<bool> {
-    let found =
-        sqlx::query("SELECT 1 FROM workflows WHERE namespace = ? AND name = ? AND live = 1")
-            .bind(namespace)
-            .bind(name)
-            .fetch_optional(&mut *conn)
-            .await?;
-    Ok(found.is_some())
+async fn exists(conn: &mut Tx, namespace: &str, name: &str) -> Result<bool> {
+    let sql = Sql::new("SELECT uid FROM workflows WHERE namespace = ? AND name = ? AND live = 1")
+        .arg(namespace)
+        .arg(name);
+    Ok(conn.row(sql).await?.is_some())
 }
 
 /// Hands out the next run number of a template key.
-async fn next_run_number(conn: &mut SqliteConnection, template_key: &str) -> Result<i64> {
-    let number = sqlx::query_scalar(
+async fn next_run_number(conn: &mut Tx, template_key: &str) -> Result<i64> {
+    let sql = Sql::new(
         "INSERT INTO run_numbers (template_key, last_number) VALUES (?, 1) \
-         ON CONFLICT (template_key) DO UPDATE SET last_number = last_number + 1 \
+         ON CONFLICT (template_key) DO UPDATE SET last_number = run_numbers.last_number + 1 \
          RETURNING last_number",
     )
-    .bind(template_key)
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(number)
+    .arg(template_key);
+    let row = conn.row(sql).await?;
+    row.ok_or_else(|| StoreError::invalid(KIND, "no run number was handed out"))?
+        .first_int()
 }
 
 /// Writes the store-owned fields into a workflow's document.
@@ -171,33 +167,48 @@ fn stamp(
     Ok(())
 }
 
+/// What each label row of a workflow repeats of it (for listings by label, see migration 0003).
+struct LabelRow<'a> {
+    uid: &'a str,
+    seq: i64,
+    template_key: Option<&'a str>,
+}
+
 /// Inserts a workflow's labels in one statement.
 async fn insert_labels(
-    conn: &mut SqliteConnection,
-    uid: &str,
+    conn: &mut Tx,
+    row: &LabelRow<'_>,
     labels: &BTreeMap<String, String>,
 ) -> Result<()> {
     if labels.is_empty() {
         return Ok(());
     }
-    let mut insert = QueryBuilder::<Sqlite>::new("INSERT INTO workflow_labels (uid, key, value) ");
-    insert.push_values(labels, |mut row, (key, value)| {
-        row.push_bind(uid.to_owned())
-            .push_bind(key.clone())
-            .push_bind(value.clone());
-    });
-    insert.build().execute(&mut *conn).await?;
+    let mut insert =
+        Sql::new("INSERT INTO workflow_labels (uid, key, value, seq, template_key) VALUES ");
+    for (i, (key, value)) in labels.iter().enumerate() {
+        insert.push(if i == 0 { "(" } else { ", (" });
+        insert
+            .push_arg(row.uid)
+            .push(", ")
+            .push_arg(key)
+            .push(", ")
+            .push_arg(value)
+            .push(", ")
+            .push_arg(row.seq)
+            .push(", ")
+            .push_arg(row.template_key)
+            .push(")");
+    }
+    conn.run(insert).await?;
     Ok(())
 }
 
 /// The stored labels of a workflow.
-async fn stored_labels(conn: &mut SqliteConnection, uid: &str) -> Result<BTreeMap<String, String>> {
-    let rows = sqlx::query("SELECT key, value FROM workflow_labels WHERE uid = ?")
-        .bind(uid)
-        .fetch_all(&mut *conn)
-        .await?;
+async fn stored_labels(conn: &mut Tx, uid: &str) -> Result<BTreeMap<String, String>> {
+    let sql = Sql::new("SELECT key, value FROM workflow_labels WHERE uid = ?").arg(uid);
+    let rows = conn.rows(sql).await?;
     rows.iter()
-        .map(|r| Ok((r.try_get("key")?, r.try_get("value")?)))
+        .map(|r| Ok((r.text("key")?, r.text("value")?)))
         .collect()
 }
 
@@ -207,34 +218,35 @@ pub(super) fn decode(body: &str) -> Result<Workflow> {
 }
 
 /// The live workflow of that namespace and name.
-pub(super) async fn get(store: &SqliteStore, namespace: &str, name: &str) -> Result<Workflow> {
-    let body: Option<String> = sqlx::query_scalar(
-        "SELECT body FROM workflows WHERE namespace = ? AND name = ? AND live = 1",
+pub(super) async fn get(store: &SqlStore, namespace: &str, name: &str) -> Result<Workflow> {
+    let sql = Sql::new("SELECT body FROM workflows WHERE namespace = ? AND name = ? AND live = 1")
+        .arg(namespace)
+        .arg(name);
+    let row = store.reader.row(sql).await?;
+    decode(
+        &row.ok_or_else(|| StoreError::not_found(KIND, namespace, name))?
+            .first_text()?,
     )
-    .bind(namespace)
-    .bind(name)
-    .fetch_optional(&store.reader)
-    .await?;
-    decode(&body.ok_or_else(|| StoreError::not_found(KIND, namespace, name))?)
 }
 
 /// The workflow of that uid, live or archived.
-pub(super) async fn get_by_uid(store: &SqliteStore, uid: &str) -> Result<Workflow> {
-    let body: Option<String> = sqlx::query_scalar("SELECT body FROM workflows WHERE uid = ?")
-        .bind(uid)
-        .fetch_optional(&store.reader)
-        .await?;
-    decode(&body.ok_or_else(|| StoreError::not_found(KIND, "", uid))?)
+pub(super) async fn get_by_uid(store: &SqlStore, uid: &str) -> Result<Workflow> {
+    let sql = Sql::new("SELECT body FROM workflows WHERE uid = ?").arg(uid);
+    let row = store.reader.row(sql).await?;
+    decode(
+        &row.ok_or_else(|| StoreError::not_found(KIND, "", uid))?
+            .first_text()?,
+    )
 }
 
 /// The archived workflow of that uid.
-pub(super) async fn get_archived(store: &SqliteStore, uid: &str) -> Result<Workflow> {
-    let body: Option<String> =
-        sqlx::query_scalar("SELECT body FROM workflows WHERE uid = ? AND archived = 1")
-            .bind(uid)
-            .fetch_optional(&store.reader)
-            .await?;
-    decode(&body.ok_or_else(|| StoreError::not_found("archived workflow", "", uid))?)
+pub(super) async fn get_archived(store: &SqlStore, uid: &str) -> Result<Workflow> {
+    let sql = Sql::new("SELECT body FROM workflows WHERE uid = ? AND archived = 1").arg(uid);
+    let row = store.reader.row(sql).await?;
+    decode(
+        &row.ok_or_else(|| StoreError::not_found("archived workflow", "", uid))?
+            .first_text()?,
+    )
 }
 
 /// What an update keeps from the stored row.
@@ -243,51 +255,44 @@ struct Current {
     version: i64,
     created_at: String,
     run_number: i64,
+    seq: i64,
+    template_key: Option<String>,
 }
 
 /// The stored live row an update replaces: the one of the workflow's uid when it names one
 /// (so a workflow deleted and made again under its name is not mistaken for it), else the one
 /// of its name.
 async fn fetch_current(
-    conn: &mut SqliteConnection,
+    conn: &mut Tx,
     namespace: &str,
     name: &str,
     uid: Option<&str>,
 ) -> Result<Current> {
-    let row = match uid {
-        Some(uid) => {
-            sqlx::query(
-                "SELECT uid, resource_version, created_at, run_number FROM workflows \
-                 WHERE uid = ? AND live = 1 AND namespace = ? AND name = ?",
-            )
-            .bind(uid)
-            .bind(namespace)
-            .bind(name)
-            .fetch_optional(&mut *conn)
-            .await?
-        }
-        None => {
-            sqlx::query(
-                "SELECT uid, resource_version, created_at, run_number FROM workflows \
-                 WHERE namespace = ? AND name = ? AND live = 1",
-            )
-            .bind(namespace)
-            .bind(name)
-            .fetch_optional(&mut *conn)
-            .await?
-        }
+    let mut sql = Sql::new(
+        "SELECT uid, resource_version, created_at, run_number, seq, template_key FROM workflows \
+         WHERE namespace = ? AND name = ? AND live = 1",
+    )
+    .arg(namespace)
+    .arg(name);
+    if let Some(uid) = uid {
+        sql.push(" AND uid = ").push_arg(uid);
     }
-    .ok_or_else(|| StoreError::not_found(KIND, namespace, name))?;
+    let row = conn
+        .row(sql)
+        .await?
+        .ok_or_else(|| StoreError::not_found(KIND, namespace, name))?;
     Ok(Current {
-        uid: row.try_get("uid")?,
-        version: row.try_get("resource_version")?,
-        created_at: row.try_get("created_at")?,
-        run_number: row.try_get("run_number")?,
+        uid: row.text("uid")?,
+        version: row.int("resource_version")?,
+        created_at: row.text("created_at")?,
+        run_number: row.int("run_number")?,
+        seq: row.int("seq")?,
+        template_key: row.opt_text("template_key")?,
     })
 }
 
 /// Replaces a workflow if it is still at the expected version.
-pub(super) async fn update(store: &SqliteStore, wf: &Workflow, expected: &str) -> Result<Workflow> {
+pub(super) async fn update(store: &SqlStore, wf: &Workflow, expected: &str) -> Result<Workflow> {
     let namespace = namespace_of(wf);
     let name = workflow_index(wf)?.name;
     let given_uid = wf
@@ -306,26 +311,28 @@ pub(super) async fn update(store: &SqliteStore, wf: &Workflow, expected: &str) -
     let created = parse_time(&current.created_at)?;
     stamp(&mut wf, &current.uid, created, version, current.run_number)?;
     let idx = workflow_index(&wf)?;
-    sqlx::query(
+    let sql = Sql::new(
         "UPDATE workflows SET phase = ?, started_at = ?, finished_at = ?, resource_version = ?, \
          body = ?, archived = ?, expires_at = ? WHERE uid = ?",
     )
-    .bind(idx.phase)
-    .bind(&idx.started_at)
-    .bind(&idx.finished_at)
-    .bind(version)
-    .bind(serde_json::to_string(&wf)?)
-    .bind(idx.archived)
-    .bind(&idx.expires_at)
-    .bind(&current.uid)
-    .execute(&mut *tx)
-    .await?;
+    .arg(idx.phase)
+    .arg(&idx.started_at)
+    .arg(&idx.finished_at)
+    .arg(version)
+    .arg(serde_json::to_string(&wf)?)
+    .arg(idx.archived)
+    .arg(&idx.expires_at)
+    .arg(&current.uid);
+    tx.run(sql).await?;
     if stored_labels(&mut tx, &current.uid).await? != idx.labels {
-        sqlx::query("DELETE FROM workflow_labels WHERE uid = ?")
-            .bind(&current.uid)
-            .execute(&mut *tx)
-            .await?;
-        insert_labels(&mut tx, &current.uid, &idx.labels).await?;
+        let sql = Sql::new("DELETE FROM workflow_labels WHERE uid = ?").arg(&current.uid);
+        tx.run(sql).await?;
+        let row = LabelRow {
+            uid: &current.uid,
+            seq: current.seq,
+            template_key: current.template_key.as_deref(),
+        };
+        insert_labels(&mut tx, &row, &idx.labels).await?;
     }
     tx.commit().await?;
     Ok(wf)
@@ -333,29 +340,25 @@ pub(super) async fn update(store: &SqliteStore, wf: &Workflow, expected: &str) -
 
 /// Deletes a live workflow. An archived one stays in the archive (its step claims go); any
 /// other goes with its labels and step claims.
-pub(super) async fn delete(store: &SqliteStore, namespace: &str, name: &str) -> Result<()> {
+pub(super) async fn delete(store: &SqlStore, namespace: &str, name: &str) -> Result<()> {
     let mut tx = store.begin_write().await?;
-    let row: Option<(String, bool)> = sqlx::query_as(
+    let sql = Sql::new(
         "SELECT uid, archived FROM workflows WHERE namespace = ? AND name = ? AND live = 1",
     )
-    .bind(namespace)
-    .bind(name)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let (uid, archived) = row.ok_or_else(|| StoreError::not_found(KIND, namespace, name))?;
-    if archived {
-        sqlx::query("UPDATE workflows SET live = 0 WHERE uid = ?")
-            .bind(&uid)
-            .execute(&mut *tx)
+    .arg(namespace)
+    .arg(name);
+    let row = tx
+        .row(sql)
+        .await?
+        .ok_or_else(|| StoreError::not_found(KIND, namespace, name))?;
+    let uid = row.text("uid")?;
+    if row.flag("archived")? {
+        tx.run(Sql::new("UPDATE workflows SET live = 0 WHERE uid = ?").arg(&uid))
             .await?;
-        sqlx::query("DELETE FROM step_claims WHERE workflow_uid = ?")
-            .bind(&uid)
-            .execute(&mut *tx)
+        tx.run(Sql::new("DELETE FROM step_claims WHERE workflow_uid = ?").arg(&uid))
             .await?;
     } else {
-        sqlx::query("DELETE FROM workflows WHERE uid = ?")
-            .bind(&uid)
-            .execute(&mut *tx)
+        tx.run(Sql::new("DELETE FROM workflows WHERE uid = ?").arg(&uid))
             .await?;
     }
     tx.commit().await?;
@@ -364,49 +367,37 @@ pub(super) async fn delete(store: &SqliteStore, namespace: &str, name: &str) -> 
 
 /// Removes a workflow from the archive: a live one stays live (no longer archived), an
 /// archived-only one is deleted with its labels.
-pub(super) async fn delete_archived(store: &SqliteStore, uid: &str) -> Result<()> {
+pub(super) async fn delete_archived(store: &SqlStore, uid: &str) -> Result<()> {
     let mut tx = store.begin_write().await?;
-    let live: Option<bool> =
-        sqlx::query_scalar("SELECT live FROM workflows WHERE uid = ? AND archived = 1")
-            .bind(uid)
-            .fetch_optional(&mut *tx)
-            .await?;
-    match live {
+    let sql = Sql::new("SELECT live FROM workflows WHERE uid = ? AND archived = 1").arg(uid);
+    let live = match tx.row(sql).await? {
         None => return Err(StoreError::not_found("archived workflow", "", uid)),
-        Some(true) => {
-            sqlx::query("UPDATE workflows SET archived = 0 WHERE uid = ?")
-                .bind(uid)
-                .execute(&mut *tx)
-                .await?;
-        }
-        Some(false) => {
-            sqlx::query("DELETE FROM workflows WHERE uid = ?")
-                .bind(uid)
-                .execute(&mut *tx)
-                .await?;
-        }
-    }
+        Some(row) => row.flag("live")?,
+    };
+    let sql = match live {
+        true => Sql::new("UPDATE workflows SET archived = 0 WHERE uid = ?"),
+        false => Sql::new("DELETE FROM workflows WHERE uid = ?"),
+    };
+    tx.run(sql.arg(uid)).await?;
     tx.commit().await?;
     Ok(())
 }
 
 /// Makes an archived workflow whose live object was deleted live again (to retry it).
-pub(super) async fn revive(store: &SqliteStore, uid: &str) -> Result<Workflow> {
+pub(super) async fn revive(store: &SqlStore, uid: &str) -> Result<Workflow> {
     let mut tx = store.begin_write().await?;
-    let row: Option<(String, String, bool)> =
-        sqlx::query_as("SELECT namespace, name, live FROM workflows WHERE uid = ?")
-            .bind(uid)
-            .fetch_optional(&mut *tx)
-            .await?;
-    let (namespace, name, live) = row.ok_or_else(|| StoreError::not_found(KIND, "", uid))?;
-    if !live {
+    let sql = Sql::new("SELECT namespace, name, live FROM workflows WHERE uid = ?").arg(uid);
+    let row = tx
+        .row(sql)
+        .await?
+        .ok_or_else(|| StoreError::not_found(KIND, "", uid))?;
+    let (namespace, name) = (row.text("namespace")?, row.text("name")?);
+    if !row.flag("live")? {
         if exists(&mut tx, &namespace, &name).await? {
             return Err(StoreError::already_exists(KIND, &namespace, &name));
         }
-        sqlx::query("UPDATE workflows SET live = 1, expires_at = NULL WHERE uid = ?")
-            .bind(uid)
-            .execute(&mut *tx)
-            .await?;
+        let sql = Sql::new("UPDATE workflows SET live = 1, expires_at = NULL WHERE uid = ?");
+        tx.run(sql.arg(uid)).await?;
     }
     tx.commit().await?;
     get_by_uid(store, uid).await
@@ -414,27 +405,27 @@ pub(super) async fn revive(store: &SqliteStore, uid: &str) -> Result<Workflow> {
 
 /// Live workflows whose ttlStrategy has run out at `now`, oldest deadline first.
 pub(super) async fn expired(
-    store: &SqliteStore,
+    store: &SqlStore,
     now: DateTime<Utc>,
     limit: u32,
 ) -> Result<Vec<(String, String, String)>> {
-    let rows: Vec<(String, String, String)> = sqlx::query_as(
+    let sql = Sql::new(
         "SELECT namespace, name, uid FROM workflows WHERE live = 1 AND expires_at IS NOT NULL \
          AND expires_at <= ? ORDER BY expires_at LIMIT ?",
     )
-    .bind(format_time(now))
-    .bind(i64::from(limit))
-    .fetch_all(&store.reader)
-    .await?;
-    Ok(rows)
+    .arg(format_time(now))
+    .arg(i64::from(limit));
+    let rows = store.reader.rows(sql).await?;
+    rows.iter()
+        .map(|r| Ok((r.text("namespace")?, r.text("name")?, r.text("uid")?)))
+        .collect()
 }
 
 /// Workflows not finished, oldest first.
-pub(super) async fn list_active(store: &SqliteStore) -> Result<Vec<Workflow>> {
-    let bodies: Vec<String> = sqlx::query_scalar(
+pub(super) async fn list_active(store: &SqlStore) -> Result<Vec<Workflow>> {
+    let sql = Sql::new(
         "SELECT body FROM workflows WHERE live = 1 AND phase IN ('', 'Pending', 'Running') ORDER BY seq",
-    )
-    .fetch_all(&store.reader)
-    .await?;
-    bodies.iter().map(|b| decode(b)).collect()
+    );
+    let rows = store.reader.rows(sql).await?;
+    rows.iter().map(|r| decode(&r.first_text()?)).collect()
 }

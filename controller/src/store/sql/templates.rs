@@ -1,19 +1,17 @@
-//! Workflow templates, cluster workflow templates and cron workflows on SQLite: stored as JSON
+//! Workflow templates, cluster workflow templates and cron workflows in SQL: stored as JSON
 //! with their metadata filled in, created, replaced (optimistically or not), listed and deleted.
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
-use engine::model::API_VERSION;
-use serde_json::{Map, Value};
-use sqlx::Row;
-use sqlx::sqlite::{SqliteConnection, SqliteRow};
-
-use super::{SqliteStore, conflict, next_resource_version};
+use super::db::{Row, Sql, Tx};
+use super::{SqlStore, conflict, next_resource_version};
 use crate::store::error::{Result, StoreError};
 use crate::store::identity::{TemplateKind, format_time, new_uid, parse_time, whole_seconds};
 use crate::store::selector::LabelSelector;
 use crate::store::types::StoredTemplate;
+use chrono::{DateTime, Utc};
+use engine::model::API_VERSION;
+use serde_json::{Map, Value};
 
 /// A template's identity; the namespace is empty for cluster-scoped kinds.
 pub(super) struct TemplateId<'a> {
@@ -79,7 +77,7 @@ struct Current {
 
 /// Creates or replaces a template as the mode says.
 pub(super) async fn write(
-    store: &SqliteStore,
+    store: &SqlStore,
     id: &TemplateId<'_>,
     json: &Value,
     mode: WriteMode<'_>,
@@ -108,20 +106,19 @@ pub(super) async fn write(
     };
     let version = next_resource_version(&mut tx).await?;
     let body = stamped(id, json, &uid, created_at, version);
-    sqlx::query(
+    let sql = Sql::new(
         "INSERT INTO templates (kind, namespace, name, uid, created_at, resource_version, body) \
          VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, namespace, name) DO UPDATE SET \
          resource_version = excluded.resource_version, body = excluded.body",
     )
-    .bind(id.kind.as_str())
-    .bind(id.namespace)
-    .bind(id.name)
-    .bind(&uid)
-    .bind(format_time(created_at))
-    .bind(version)
-    .bind(serde_json::to_string(&body)?)
-    .execute(&mut *tx)
-    .await?;
+    .arg(id.kind.as_str())
+    .arg(id.namespace)
+    .arg(id.name)
+    .arg(&uid)
+    .arg(format_time(created_at))
+    .arg(version)
+    .arg(serde_json::to_string(&body)?);
+    tx.run(sql).await?;
     tx.commit().await?;
     Ok(StoredTemplate {
         kind: id.kind,
@@ -135,24 +132,20 @@ pub(super) async fn write(
 }
 
 /// The stored row's identity and version, if there is one.
-async fn fetch_current(
-    conn: &mut SqliteConnection,
-    id: &TemplateId<'_>,
-) -> Result<Option<Current>> {
-    let row = sqlx::query(
+async fn fetch_current(tx: &mut Tx, id: &TemplateId<'_>) -> Result<Option<Current>> {
+    let sql = Sql::new(
         "SELECT uid, created_at, resource_version FROM templates \
          WHERE kind = ? AND namespace = ? AND name = ?",
     )
-    .bind(id.kind.as_str())
-    .bind(id.namespace)
-    .bind(id.name)
-    .fetch_optional(&mut *conn)
-    .await?;
+    .arg(id.kind.as_str())
+    .arg(id.namespace)
+    .arg(id.name);
+    let row = tx.row(sql).await?;
     row.map(|r| {
         Ok(Current {
-            uid: r.try_get("uid")?,
-            created_at: r.try_get("created_at")?,
-            version: r.try_get("resource_version")?,
+            uid: r.text("uid")?,
+            created_at: r.text("created_at")?,
+            version: r.int("resource_version")?,
         })
     })
     .transpose()
@@ -218,39 +211,34 @@ fn scope_of(kind: TemplateKind, namespace: &str) -> Option<String> {
 }
 
 /// Reads a template row (`namespace, name, uid, created_at, resource_version, body`).
-fn from_row(kind: TemplateKind, row: &SqliteRow) -> Result<StoredTemplate> {
-    let namespace: String = row.try_get("namespace")?;
-    let created_at: String = row.try_get("created_at")?;
-    let body: String = row.try_get("body")?;
+fn from_row(kind: TemplateKind, row: &Row) -> Result<StoredTemplate> {
     Ok(StoredTemplate {
         kind,
-        namespace: scope_of(kind, &namespace),
-        name: row.try_get("name")?,
-        uid: row.try_get("uid")?,
-        resource_version: row.try_get::<i64, _>("resource_version")?.to_string(),
-        created_at: parse_time(&created_at)?,
-        body: serde_json::from_str(&body)?,
+        namespace: scope_of(kind, &row.text("namespace")?),
+        name: row.text("name")?,
+        uid: row.text("uid")?,
+        resource_version: row.int("resource_version")?.to_string(),
+        created_at: parse_time(&row.text("created_at")?)?,
+        body: serde_json::from_str(&row.text("body")?)?,
     })
 }
 
 /// The template of that identity.
-pub(super) async fn get(store: &SqliteStore, id: &TemplateId<'_>) -> Result<StoredTemplate> {
-    let row = sqlx::query(
+pub(super) async fn get(store: &SqlStore, id: &TemplateId<'_>) -> Result<StoredTemplate> {
+    let sql = Sql::new(
         "SELECT namespace, name, uid, created_at, resource_version, body FROM templates \
          WHERE kind = ? AND namespace = ? AND name = ?",
     )
-    .bind(id.kind.as_str())
-    .bind(id.namespace)
-    .bind(id.name)
-    .fetch_optional(&store.reader)
-    .await?
-    .ok_or_else(|| id.not_found())?;
+    .arg(id.kind.as_str())
+    .arg(id.namespace)
+    .arg(id.name);
+    let row = store.reader.row(sql).await?.ok_or_else(|| id.not_found())?;
     from_row(id.kind, &row)
 }
 
 /// Templates of a kind (in a namespace, or all) whose labels match, by namespace and name.
 pub(super) async fn list(
-    store: &SqliteStore,
+    store: &SqlStore,
     kind: TemplateKind,
     namespace: Option<&str>,
     labels: &LabelSelector,
@@ -259,15 +247,16 @@ pub(super) async fn list(
     if namespace.is_some() {
         check_scope(kind, namespace)?;
     }
-    let rows = sqlx::query(
+    let mut sql = Sql::new(
         "SELECT namespace, name, uid, created_at, resource_version, body FROM templates \
-         WHERE kind = ? AND (? IS NULL OR namespace = ?) ORDER BY namespace, name",
+         WHERE kind = ?",
     )
-    .bind(kind.as_str())
-    .bind(namespace)
-    .bind(namespace)
-    .fetch_all(&store.reader)
-    .await?;
+    .arg(kind.as_str());
+    if let Some(ns) = namespace {
+        sql.push(" AND namespace = ").push_arg(ns);
+    }
+    sql.push(" ORDER BY namespace, name");
+    let rows = store.reader.rows(sql).await?;
     let mut out = Vec::new();
     for row in &rows {
         let template = from_row(kind, row)?;
@@ -292,14 +281,12 @@ fn labels_of(doc: &Value) -> BTreeMap<String, String> {
 }
 
 /// Deletes a template.
-pub(super) async fn delete(store: &SqliteStore, id: &TemplateId<'_>) -> Result<()> {
-    let done = sqlx::query("DELETE FROM templates WHERE kind = ? AND namespace = ? AND name = ?")
-        .bind(id.kind.as_str())
-        .bind(id.namespace)
-        .bind(id.name)
-        .execute(&store.writer)
-        .await?;
-    match done.rows_affected() {
+pub(super) async fn delete(store: &SqlStore, id: &TemplateId<'_>) -> Result<()> {
+    let sql = Sql::new("DELETE FROM templates WHERE kind = ? AND namespace = ? AND name = ?")
+        .arg(id.kind.as_str())
+        .arg(id.namespace)
+        .arg(id.name);
+    match store.writer.run(sql).await? {
         0 => Err(id.not_found()),
         _ => Ok(()),
     }
