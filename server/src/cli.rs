@@ -61,11 +61,23 @@ pub struct ServeArgs {
     /// Port to listen on (Argo Server's default).
     #[arg(long, env = "TRELLIS_PORT", default_value_t = 2746)]
     pub port: u16,
-    /// Directory where Trellis keeps its state: the SQLite database of workflows and templates,
-    /// step directories with logs, and the default artifact repository. Workflows that were
+    /// Directory where Trellis keeps its state: the SQLite database of workflows and templates
+    /// (unless --database-url names another), step directories with logs, and the default
+    /// artifact repository. Workflows that were
     /// running when Trellis stopped resume when it starts again.
     #[arg(long, env = "TRELLIS_DATA_DIR", default_value = "./.trellis")]
     pub data_dir: PathBuf,
+    /// Keep workflows, templates, crons and the archive in this database instead of
+    /// `<data-dir>/trellis.db`: `postgres://user:password@host:5432/database` for PostgreSQL
+    /// (its tables are created or migrated on start), or `sqlite://PATH`. Step logs and artifacts stay
+    /// under --data-dir. One server per database: a second one refuses to start.
+    #[arg(
+        long,
+        env = "TRELLIS_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
     /// Directory holding the built web assets (`pkg/` with the wasm, script and stylesheet), as made by
     /// `cargo xtask build`.
     #[arg(long, env = "TRELLIS_SITE_DIR", default_value = "target/site")]

@@ -136,6 +136,7 @@ async fn run_async(
     let exec_binary = std::env::current_exe()?;
     let backend = LocalBackend::open(LocalConfig {
         data_dir: args.data_dir.clone(),
+        database: None,
         exec_binary,
         sandbox: !args.no_sandbox,
     })

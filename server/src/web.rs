@@ -38,8 +38,19 @@ pub async fn serve(
         .await
         .with_context(|| format!("cannot listen on {}:{}", args.host, args.port))?;
     let addr = listener.local_addr()?;
+    let database = args
+        .database_url
+        .as_deref()
+        .map(controller::store::Database::from_url)
+        .transpose()?;
+    let database_shown = match &database {
+        Some(controller::store::Database::Postgres(url)) => controller::store::redact(url),
+        Some(controller::store::Database::Sqlite(path)) => path.display().to_string(),
+        None => args.data_dir.join("trellis.db").display().to_string(),
+    };
     let backend = controller::local::LocalBackend::open(controller::local::LocalConfig {
         data_dir: args.data_dir.clone(),
+        database,
         exec_binary: std::env::current_exe()?,
         sandbox: !args.no_sandbox,
     })
@@ -56,6 +67,7 @@ pub async fn serve(
         resumed,
         sandboxed = backend.sandboxed(),
         data_dir = %args.data_dir.display(),
+        database = %database_shown,
         "local backend ready"
     );
     let options = leptos_options(&args.site_dir, addr);

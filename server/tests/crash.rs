@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use controller::store::{SqliteStore, Store, WorkflowQuery};
+use controller::store::{SqlStore, Store, WorkflowQuery};
 
 const WORKFLOWS: usize = 20;
 const STEPS: usize = 3;
@@ -86,7 +86,9 @@ fn killed_workflows_resume_and_no_step_starts_twice() {
     // Kill once every workflow is stored and at least half have a step running (mid-flight),
     // whatever the machine's load.
     runtime.block_on(async {
-        let store = SqliteStore::open(&data.join("trellis.db")).await.unwrap();
+        let store = SqlStore::open_sqlite(&data.join("trellis.db"))
+            .await
+            .unwrap();
         let deadline = Instant::now() + Duration::from_secs(60);
         let mut seen = (0, 0);
         while Instant::now() < deadline {
@@ -124,7 +126,9 @@ fn killed_workflows_resume_and_no_step_starts_twice() {
         .build()
         .unwrap();
     let finished = runtime.block_on(async {
-        let store = SqliteStore::open(&data.join("trellis.db")).await.unwrap();
+        let store = SqlStore::open_sqlite(&data.join("trellis.db"))
+            .await
+            .unwrap();
         let deadline = Instant::now() + Duration::from_secs(120);
         loop {
             let page = store

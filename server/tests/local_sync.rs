@@ -53,6 +53,7 @@ async fn run_all(n: usize, sync: &str, limits: Option<(&str, &str)>) -> (i32, Ve
     let log = shared.join("log");
     let backend = LocalBackend::open(LocalConfig {
         data_dir: root.path().join("data"),
+        database: None,
         exec_binary: env!("CARGO_BIN_EXE_trellis").into(),
         sandbox: true,
     })

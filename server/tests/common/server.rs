@@ -1,12 +1,46 @@
 //! A real `trellis serve` for API tests: its own data directory and port, stopped when dropped,
-//! and a small JSON client for it.
+//! and a small JSON client for it. With `TRELLIS_TEST_SERVER_DATABASE=postgres` every server
+//! keeps its data in a scratch schema of the test PostgreSQL server instead of SQLite
+//! (`scripts/test` runs the API tests both ways).
 
 #![allow(dead_code)]
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use controller::store::scratch::{ScratchSchema, test_postgres_url};
 use serde_json::Value;
+
+/// The variable that puts the servers of API tests on PostgreSQL (`postgres`) or SQLite (unset
+/// or `sqlite`).
+pub const SERVER_DATABASE_ENV: &str = "TRELLIS_TEST_SERVER_DATABASE";
+
+/// A scratch PostgreSQL schema if API tests run on PostgreSQL.
+pub async fn server_database() -> Option<ScratchSchema> {
+    match std::env::var(SERVER_DATABASE_ENV).as_deref() {
+        Err(_) | Ok("" | "sqlite") => None,
+        Ok("postgres") => Some(
+            ScratchSchema::create(&test_postgres_url())
+                .await
+                .unwrap_or_else(|e| panic!("{e}")),
+        ),
+        Ok(other) => panic!("{SERVER_DATABASE_ENV}={other:?}: expected sqlite or postgres"),
+    }
+}
+
+/// Drops a scratch schema from synchronous code (a `Drop`).
+pub fn drop_schema_now(schema: ScratchSchema) {
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(schema.drop_schema())
+    })
+    .join()
+    .expect("the schema drop does not panic")
+    .expect("the scratch schema is dropped");
+}
 
 /// A running server.
 pub struct Server {
@@ -15,6 +49,8 @@ pub struct Server {
     pub base: String,
     /// The data directory.
     pub data: std::path::PathBuf,
+    /// Its PostgreSQL schema, when on PostgreSQL.
+    schema: Option<ScratchSchema>,
     client: reqwest::Client,
 }
 
@@ -33,6 +69,14 @@ impl Server {
             .local_addr()
             .unwrap()
             .port();
+        let schema = match extra.contains(&"--database-url") {
+            true => None,
+            false => server_database().await,
+        };
+        let database: Vec<&str> = match &schema {
+            Some(schema) => vec!["--database-url", schema.url()],
+            None => vec![],
+        };
         let child = Command::new(env!("CARGO_BIN_EXE_trellis"))
             .args([
                 "serve",
@@ -43,6 +87,7 @@ impl Server {
             ])
             .arg("--data-dir")
             .arg(&data)
+            .args(&database)
             .args(extra)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())
@@ -53,6 +98,7 @@ impl Server {
             child,
             base: format!("http://127.0.0.1:{port}"),
             data,
+            schema,
             client: reqwest::Client::new(),
         };
         let deadline = Instant::now() + Duration::from_secs(30);
@@ -227,6 +273,9 @@ impl Drop for Server {
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.data);
         let _ = std::fs::remove_dir_all(self.data.with_extension("scratch"));
+        if let Some(schema) = self.schema.take() {
+            drop_schema_now(schema);
+        }
     }
 }
 
