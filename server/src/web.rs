@@ -73,17 +73,29 @@ pub async fn serve(
     let options = leptos_options(&args.site_dir, addr);
     warn_if_assets_missing(&options);
     let templates = catalog.templates.len();
+    let runner = backend.clone();
     let api = crate::api::ApiState::new(backend);
     let app = app(router(options, Arc::new(catalog)), api.clone());
+    let lost_flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let lost = lost_flag.clone();
 
     tracing::info!(templates, "Trellis is listening on http://{addr}");
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
-            shutdown_signal().await;
+            tokio::select! {
+                () = shutdown_signal() => {}
+                err = runner.runner_lost() => {
+                    tracing::error!(error = %err, "stopping: this server no longer runs the database's workflows");
+                    lost.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+            }
             api.shut_down();
         })
         .await
         .context("the web server failed")?;
+    if lost_flag.load(std::sync::atomic::Ordering::SeqCst) {
+        anyhow::bail!("another Trellis server took over this database's workflows");
+    }
     tracing::info!("Trellis stopped");
     Ok(())
 }

@@ -9,6 +9,7 @@ mod server;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+use controller::store::RUNNER_LOCK;
 use controller::store::scratch::{ScratchSchema, test_postgres_url};
 use serde_json::json;
 use server::{Server, drop_schema_now, name};
@@ -121,6 +122,44 @@ async fn a_second_server_on_the_same_database_refuses_to_start() {
     let (status, _) = running.call("GET", "/api/v1/workflows/ci", None).await;
     assert_eq!(status, 200);
     drop(running);
+    drop_schema_now(db);
+}
+
+#[tokio::test]
+async fn a_server_that_loses_its_database_to_another_stops() {
+    let db = schema().await;
+    let mut s = Server::start_with("pg-lose", &["--database-url", db.url()]).await;
+    let pool = sqlx::PgPool::connect(db.url()).await.unwrap();
+    let lock = "l.locktype = 'advisory' AND l.granted AND l.classid::text::bigint = $1 \
+                AND l.objid::text::bigint = (hashtext(current_schema())::bigint & 4294967295)";
+    let holder: i32 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT l.pid FROM pg_locks l WHERE {lock}"
+    )))
+    .bind(i64::from(RUNNER_LOCK))
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    // Its session ends and, before it notices, someone else takes the lock.
+    let mut other = pool.acquire().await.unwrap();
+    let _: bool = sqlx::query_scalar("SELECT pg_terminate_backend($1, 5000)")
+        .bind(holder)
+        .fetch_one(&mut *other)
+        .await
+        .unwrap();
+    let taken: bool =
+        sqlx::query_scalar("SELECT pg_try_advisory_lock($1, hashtext(current_schema()))")
+            .bind(RUNNER_LOCK)
+            .fetch_one(&mut *other)
+            .await
+            .unwrap();
+    assert!(taken, "the lock was free once its session ended");
+    assert!(
+        s.wait_exit(Duration::from_secs(30)).is_some_and(|ok| !ok),
+        "the server stops, with an error"
+    );
+    drop(other);
+    pool.close().await;
+    drop(s);
     drop_schema_now(db);
 }
 

@@ -1,17 +1,18 @@
 -- Trellis' store on PostgreSQL: the same tables, columns and indexes as on SQLite (see
 -- migrations/sqlite), so both run the same queries. Timestamps are RFC 3339 UTC text
--- (`2024-01-02T03:04:05Z`), which sorts chronologically; flags are 0/1 integers.
+-- (`2024-01-02T03:04:05Z`), which sorts chronologically; flags are 0/1 integers. Text compares
+-- and sorts by bytes (`COLLATE "C"`), as on SQLite, whatever the database's collation.
 
 -- Global counters; `resource_version` gives every write of a workflow or template its version.
 CREATE TABLE counters (
-    name  TEXT PRIMARY KEY,
+    name  TEXT COLLATE "C" PRIMARY KEY,
     value BIGINT NOT NULL
 );
 INSERT INTO counters (name, value) VALUES ('resource_version', 0);
 
 -- Last run number handed out per template key ('' for workflows without a template).
 CREATE TABLE run_numbers (
-    template_key TEXT PRIMARY KEY,
+    template_key TEXT COLLATE "C" PRIMARY KEY,
     last_number  BIGINT NOT NULL
 );
 
@@ -20,22 +21,22 @@ CREATE TABLE run_numbers (
 -- `live = 0`, when its live object is deleted; names are unique among live workflows only.
 -- `expires_at` is when its ttlStrategy deletes it.
 CREATE TABLE workflows (
-    uid              TEXT PRIMARY KEY,
-    namespace        TEXT NOT NULL,
-    name             TEXT NOT NULL,
-    phase            TEXT NOT NULL DEFAULT '',
-    created_at       TEXT NOT NULL,
-    started_at       TEXT,
-    finished_at      TEXT,
-    template_key     TEXT,
+    uid              TEXT COLLATE "C" PRIMARY KEY,
+    namespace        TEXT COLLATE "C" NOT NULL,
+    name             TEXT COLLATE "C" NOT NULL,
+    phase            TEXT COLLATE "C" NOT NULL DEFAULT '',
+    created_at       TEXT COLLATE "C" NOT NULL,
+    started_at       TEXT COLLATE "C",
+    finished_at      TEXT COLLATE "C",
+    template_key     TEXT COLLATE "C",
     run_number       BIGINT NOT NULL,
     -- The resource version at creation: orders listings (newest first) and continue tokens.
     seq              BIGINT NOT NULL UNIQUE,
     resource_version BIGINT NOT NULL,
-    body             TEXT NOT NULL,
+    body             TEXT COLLATE "C" NOT NULL,
     live             BIGINT NOT NULL DEFAULT 1 CHECK (live IN (0, 1)),
     archived         BIGINT NOT NULL DEFAULT 0 CHECK (archived IN (0, 1)),
-    expires_at       TEXT
+    expires_at       TEXT COLLATE "C"
 );
 CREATE UNIQUE INDEX workflows_live_name ON workflows (namespace, name) WHERE live = 1;
 CREATE INDEX workflows_namespace_seq ON workflows (namespace, seq);
@@ -51,11 +52,11 @@ CREATE INDEX workflows_expiring ON workflows (expires_at) WHERE live = 1 AND exp
 -- by a label walks that label's rows newest first (of one template, or of all) and stops after
 -- a page, however rare the label. Both columns never change after a workflow is created.
 CREATE TABLE workflow_labels (
-    uid          TEXT NOT NULL REFERENCES workflows (uid) ON DELETE CASCADE,
-    key          TEXT NOT NULL,
-    value        TEXT NOT NULL,
+    uid          TEXT COLLATE "C" NOT NULL REFERENCES workflows (uid) ON DELETE CASCADE,
+    key          TEXT COLLATE "C" NOT NULL,
+    value        TEXT COLLATE "C" NOT NULL,
     seq          BIGINT NOT NULL,
-    template_key TEXT,
+    template_key TEXT COLLATE "C",
     PRIMARY KEY (uid, key)
 );
 CREATE INDEX workflow_labels_key_value_seq ON workflow_labels (key, value, seq, uid);
@@ -63,45 +64,45 @@ CREATE INDEX workflow_labels_template_seq ON workflow_labels (key, value, templa
 
 -- WorkflowTemplates, ClusterWorkflowTemplates (namespace '') and CronWorkflows.
 CREATE TABLE templates (
-    kind             TEXT NOT NULL,
-    namespace        TEXT NOT NULL,
-    name             TEXT NOT NULL,
-    uid              TEXT NOT NULL UNIQUE,
-    created_at       TEXT NOT NULL,
+    kind             TEXT COLLATE "C" NOT NULL,
+    namespace        TEXT COLLATE "C" NOT NULL,
+    name             TEXT COLLATE "C" NOT NULL,
+    uid              TEXT COLLATE "C" NOT NULL UNIQUE,
+    created_at       TEXT COLLATE "C" NOT NULL,
     resource_version BIGINT NOT NULL,
-    body             TEXT NOT NULL,
+    body             TEXT COLLATE "C" NOT NULL,
     PRIMARY KEY (kind, namespace, name)
 );
 
 -- One row per node attempt ever started: the primary key is what makes starting idempotent.
 CREATE TABLE step_claims (
     id           BIGSERIAL UNIQUE,
-    workflow_uid TEXT NOT NULL REFERENCES workflows (uid) ON DELETE CASCADE,
-    node_id      TEXT NOT NULL,
-    attempt_key  TEXT NOT NULL,
-    claimed_at   TEXT NOT NULL,
+    workflow_uid TEXT COLLATE "C" NOT NULL REFERENCES workflows (uid) ON DELETE CASCADE,
+    node_id      TEXT COLLATE "C" NOT NULL,
+    attempt_key  TEXT COLLATE "C" NOT NULL,
+    claimed_at   TEXT COLLATE "C" NOT NULL,
     pid          BIGINT,
     PRIMARY KEY (workflow_uid, node_id, attempt_key)
 );
 
 -- Memoization cache (Argo's `memoize`), outliving the workflows that filled it.
 CREATE TABLE memo_entries (
-    namespace  TEXT NOT NULL,
-    cache_name TEXT NOT NULL,
-    key        TEXT NOT NULL,
-    node_id    TEXT NOT NULL,
-    outputs    TEXT NOT NULL,
-    created_at TEXT NOT NULL,
+    namespace  TEXT COLLATE "C" NOT NULL,
+    cache_name TEXT COLLATE "C" NOT NULL,
+    key        TEXT COLLATE "C" NOT NULL,
+    node_id    TEXT COLLATE "C" NOT NULL,
+    outputs    TEXT COLLATE "C" NOT NULL,
+    created_at TEXT COLLATE "C" NOT NULL,
     PRIMARY KEY (namespace, cache_name, key)
 );
 
 -- Audit log: append-only, and kept when the workflow is deleted.
 CREATE TABLE workflow_events (
     id           BIGSERIAL PRIMARY KEY,
-    workflow_uid TEXT NOT NULL,
-    kind         TEXT NOT NULL,
-    at           TEXT NOT NULL,
-    body         TEXT NOT NULL
+    workflow_uid TEXT COLLATE "C" NOT NULL,
+    kind         TEXT COLLATE "C" NOT NULL,
+    at           TEXT COLLATE "C" NOT NULL,
+    body         TEXT COLLATE "C" NOT NULL
 );
 CREATE INDEX workflow_events_uid ON workflow_events (workflow_uid, id);
 CREATE FUNCTION workflow_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$

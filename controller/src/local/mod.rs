@@ -105,7 +105,7 @@ enum Event {
 struct Inner {
     store: SqlStore,
     /// Held while this process runs the database's workflows (PostgreSQL).
-    _runner_lock: Option<RunnerLock>,
+    runner_lock: Option<RunnerLock>,
     layout_root: PathBuf,
     runner: Runner,
     sandboxed: bool,
@@ -153,7 +153,7 @@ impl LocalBackend {
         Ok(Self {
             inner: Arc::new(Inner {
                 store,
-                _runner_lock: runner_lock,
+                runner_lock,
                 layout_root: config.data_dir.clone(),
                 sandboxed: bwrap.is_some(),
                 runner: Runner {
@@ -173,6 +173,15 @@ impl LocalBackend {
     /// The store workflows and templates live in.
     pub fn store(&self) -> &SqlStore {
         &self.inner.store
+    }
+
+    /// Returns only if this process lost the right to run the database's workflows to another
+    /// one (PostgreSQL; see [`RunnerLock::lost`]): then it must stop.
+    pub async fn runner_lost(&self) -> StoreError {
+        match &self.inner.runner_lock {
+            Some(lock) => lock.lost().await,
+            None => std::future::pending().await,
+        }
     }
 
     /// Whether steps run sandboxed.

@@ -28,7 +28,7 @@ pub use identity::{
     LABEL_WORKFLOW_TEMPLATE, TemplateKind, template_key, workflow_template_key,
 };
 pub use selector::{LabelSelector, Operator, Requirement, SelectorError};
-pub use sql::{Database, RunnerLock, SqlStore, redact, scratch};
+pub use sql::{Database, RUNNER_LOCK, RunnerLock, SqlStore, redact, scratch};
 pub use types::{
     Event, MemoEntry, Page, Scope, StepClaim, StoredTemplate, StoredWorkflow, WorkflowQuery,
 };

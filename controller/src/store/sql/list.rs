@@ -186,18 +186,18 @@ fn stored_bound(t: DateTime<Utc>) -> String {
     format_time(bound)
 }
 
-/// Appends one label requirement: `w.uid [NOT] IN (labels matching)`.
+/// Appends one label requirement: `[NOT] EXISTS (the workflow's label matching)`.
 fn push_requirement(sql: &mut Sql, dialect: Dialect, r: &Requirement) {
     let negated = matches!(
         r.op,
         Operator::NotEquals | Operator::NotIn | Operator::DoesNotExist
     );
     sql.push(if negated {
-        " AND w.uid NOT IN"
+        " AND NOT EXISTS"
     } else {
-        " AND w.uid IN"
+        " AND EXISTS"
     });
-    sql.push(" (SELECT uid FROM workflow_labels WHERE key = ")
+    sql.push(" (SELECT 1 FROM workflow_labels WHERE uid = w.uid AND key = ")
         .push_arg(&r.key);
     match r.op {
         Operator::Equals | Operator::NotEquals | Operator::In | Operator::NotIn => {

@@ -24,7 +24,7 @@ use super::types::{
     Event, MemoEntry, Page, StepClaim, StoredTemplate, StoredWorkflow, WorkflowQuery,
 };
 use db::{Dialect, Pool, Sql, Tx};
-pub use postgres::RunnerLock;
+pub use postgres::{RUNNER_LOCK, RunnerLock};
 
 /// Where a store keeps its data.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,6 +47,11 @@ impl Database {
             .or_else(|| url.strip_prefix("sqlite:"))
             .map(|p| p.split('?').next().unwrap_or(p));
         match path {
+            Some(":memory:") => Err(StoreError::invalid(
+                "database URL",
+                "an in-memory database would lose everything when Trellis stops: give a file \
+                 path (sqlite://PATH)",
+            )),
             Some(p) if !p.is_empty() => Ok(Database::Sqlite(PathBuf::from(p))),
             _ => Err(StoreError::invalid(
                 "database URL",
@@ -65,28 +70,29 @@ pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
-    let (authority, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    let authority = match authority.rsplit_once('@') {
+    let (before_query, query) = match rest.split_once('?') {
+        Some((before, query)) => (before, Some(query)),
+        None => (rest, None),
+    };
+    // The user part ends at the last `@` (a password may hold `/` or `@`).
+    let before_query = match before_query.rsplit_once('@') {
         Some((userinfo, host)) => match userinfo.split_once(':') {
             Some((user, _)) => format!("{user}:***@{host}"),
-            None => authority.to_owned(),
+            None => before_query.to_owned(),
         },
-        None => authority.to_owned(),
+        None => before_query.to_owned(),
     };
-    let tail = match tail.split_once('?') {
-        Some((path, query)) => {
-            let params: Vec<String> = query
-                .split('&')
-                .map(|p| match p.split_once('=') {
-                    Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
-                    _ => p.to_owned(),
-                })
-                .collect();
-            format!("{path}?{}", params.join("&"))
-        }
-        None => tail.to_owned(),
-    };
-    format!("{scheme}://{authority}{tail}")
+    let query = query.map(|query| {
+        let params: Vec<String> = query
+            .split('&')
+            .map(|p| match p.split_once('=') {
+                Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+                _ => p.to_owned(),
+            })
+            .collect();
+        format!("?{}", params.join("&"))
+    });
+    format!("{scheme}://{before_query}{}", query.unwrap_or_default())
 }
 
 /// The SQL store: SQLite or PostgreSQL behind the same queries.
@@ -421,6 +427,7 @@ mod tests {
                 Some(Database::Sqlite("/abs/t.db".into())),
             ),
             ("sqlite://", None),
+            ("sqlite::memory:", None),
             ("mysql://h/db", None),
             ("t.db", None),
         ];
@@ -442,6 +449,7 @@ mod tests {
                 "postgres://h/db?sslmode=require&password=***",
             ),
             ("not a url", "not a url"),
+            ("postgres://u:pa/ss@word@h:1/db", "postgres://u:***@h:1/db"),
         ];
         for (url, want) in cases {
             assert_eq!(redact(url), want, "{url}");

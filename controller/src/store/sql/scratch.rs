@@ -1,7 +1,8 @@
 //! Scratch PostgreSQL schemas for tests and benchmarks: each store under test gets a schema of
 //! its own in one database (cheaper than a database each), reached through a URL that sets the
 //! connection's `search_path`. A schema is dropped when its user is done with it, and schemas
-//! left behind by processes that are gone (a test that panicked) are dropped by the next one.
+//! left behind by processes of this machine that are gone (a test that panicked) are dropped by
+//! the next one.
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{AssertSqlSafe, Row as _};
@@ -13,7 +14,7 @@ use crate::store::error::{Result, StoreError};
 pub const TEST_POSTGRES_ENV: &str = "TRELLIS_TEST_POSTGRES_URL";
 /// The database used when [`TEST_POSTGRES_ENV`] is not set: a local server with trust auth.
 pub const DEFAULT_TEST_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
-/// Prefix of scratch schema names: `trellis_scratch_<pid>_<n>`.
+/// Prefix of scratch schema names: `trellis_scratch_<host>_<pid>_<random>`.
 const PREFIX: &str = "trellis_scratch_";
 
 /// The PostgreSQL database of tests and benchmarks.
@@ -35,10 +36,12 @@ impl ScratchSchema {
     pub async fn create(database_url: &str) -> Result<Self> {
         let admin = admin(database_url).await?;
         drop_orphans(&admin).await?;
+        let unique = uuid::Uuid::new_v4().simple().to_string();
         let name = format!(
-            "{PREFIX}{}_{}",
+            "{PREFIX}{}_{}_{}",
+            host_tag(),
             std::process::id(),
-            uuid::Uuid::new_v4().simple()
+            &unique[..16]
         );
         sqlx::query(AssertSqlSafe(format!("CREATE SCHEMA {name}")))
             .execute(&admin)
@@ -95,12 +98,21 @@ async fn drop_orphans(admin: &PgPool) -> Result<()> {
     .await?;
     for row in rows {
         let name: String = row.try_get(0)?;
-        let pid = name
-            .strip_prefix(PREFIX)
-            .and_then(|rest| rest.split('_').next())
-            .and_then(|pid| pid.parse::<i32>().ok());
+        let mut parts = name.strip_prefix(PREFIX).unwrap_or_default().split('_');
+        let (host, pid) = (
+            parts.next(),
+            parts.next().and_then(|p| p.parse::<i32>().ok()),
+        );
+        if host != Some(host_tag().as_str()) {
+            continue; // Another machine's: its processes cannot be seen from here.
+        }
         let alive = pid.is_some_and(|pid| {
-            nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
+            let pid = nix::unistd::Pid::from_raw(pid);
+            // EPERM: it exists, as another user's process.
+            !matches!(
+                nix::sys::signal::kill(pid, None),
+                Err(nix::errno::Errno::ESRCH)
+            )
         });
         if !alive {
             drop_schema(admin, &name).await?;
@@ -120,4 +132,15 @@ async fn drop_schema(admin: &PgPool, name: &str) -> Result<()> {
     .execute(admin)
     .await?;
     Ok(())
+}
+
+/// Eight hex digits naming this machine (a hash of its host name), so schemas are only
+/// cleaned up by processes that can tell whether their creator still runs.
+fn host_tag() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    // FNV-1a: stable across builds, unlike the standard library's hasher.
+    let hash = host.trim().bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    format!("{hash:08x}")
 }

@@ -286,7 +286,12 @@ pub(super) async fn delete(store: &SqlStore, id: &TemplateId<'_>) -> Result<()> 
         .arg(id.kind.as_str())
         .arg(id.namespace)
         .arg(id.name);
-    match store.writer.run(sql).await? {
+    // Under the write lock, like every write that reads first: an update must not see the
+    // template, lose it to this delete, and then write it back.
+    let mut tx = store.begin_write().await?;
+    let deleted = tx.run(sql).await?;
+    tx.commit().await?;
+    match deleted {
         0 => Err(id.not_found()),
         _ => Ok(()),
     }
