@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::TestDb;
+use common::{TestDb, workflow};
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
@@ -13,18 +13,6 @@ use controller::store::{
 };
 use engine::model::{Workflow, WorkflowPhase, WorkflowStatus};
 use serde_json::json;
-
-fn workflow(namespace: &str, name: &str, labels: &[(&str, &str)]) -> Workflow {
-    let labels: serde_json::Map<_, _> = labels
-        .iter()
-        .map(|(k, v)| (k.to_string(), json!(v)))
-        .collect();
-    serde_json::from_value(json!({
-        "metadata": {"name": name, "namespace": namespace, "labels": labels},
-        "spec": {"entrypoint": "main"}
-    }))
-    .unwrap()
-}
 
 fn name(wf: &Workflow) -> String {
     wf.metadata.as_ref().and_then(|m| m.name.clone()).unwrap()

@@ -6,7 +6,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::TestDb;
+use common::{TestDb, workflow};
 
 use controller::store::{
     Database, LABEL_CRON_WORKFLOW, LABEL_RUN_NUMBER, LABEL_WORKFLOW_TEMPLATE, SqlStore, Store,
@@ -17,19 +17,6 @@ use serde_json::json;
 
 /// Labels as written in a test table.
 type Labels<'a> = &'a [(&'a str, &'a str)];
-
-/// A workflow named `name` in `namespace` with these labels.
-fn workflow(namespace: &str, name: &str, labels: &[(&str, &str)]) -> Workflow {
-    let labels: serde_json::Map<_, _> = labels
-        .iter()
-        .map(|(k, v)| (k.to_string(), json!(v)))
-        .collect();
-    serde_json::from_value(json!({
-        "metadata": {"name": name, "namespace": namespace, "labels": labels},
-        "spec": {"entrypoint": "main", "templates": [{"name": "main", "container": {"image": "alpine"}}]}
-    }))
-    .unwrap()
-}
 
 fn label<'a>(wf: &'a Workflow, key: &str) -> Option<&'a str> {
     wf.metadata

@@ -6,7 +6,22 @@
 
 use controller::store::scratch::{ScratchSchema, test_postgres_url};
 use controller::store::{Database, SqlStore};
+use engine::model::Workflow;
+use serde_json::json;
 use sqlx::AssertSqlSafe;
+
+/// A workflow named `name` in `namespace` with these labels, one container step.
+pub fn workflow(namespace: &str, name: &str, labels: &[(&str, &str)]) -> Workflow {
+    let labels: serde_json::Map<_, _> = labels
+        .iter()
+        .map(|(k, v)| (k.to_string(), json!(v)))
+        .collect();
+    serde_json::from_value(json!({
+        "metadata": {"name": name, "namespace": namespace, "labels": labels},
+        "spec": {"entrypoint": "main", "templates": [{"name": "main", "container": {"image": "alpine"}}]}
+    }))
+    .unwrap()
+}
 
 /// A database a test owns: reopenable (the same file or schema) and gone when it ends.
 pub struct TestDb {
