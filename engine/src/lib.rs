@@ -14,6 +14,7 @@ pub mod lifecycle;
 pub mod lint;
 pub mod model;
 pub mod ops;
+pub mod outline;
 pub mod parse;
 pub mod plan;
 pub mod progress;
