@@ -4,9 +4,16 @@
 //! functions) and with `hydrate` into the browser's wasm (which makes the server's HTML
 //! interactive).
 
+// Leptos' view types nest deeply; the hydrating build needs more than the default 128.
+#![recursion_limit = "256"]
+
+pub mod ansi;
 pub mod api;
 pub mod catalog;
 pub mod components;
+pub mod format;
+pub mod markdown;
+pub mod model;
 pub mod pages;
 pub mod tree;
 
@@ -15,9 +22,13 @@ use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{SsrMode, path};
 
+use crate::catalog::TemplateKind;
 use crate::components::header::Header;
 use crate::pages::home::HomePage;
 use crate::pages::not_found::NotFound;
+use crate::pages::run::RunPage;
+use crate::pages::runs::RunsPage;
+use crate::pages::template::TemplatePage;
 
 /// The id of the app's root element.
 pub const ROOT_ID: &str = "trellis";
@@ -64,9 +75,26 @@ pub fn App() -> impl IntoView {
         >
             <Router>
                 <Header />
-                <main class="mx-auto w-full max-w-6xl flex-1 px-4 py-6 sm:px-6">
+                <main class="mx-auto w-full max-w-7xl flex-1 px-4 py-6 sm:px-6">
                     <Routes fallback=NotFound>
                         <Route path=path!("/") view=HomePage ssr=SsrMode::Async />
+                        <Route
+                            path=path!("/templates/:namespace/:name")
+                            view=|| view! { <TemplatePage kind=TemplateKind::WorkflowTemplate /> }
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/cluster-templates/:name")
+                            view=|| view! { <TemplatePage kind=TemplateKind::ClusterWorkflowTemplate /> }
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/cron-workflows/:namespace/:name")
+                            view=|| view! { <TemplatePage kind=TemplateKind::CronWorkflow /> }
+                            ssr=SsrMode::Async
+                        />
+                        <Route path=path!("/runs") view=RunsPage ssr=SsrMode::Async />
+                        <Route path=path!("/runs/:namespace/:name") view=RunPage ssr=SsrMode::Async />
                     </Routes>
                 </main>
             </Router>

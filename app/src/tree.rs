@@ -178,7 +178,18 @@ impl CatalogTree {
         }
     }
 
-    /// How many templates this (possibly filtered) tree shows.
+    /// Every template the (possibly filtered) tree shows, in no particular order.
+    pub fn templates(&self) -> impl Iterator<Item = &TemplateSummary> {
+        let mut stack: Vec<&Folder> = self.groups.iter().map(|g| &g.root).collect();
+        std::iter::from_fn(move || {
+            let folder = stack.pop()?;
+            stack.extend(folder.folders.iter());
+            Some(folder.templates.iter())
+        })
+        .flatten()
+    }
+
+    /// How many templates the tree shows.
     pub fn shown(&self) -> usize {
         self.groups.iter().map(|group| group.root.count()).sum()
     }

@@ -8,6 +8,7 @@ mod lint_cmd;
 mod manifests;
 mod run_cmd;
 mod term;
+mod ui;
 mod web;
 
 use clap::Parser;

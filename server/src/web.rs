@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use app::api::data::UiData;
 use app::catalog::Catalog;
 use axum::Router;
 use axum::routing::get;
@@ -26,8 +27,8 @@ pub const OUTPUT_NAME: &str = "trellis";
 /// The directory under the site directory that holds the built assets, served at `/pkg`.
 pub const SITE_PKG_DIR: &str = "pkg";
 
-/// Serves the UI for `catalog` and the API on `args.host:args.port` until Ctrl-C or SIGTERM;
-/// `library` (the templates loaded with `--load`) is stored first.
+/// Serves the UI and the API on `args.host:args.port` until Ctrl-C or SIGTERM;
+/// `library` (the templates loaded with `--load`, summarized in `catalog`) is stored first.
 pub async fn serve(
     args: ServeArgs,
     catalog: Catalog,
@@ -75,7 +76,10 @@ pub async fn serve(
     let templates = catalog.templates.len();
     let runner = backend.clone();
     let api = crate::api::ApiState::new(backend);
-    let app = app(router(options, Arc::new(catalog)), api.clone());
+    let app = app(
+        router(options, crate::ui::UiSource::shared(api.clone())),
+        api.clone(),
+    );
     let lost_flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let lost = lost_flag.clone();
 
@@ -102,9 +106,9 @@ pub async fn serve(
 
 /// The routes of the web UI, without a listener: pages, server functions, `/pkg` assets,
 /// `/healthz`, and a fallback that serves other files of the site directory or a 404 page.
-pub fn router(options: LeptosOptions, catalog: Arc<Catalog>) -> Router {
+pub fn router(options: LeptosOptions, data: Arc<dyn UiData>) -> Router {
     let routes = generate_route_list(app::App);
-    let context = move || provide_context(catalog.clone());
+    let context = move || provide_context(data.clone());
     let pkg_dir = Path::new(&*options.site_root).join(&*options.site_pkg_dir);
     let pkg_route = format!("/{}", options.site_pkg_dir.trim_matches('/'));
     let shell_options = options.clone();
@@ -147,7 +151,7 @@ pub fn leptos_options(site_dir: &Path, addr: SocketAddr) -> LeptosOptions {
         .build()
 }
 
-/// Answers once the server is up: the catalog is loaded before the router exists.
+/// Answers once the server is up: the templates are stored before the router exists.
 async fn healthz() -> &'static str {
     "ok"
 }
@@ -209,8 +213,12 @@ async fn shutdown_signal() {
 
 #[cfg(test)]
 mod tests {
-    use app::api::ListTemplates;
+    use app::api::data::Fut;
+    use app::api::{Folders, UiError};
     use app::catalog::{ParameterSummary, TemplateKind, TemplateSummary};
+    use app::model::{
+        FolderPage, LogWindow, NodeDetail, RunPage, RunsFilter, RunsPage, TemplateId, TemplatePage,
+    };
     use axum::body::{Body, to_bytes};
     use axum::http::{Request, StatusCode, header};
     use leptos::server_fn::ServerFn as _;
@@ -274,12 +282,49 @@ mod tests {
         }
     }
 
+    /// The UI's data from a fixed catalog of never-run templates; runs do not exist.
+    struct Fixed(Catalog);
+
+    impl UiData for Fixed {
+        fn folders(&self, query: String) -> Fut<'_, FolderPage> {
+            let tree = app::tree::CatalogTree::build(&self.0).filtered(&query);
+            Box::pin(async move {
+                Ok(FolderPage {
+                    tree,
+                    jobs: Default::default(),
+                })
+            })
+        }
+        fn template(&self, id: TemplateId, _: String) -> Fut<'_, TemplatePage> {
+            Box::pin(async move { Err(UiError::NotFound(format!("no template {}", id.name))) })
+        }
+        fn runs(&self, _: RunsFilter) -> Fut<'_, RunsPage> {
+            Box::pin(async { Ok(RunsPage::default()) })
+        }
+        fn run(&self, _: String, name: String, _: Vec<String>) -> Fut<'_, RunPage> {
+            Box::pin(async move { Err(UiError::NotFound(format!("no workflow {name}"))) })
+        }
+        fn node(&self, _: String, _: String, node: String) -> Fut<'_, NodeDetail> {
+            Box::pin(async move { Err(UiError::NotFound(format!("no node {node}"))) })
+        }
+        fn log(
+            &self,
+            _: String,
+            _: String,
+            _: String,
+            _: Option<u64>,
+            _: u32,
+        ) -> Fut<'_, LogWindow> {
+            Box::pin(async { Ok(LogWindow::default()) })
+        }
+    }
+
     fn test_router(catalog: Catalog) -> Router {
         let options = leptos_options(
             Path::new("target/no-such-site"),
             SocketAddr::from(([127, 0, 0, 1], 0)),
         );
-        router(options, Arc::new(catalog))
+        router(options, Arc::new(Fixed(catalog)))
     }
 
     /// The two routers the tests use, built once and one after the other, as the server builds
@@ -396,6 +441,14 @@ mod tests {
     }
 
     web_test! {
+        async fn a_missing_run_says_so() {
+            let (status, html) = get(full_router(), "/runs/ci/gone").await;
+            assert_eq!(status, StatusCode::OK);
+            assert!(html.contains("no workflow gone"), "{html}");
+        }
+    }
+
+    web_test! {
         async fn unknown_paths_are_404() {
             let (status, html) = get(full_router(), "/no/such/page").await;
             assert_eq!(status, StatusCode::NOT_FOUND);
@@ -404,16 +457,16 @@ mod tests {
     }
 
     web_test! {
-        async fn list_templates_server_fn_filters() {
-            let request = Request::post(ListTemplates::PATH)
+        async fn folders_server_fn_filters() {
+            let request = Request::post(Folders::PATH)
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
                 .header(header::ACCEPT, "application/json")
                 .body(Body::from("query=backend"))
                 .unwrap();
             let (status, body) = send(full_router(), request).await;
             assert_eq!(status, StatusCode::OK, "{body}");
-            let tree: app::tree::CatalogTree = serde_json::from_str(&body).expect("JSON tree");
-            assert_eq!((tree.shown(), tree.total), (1, 3));
+            let page: FolderPage = serde_json::from_str(&body).expect("JSON tree");
+            assert_eq!((page.tree.shown(), page.tree.total), (1, 3));
         }
     }
 }

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 pub fn Header() -> impl IntoView {
     view! {
         <header class="bg-slate-900 text-slate-100 shadow-sm">
-            <div class="mx-auto flex h-14 max-w-6xl items-center gap-6 px-4 sm:px-6">
+            <div class="mx-auto flex h-14 max-w-7xl items-center gap-6 px-4 sm:px-6">
                 <a href="/" class="flex items-center gap-2 text-lg font-semibold tracking-tight text-white">
                     <span
                         aria-hidden="true"
@@ -18,8 +18,11 @@ pub fn Header() -> impl IntoView {
                     "Trellis"
                 </a>
                 <nav class="flex items-center gap-4 text-sm text-slate-300">
-                    <a href="/" class="rounded px-2 py-1 text-white hover:bg-slate-800">
+                    <a href="/" class="rounded px-2 py-1 text-white hover:bg-slate-800" data-testid="nav-templates">
                         "Templates"
+                    </a>
+                    <a href="/runs" class="rounded px-2 py-1 text-white hover:bg-slate-800" data-testid="nav-runs">
+                        "Runs"
                     </a>
                 </nav>
             </div>

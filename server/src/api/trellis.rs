@@ -5,37 +5,37 @@
 //! - `GET /api/v1/trellis/runs?kind=&namespace=&name=&limit=&continue=` — a template's numbered
 //!   run history, newest first, paged, with the median and p90 duration of its last 30 finished
 //!   runs and each row marked `slow` when it ran longer than that p90;
-//! - `GET /api/v1/trellis/grid?kind=&namespace=&name=&runs=` — runs × steps for the last runs.
+//! - `GET /api/v1/trellis/grid?kind=&namespace=&name=&runs=` — runs × steps for the last runs;
+//! - `GET /api/v1/trellis/logs/{namespace}/{name}/{node}` — one step's whole log as plain text,
+//!   streamed (the log viewer's download).
 //!
 //! Every list is paged in the store by its indexes; the shapes come from `engine::history`.
-
-use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::routing::get;
-use controller::store::{LabelSelector, Scope, Store, TemplateKind, WorkflowQuery, template_key};
-use engine::history::{RunSummary, duration_stats, grid, summarize, template_runs};
-use engine::model::{Manifest, WorkflowPhase};
+use controller::store::template_key;
+use engine::history::{RunSummary, duration_stats, grid, summarize};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::ApiState;
 use super::error::{ApiError, ApiResult};
+use crate::ui::{STATS_RUNS, finished, history};
 
 /// Most runs one history page or grid returns.
 const MAX_PAGE: u32 = 500;
-/// Finished runs the duration statistics look at.
-const STATS_RUNS: u32 = 30;
-/// Recent runs a folder-tree row looks at.
-const RECENT_RUNS: u32 = 10;
 
 pub(super) fn routes() -> Router<ApiState> {
     Router::new()
         .route("/api/v1/trellis/folders", get(folders))
         .route("/api/v1/trellis/runs", get(runs))
         .route("/api/v1/trellis/grid", get(grid_of))
+        .route(
+            "/api/v1/trellis/logs/{namespace}/{name}/{node}",
+            get(log_text),
+        )
 }
 
 /// Which template (`kind` as Argo's clients spell it; no namespace for cluster templates).
@@ -66,37 +66,6 @@ fn key_of(q: &TemplateQuery) -> ApiResult<String> {
         return Err(ApiError::bad("name is required"));
     }
     Ok(template_key(kind, &q.namespace, &q.name))
-}
-
-/// Runs of a template, newest first.
-async fn history(
-    state: &ApiState,
-    key: &str,
-    phases: Vec<WorkflowPhase>,
-    limit: u32,
-    continue_token: Option<String>,
-) -> ApiResult<(Vec<engine::model::Workflow>, Option<String>)> {
-    let page = state
-        .backend
-        .store()
-        .list_workflows(&WorkflowQuery {
-            scope: Scope::All,
-            template_key: Some(key.to_string()),
-            phases,
-            limit: Some(limit),
-            continue_token,
-            ..Default::default()
-        })
-        .await?;
-    Ok((page.items, page.continue_token))
-}
-
-fn finished() -> Vec<WorkflowPhase> {
-    vec![
-        WorkflowPhase::Succeeded,
-        WorkflowPhase::Failed,
-        WorkflowPhase::Error,
-    ]
 }
 
 async fn runs(
@@ -153,48 +122,62 @@ async fn folders(
     State(state): State<ApiState>,
     Query(q): Query<FolderQuery>,
 ) -> ApiResult<Json<Value>> {
-    let store = state.backend.store();
-    let all = LabelSelector::default();
-    let mut summaries = Vec::new();
-    for kind in TemplateKind::ALL {
-        for t in store.list_templates(kind, None, &all).await? {
-            let manifest = match kind {
-                TemplateKind::WorkflowTemplate => {
-                    serde_json::from_value(t.body).map(Manifest::WorkflowTemplate)
-                }
-                TemplateKind::ClusterWorkflowTemplate => {
-                    serde_json::from_value(t.body).map(Manifest::ClusterWorkflowTemplate)
-                }
-                TemplateKind::CronWorkflow => {
-                    serde_json::from_value(t.body).map(Manifest::CronWorkflow)
-                }
-                TemplateKind::WorkflowEventBinding => continue,
-            };
-            if let Some(s) = manifest.ok().as_ref().and_then(crate::catalog::summarize) {
-                summaries.push((kind, t.namespace.clone().unwrap_or_default(), s));
-            }
-        }
-    }
-    let catalog = app::catalog::Catalog {
-        templates: summaries.iter().map(|(_, _, s)| s.clone()).collect(),
-    };
-    let tree = app::tree::CatalogTree::build(&catalog).filtered(&q.q);
-    let now = chrono::Utc::now();
-    let mut rows = BTreeMap::new();
-    for (kind, ns, s) in &summaries {
-        let key = template_key(*kind, ns, &s.name);
-        let (recent, _) = history(&state, &key, vec![], RECENT_RUNS, None).await?;
-        let recent: Vec<RunSummary> = recent.iter().map(|w| summarize(w, now)).collect();
-        let newest = |phases: Vec<WorkflowPhase>| {
-            let (state, key) = (&state, &key);
-            async move {
-                let (w, _) = history(state, key, phases, 1, None).await?;
-                Ok::<_, ApiError>(w.first().map(|w| summarize(w, now)))
-            }
-        };
-        let success = newest(vec![WorkflowPhase::Succeeded]).await?;
-        let failure = newest(vec![WorkflowPhase::Failed, WorkflowPhase::Error]).await?;
-        rows.insert(key, template_runs(&recent, success, failure));
-    }
+    let (tree, rows) = crate::ui::folder_rows(&state, &q.q).await?;
     Ok(Json(json!({"tree": tree, "runs": rows})))
+}
+
+/// A step's log as plain text, read and sent line by line.
+async fn log_text(
+    State(state): State<ApiState>,
+    axum::extract::Path((namespace, name, node)): axum::extract::Path<(String, String, String)>,
+) -> ApiResult<axum::response::Response> {
+    use axum::http::header;
+    use controller::store::Store as _;
+    use tokio::io::AsyncBufReadExt as _;
+
+    let wf = state
+        .backend
+        .store()
+        .get_workflow(&namespace, &name)
+        .await?;
+    let known = wf
+        .status
+        .as_ref()
+        .and_then(|s| s.nodes.as_ref())
+        .is_some_and(|n| n.contains_key(&node));
+    if !known {
+        return Err(ApiError::NotFound(format!(
+            "workflow {namespace}/{name} has no node {node:?}"
+        )));
+    }
+    let uid = wf.metadata.and_then(|m| m.uid).unwrap_or_default();
+    let path = state
+        .backend
+        .step_dir(&uid, &node)
+        .join(controller::exec::LOG_FILE);
+    let lines = match tokio::fs::File::open(&path).await {
+        Ok(f) => Some(tokio::io::BufReader::new(f).lines()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(ApiError::Internal(format!("{}: {e}", path.display()))),
+    };
+    let stream = futures::stream::unfold(lines, |lines| async move {
+        let mut lines = lines?;
+        match lines.next_line().await {
+            Ok(Some(line)) => {
+                let text = controller::exec::parse_log_line(&line).map_or(line, |l| l.l);
+                Some((Ok::<_, std::io::Error>(format!("{text}\n")), Some(lines)))
+            }
+            Ok(None) => None,
+            Err(e) => Some((Err(e), None)),
+        }
+    });
+    let file_name = format!("{name}-{node}.log");
+    axum::response::Response::builder()
+        .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
+        .header(
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{file_name}\""),
+        )
+        .body(axum::body::Body::from_stream(stream))
+        .map_err(|e| ApiError::Internal(e.to_string()))
 }

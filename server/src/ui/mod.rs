@@ -1,0 +1,568 @@
+//! The web UI's data source: the read models of its pages, built from the store the API uses
+//! (the `app` crate's server functions call these through [`app::api::data::UiData`]).
+//! Laid-out graphs are cached per workflow revision; log windows go through line indexes.
+
+pub mod convert;
+pub mod graph;
+pub mod logs;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use app::api::UiError;
+use app::api::data::{Fut, UiData};
+use app::model::{
+    FolderPage, GraphView, LogWindow, NodeDetail, RunPage, RunsFilter, RunsPage, Stats, TemplateId,
+    TemplatePage, TrendPoint,
+};
+use chrono::{DateTime, NaiveDate, Utc};
+use controller::exec::LOG_FILE;
+use controller::store::{
+    LabelSelector, Scope, Store, StoreError, TemplateKind, WorkflowQuery, template_key,
+};
+use engine::history::{RunSummary, TemplateRuns, duration_stats, summarize, template_runs};
+use engine::model::{Manifest, Workflow, WorkflowPhase};
+
+use crate::api::ApiState;
+
+/// History rows per page of a template page.
+const HISTORY_PAGE: u32 = 25;
+/// Runs per page of the all-runs list.
+const RUNS_PAGE: u32 = 50;
+/// Finished runs the duration statistics and trend look at.
+pub const STATS_RUNS: u32 = 30;
+/// Recent runs a folder-tree row looks at.
+pub const RECENT_RUNS: u32 = 10;
+/// Runs in a template's grid.
+const GRID_RUNS: u32 = 20;
+/// Laid-out graphs kept.
+const GRAPH_CACHE: usize = 64;
+
+/// The UI's data source over the API's state.
+pub struct UiSource {
+    state: ApiState,
+    graphs: Mutex<GraphCache>,
+    logs: logs::LogIndexes,
+}
+
+/// Laid-out graphs by (workflow uid, resource version, expanded groups).
+#[derive(Default)]
+struct GraphCache {
+    order: VecDeque<String>,
+    graphs: HashMap<String, Arc<GraphView>>,
+}
+
+impl GraphCache {
+    fn get(&self, key: &str) -> Option<Arc<GraphView>> {
+        self.graphs.get(key).cloned()
+    }
+
+    fn put(&mut self, key: String, graph: Arc<GraphView>) {
+        if self.graphs.insert(key.clone(), graph).is_none() {
+            self.order.push_back(key);
+        }
+        while self.order.len() > GRAPH_CACHE {
+            if let Some(old) = self.order.pop_front() {
+                self.graphs.remove(&old);
+            }
+        }
+    }
+}
+
+impl UiSource {
+    /// The data source of the UI served next to the API with `state`.
+    pub fn shared(state: ApiState) -> Arc<dyn UiData> {
+        Arc::new(Self {
+            state,
+            graphs: Mutex::default(),
+            logs: logs::LogIndexes::default(),
+        })
+    }
+}
+
+/// A store failure as the UI reports it; the cause of an internal one is logged, not shown.
+fn ui_error(e: StoreError) -> UiError {
+    match e {
+        StoreError::NotFound { .. } => UiError::NotFound(e.to_string()),
+        StoreError::Invalid { .. } | StoreError::Selector(_) => UiError::Invalid(e.to_string()),
+        other => {
+            tracing::error!(error = %other, "a UI request failed");
+            UiError::Internal("see the server's log".into())
+        }
+    }
+}
+
+/// Runs of the template with store key `key`, newest first.
+pub async fn history(
+    state: &ApiState,
+    key: &str,
+    phases: Vec<WorkflowPhase>,
+    limit: u32,
+    continue_token: Option<String>,
+) -> Result<(Vec<Workflow>, Option<String>), StoreError> {
+    let page = state
+        .backend
+        .store()
+        .list_workflows(&WorkflowQuery {
+            scope: Scope::All,
+            template_key: Some(key.to_string()),
+            phases,
+            limit: Some(limit),
+            continue_token,
+            ..Default::default()
+        })
+        .await?;
+    Ok((page.items, page.continue_token))
+}
+
+/// The finished phases.
+pub fn finished() -> Vec<WorkflowPhase> {
+    vec![
+        WorkflowPhase::Succeeded,
+        WorkflowPhase::Failed,
+        WorkflowPhase::Error,
+    ]
+}
+
+/// The folder tree of the stored templates matching `query`, and each one's row by store key.
+pub async fn folder_rows(
+    state: &ApiState,
+    query: &str,
+) -> Result<(app::tree::CatalogTree, BTreeMap<String, TemplateRuns>), StoreError> {
+    let store = state.backend.store();
+    let all = LabelSelector::default();
+    let mut summaries = Vec::new();
+    for kind in TemplateKind::ALL {
+        for t in store.list_templates(kind, None, &all).await? {
+            let Some(s) = manifest_of(kind, t.body)
+                .as_ref()
+                .and_then(crate::catalog::summarize)
+            else {
+                continue;
+            };
+            summaries.push((kind, t.namespace.clone().unwrap_or_default(), s));
+        }
+    }
+    let catalog = app::catalog::Catalog {
+        templates: summaries.iter().map(|(_, _, s)| s.clone()).collect(),
+    };
+    let tree = app::tree::CatalogTree::build(&catalog).filtered(query);
+    let shown: BTreeSet<String> = tree
+        .templates()
+        .map(|t| {
+            template_key(
+                convert::store_kind(t.kind),
+                t.namespace.as_deref().unwrap_or("default"),
+                &t.name,
+            )
+        })
+        .collect();
+    let now = Utc::now();
+    let mut rows = BTreeMap::new();
+    for (kind, ns, s) in &summaries {
+        let key = template_key(*kind, ns, &s.name);
+        if !shown.contains(&key) {
+            continue;
+        }
+        let (recent, _) = history(state, &key, vec![], RECENT_RUNS, None).await?;
+        let recent: Vec<RunSummary> = recent.iter().map(|w| summarize(w, now)).collect();
+        let newest = async |phases: Vec<WorkflowPhase>| {
+            let (w, _) = history(state, &key, phases, 1, None).await?;
+            Ok::<_, StoreError>(w.first().map(|w| summarize(w, now)))
+        };
+        let success = newest(vec![WorkflowPhase::Succeeded]).await?;
+        let failure = newest(vec![WorkflowPhase::Failed, WorkflowPhase::Error]).await?;
+        rows.insert(key, template_runs(&recent, success, failure));
+    }
+    Ok((tree, rows))
+}
+
+/// A stored template's body as a manifest of its kind.
+fn manifest_of(kind: TemplateKind, body: serde_json::Value) -> Option<Manifest> {
+    let m = match kind {
+        TemplateKind::WorkflowTemplate => {
+            serde_json::from_value(body).map(Manifest::WorkflowTemplate)
+        }
+        TemplateKind::ClusterWorkflowTemplate => {
+            serde_json::from_value(body).map(Manifest::ClusterWorkflowTemplate)
+        }
+        TemplateKind::CronWorkflow => serde_json::from_value(body).map(Manifest::CronWorkflow),
+        TemplateKind::WorkflowEventBinding => return None,
+    };
+    m.ok()
+}
+
+/// The spec a template manifest runs.
+fn spec_of(m: &Manifest) -> Option<&engine::model::WorkflowSpec> {
+    match m {
+        Manifest::WorkflowTemplate(t) => t.spec.as_ref(),
+        Manifest::ClusterWorkflowTemplate(t) => t.spec.as_ref(),
+        Manifest::CronWorkflow(c) => c.spec.as_ref()?.workflow_spec.as_ref(),
+        _ => None,
+    }
+}
+
+/// A day (`YYYY-MM-DD`) of a filter as the instant it starts, or the next day's start.
+fn day(text: &str, field: &str, next: bool) -> Result<Option<DateTime<Utc>>, UiError> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    let d = NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").map_err(|_| {
+        UiError::Invalid(format!(
+            "{field} must be a day like 2026-12-01, not {text:?}"
+        ))
+    })?;
+    let d = if next { d.succ_opt().unwrap_or(d) } else { d };
+    Ok(d.and_hms_opt(0, 0, 0).map(|t| t.and_utc()))
+}
+
+/// The store query of the all-runs filters.
+pub fn runs_query(f: &RunsFilter) -> Result<WorkflowQuery, UiError> {
+    let phases = match f.phase.as_str() {
+        "" => vec![],
+        "Pending" => vec![WorkflowPhase::Pending, WorkflowPhase::Unknown],
+        "Running" => vec![WorkflowPhase::Running],
+        "Succeeded" => vec![WorkflowPhase::Succeeded],
+        "Failed" => vec![WorkflowPhase::Failed],
+        "Error" => vec![WorkflowPhase::Error],
+        p => {
+            return Err(UiError::Invalid(format!(
+                "phase must be one of Pending, Running, Succeeded, Failed, Error, not {p:?}"
+            )));
+        }
+    };
+    let mut selector = f.label.trim().to_string();
+    if !f.template.trim().is_empty() {
+        let t = format!(
+            "workflows.argoproj.io/workflow-template={}",
+            f.template.trim()
+        );
+        selector = if selector.is_empty() {
+            t
+        } else {
+            format!("{selector},{t}")
+        };
+    }
+    let labels = LabelSelector::parse(&selector)
+        .map_err(|e| UiError::Invalid(format!("label filter: {e}")))?;
+    Ok(WorkflowQuery {
+        scope: Scope::All,
+        namespace: Some(f.namespace.trim().to_string()).filter(|n| !n.is_empty()),
+        phases,
+        labels,
+        name_contains: Some(f.name.trim().to_string()).filter(|n| !n.is_empty()),
+        created_after: day(&f.since, "from", false)?,
+        created_before: day(&f.until, "to", true)?,
+        limit: Some(RUNS_PAGE),
+        continue_token: Some(f.page.clone()).filter(|p| !p.is_empty()),
+        ..Default::default()
+    })
+}
+
+impl UiSource {
+    async fn folders_page(&self, query: String) -> Result<FolderPage, UiError> {
+        let (tree, rows) = folder_rows(&self.state, &query).await.map_err(ui_error)?;
+        Ok(FolderPage {
+            tree,
+            jobs: rows
+                .into_iter()
+                .map(|(k, r)| (k, convert::job_row(r)))
+                .collect(),
+        })
+    }
+
+    async fn template_page(&self, id: TemplateId, page: String) -> Result<TemplatePage, UiError> {
+        let kind = convert::store_kind(id.kind);
+        let ns = (!id.kind.is_cluster_scoped()).then_some(id.namespace.as_str());
+        let stored = self
+            .state
+            .backend
+            .store()
+            .get_template(kind, ns, &id.name)
+            .await
+            .map_err(ui_error)?;
+        let manifest = manifest_of(kind, stored.body)
+            .ok_or_else(|| UiError::Internal("the stored template does not parse".into()))?;
+        let summary = crate::catalog::summarize(&manifest)
+            .ok_or_else(|| UiError::Internal("the stored template has no name".into()))?;
+        let graph = spec_of(&manifest)
+            .map(|s| graph::of_spec(&id.name, s))
+            .unwrap_or_default();
+        let key = template_key(kind, &id.namespace, &id.name);
+        let now = Utc::now();
+        let token = Some(page).filter(|p| !p.is_empty());
+        let (recent, _) = history(&self.state, &key, finished(), STATS_RUNS, None)
+            .await
+            .map_err(ui_error)?;
+        let summaries: Vec<RunSummary> = recent.iter().map(|w| summarize(w, now)).collect();
+        let ds = duration_stats(&summaries);
+        let (rows, next) = history(&self.state, &key, vec![], HISTORY_PAGE, token)
+            .await
+            .map_err(ui_error)?;
+        let runs = rows
+            .iter()
+            .map(|w| convert::row_of(w, now, |d| ds.is_slow(d)))
+            .collect();
+        let (grid_runs, _) = history(&self.state, &key, vec![], GRID_RUNS, None)
+            .await
+            .map_err(ui_error)?;
+        let total_runs = grid_runs
+            .first()
+            .map(|w| summarize(w, now).number.unwrap_or(0))
+            .unwrap_or(0);
+        let trend = summaries
+            .iter()
+            .rev()
+            .filter_map(|s| {
+                Some(TrendPoint {
+                    name: s.name.clone(),
+                    number: s.number,
+                    phase: app::model::Phase::from_argo(&s.phase),
+                    duration_seconds: s.duration_seconds?,
+                })
+            })
+            .collect();
+        Ok(TemplatePage {
+            id,
+            summary,
+            graph,
+            runs,
+            next,
+            stats: Stats {
+                median_seconds: ds.median_seconds,
+                p90_seconds: ds.p90_seconds,
+            },
+            trend,
+            grid: convert::grid_view(engine::history::grid(&grid_runs, now)),
+            total_runs,
+        })
+    }
+
+    async fn runs_page(&self, filter: RunsFilter) -> Result<RunsPage, UiError> {
+        let query = runs_query(&filter)?;
+        let page = self
+            .state
+            .backend
+            .store()
+            .list_workflows(&query)
+            .await
+            .map_err(ui_error)?;
+        let now = Utc::now();
+        let mut runs: Vec<_> = page
+            .items
+            .iter()
+            .map(|w| convert::row_of(w, now, |_| false))
+            .collect();
+        match filter.sort.as_str() {
+            "duration" => runs.sort_by_key(|r| std::cmp::Reverse(r.duration_seconds)),
+            "name" => runs.sort_by(|a, b| a.name.cmp(&b.name)),
+            _ => {}
+        }
+        Ok(RunsPage {
+            runs,
+            next: page.continue_token,
+        })
+    }
+
+    async fn workflow(&self, namespace: &str, name: &str) -> Result<Workflow, UiError> {
+        self.state
+            .backend
+            .store()
+            .get_workflow(namespace, name)
+            .await
+            .map_err(ui_error)
+    }
+
+    fn graph_of(&self, wf: &Workflow, expand: &BTreeSet<String>, live: bool) -> Arc<GraphView> {
+        let meta = wf.metadata.clone().unwrap_or_default();
+        let key = format!(
+            "{}/{}/{}",
+            meta.uid.unwrap_or_default(),
+            meta.resource_version.unwrap_or_default(),
+            expand.iter().cloned().collect::<Vec<_>>().join(",")
+        );
+        if let Some(g) = self
+            .graphs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            return g;
+        }
+        let name = meta.name.unwrap_or_default();
+        let planned = engine::outline::outline(&name, &convert::effective_spec(wf));
+        let nodes = wf
+            .status
+            .as_ref()
+            .and_then(|s| s.nodes.clone())
+            .unwrap_or_default();
+        let g = Arc::new(graph::build(
+            &name,
+            &nodes,
+            &planned,
+            live,
+            expand,
+            Utc::now(),
+        ));
+        self.graphs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .put(key, g.clone());
+        g
+    }
+
+    async fn run_page(
+        &self,
+        namespace: String,
+        name: String,
+        expand: Vec<String>,
+    ) -> Result<RunPage, UiError> {
+        let wf = self.workflow(&namespace, &name).await?;
+        let now = Utc::now();
+        let run = convert::row_of(&wf, now, |_| false);
+        let expand: BTreeSet<String> = expand.into_iter().collect();
+        let graph = self.graph_of(&wf, &expand, run.phase.is_live());
+        let meta = wf.metadata.clone().unwrap_or_default();
+        let yaml = engine::yaml::to_yaml_string(&serde_json::to_value(&wf).unwrap_or_default());
+        Ok(RunPage {
+            timeline: convert::timeline(&wf, now),
+            graph: (*graph).clone(),
+            yaml,
+            revision: format!(
+                "{}/{}",
+                meta.uid.unwrap_or_default(),
+                meta.resource_version.unwrap_or_default()
+            ),
+            run,
+        })
+    }
+
+    async fn node_page(
+        &self,
+        namespace: String,
+        name: String,
+        node: String,
+    ) -> Result<NodeDetail, UiError> {
+        let wf = self.workflow(&namespace, &name).await?;
+        convert::node_detail(&wf, &node, Utc::now()).ok_or_else(|| {
+            UiError::NotFound(format!("workflow {namespace}/{name} has no node {node:?}"))
+        })
+    }
+
+    async fn log_window(
+        &self,
+        namespace: String,
+        name: String,
+        node: String,
+        from: Option<u64>,
+        count: u32,
+    ) -> Result<LogWindow, UiError> {
+        let wf = self.workflow(&namespace, &name).await?;
+        let detail = convert::node_detail(&wf, &node, Utc::now()).ok_or_else(|| {
+            UiError::NotFound(format!("workflow {namespace}/{name} has no node {node:?}"))
+        })?;
+        let uid = wf.metadata.and_then(|m| m.uid).unwrap_or_default();
+        let path = self.state.backend.step_dir(&uid, &node).join(LOG_FILE);
+        let (lines, first, total) = self.logs.window(&path, from, count).map_err(|e| {
+            tracing::error!(error = %e, path = %path.display(), "cannot read a step's log");
+            UiError::Internal("cannot read the step's log; see the server's log".into())
+        })?;
+        Ok(LogWindow {
+            lines,
+            first,
+            total,
+            done: !detail.phase.is_live(),
+        })
+    }
+}
+
+impl UiData for UiSource {
+    fn folders(&self, query: String) -> Fut<'_, FolderPage> {
+        Box::pin(self.folders_page(query))
+    }
+
+    fn template(&self, id: TemplateId, page: String) -> Fut<'_, TemplatePage> {
+        Box::pin(self.template_page(id, page))
+    }
+
+    fn runs(&self, filter: RunsFilter) -> Fut<'_, RunsPage> {
+        Box::pin(self.runs_page(filter))
+    }
+
+    fn run(&self, namespace: String, name: String, expand: Vec<String>) -> Fut<'_, RunPage> {
+        Box::pin(self.run_page(namespace, name, expand))
+    }
+
+    fn node(&self, namespace: String, name: String, node: String) -> Fut<'_, NodeDetail> {
+        Box::pin(self.node_page(namespace, name, node))
+    }
+
+    fn log(
+        &self,
+        namespace: String,
+        name: String,
+        node: String,
+        from: Option<u64>,
+        count: u32,
+    ) -> Fut<'_, LogWindow> {
+        Box::pin(self.log_window(namespace, name, node, from, count))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_filters_become_a_store_query() {
+        let q = runs_query(&RunsFilter {
+            namespace: "ci".into(),
+            phase: "Failed".into(),
+            template: "build".into(),
+            label: "team=web".into(),
+            name: "nightly".into(),
+            since: "2026-11-30".into(),
+            until: "2026-11-30".into(),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(q.namespace.as_deref(), Some("ci"));
+        assert_eq!(q.phases, [WorkflowPhase::Failed]);
+        assert_eq!(q.labels.requirements().len(), 2);
+        assert_eq!(q.name_contains.as_deref(), Some("nightly"));
+        assert_eq!(
+            q.created_after.unwrap().to_rfc3339(),
+            "2026-11-30T00:00:00+00:00"
+        );
+        assert_eq!(
+            q.created_before.unwrap().to_rfc3339(),
+            "2026-12-01T00:00:00+00:00"
+        );
+    }
+
+    #[test]
+    fn bad_filters_say_what_is_wrong() {
+        let bad = |f: RunsFilter| runs_query(&f).unwrap_err().to_string();
+        assert!(
+            bad(RunsFilter {
+                phase: "Done".into(),
+                ..Default::default()
+            })
+            .contains("phase must be one of")
+        );
+        assert!(
+            bad(RunsFilter {
+                since: "yesterday".into(),
+                ..Default::default()
+            })
+            .contains("from must be a day")
+        );
+        assert!(
+            bad(RunsFilter {
+                label: "=x".into(),
+                ..Default::default()
+            })
+            .starts_with("label filter")
+        );
+    }
+}
