@@ -4,31 +4,18 @@
 // Chromium with playwright-core, and checks that the page hydrates without console errors, lists
 // every example template, filters as the user types and on `?q=` from the server.
 //
-// Environment:
-//   TRELLIS_BIN       the `trellis` binary (default: $CARGO_TARGET_DIR/debug/trellis, else target/debug/trellis)
-//   TRELLIS_SITE_DIR  the built site directory (default: $CARGO_TARGET_DIR/site, else target/site,
-//                     as `cargo xtask site-dir` prints)
-//   CHROMIUM          the browser (default: /usr/bin/chromium)
+// Environment: see harness.mjs.
 //
 // Build first with `cargo xtask build`; install the browser with `apt-get install chromium` and
 // playwright-core with `npm install`.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { launchBrowser, openPage as open, root, screenshot, startServer } from './harness.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const targetDir = process.env.CARGO_TARGET_DIR ? resolve(process.env.CARGO_TARGET_DIR) : join(root, 'target');
-const bin = process.env.TRELLIS_BIN ?? join(targetDir, 'debug', 'trellis');
-const siteDir = process.env.TRELLIS_SITE_DIR ?? join(targetDir, 'site');
 const examplesDir = join(root, 'manifests', 'examples');
-const screenshots = join(root, 'end2end', 'screenshots');
 const CATALOG_KINDS = new Set(['WorkflowTemplate', 'ClusterWorkflowTemplate', 'CronWorkflow']);
 
 /** Every YAML file under `dir`. */
@@ -66,93 +53,26 @@ export function templateNames(yaml) {
   return names;
 }
 
-function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
-async function waitForHealth(url, serverProcess, logs, timeoutMs = 30_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (serverProcess.exitCode !== null) {
-      throw new Error(`trellis exited with ${serverProcess.exitCode}:\n${logs.join('')}`);
-    }
-    try {
-      const response = await fetch(`${url}/healthz`);
-      if (response.ok && (await response.text()) === 'ok') return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`trellis did not become healthy within ${timeoutMs} ms:\n${logs.join('')}`);
-}
-
 const names = yamlFiles(examplesDir).flatMap((file) => templateNames(readFileSync(file, 'utf8')));
 let server;
-let serverLogs = [];
-let dataDir;
 let browser;
 let baseUrl;
 
 before(async () => {
   assert.ok(names.length > 0, `no WorkflowTemplate/ClusterWorkflowTemplate/CronWorkflow in ${examplesDir}`);
-  dataDir = mkdtempSync(join(tmpdir(), 'trellis-e2e-'));
-  const port = await freePort();
-  baseUrl = `http://127.0.0.1:${port}`;
-  server = spawn(
-    bin,
-    ['serve', '--host', '127.0.0.1', '--port', String(port), '--site-dir', siteDir, '--load', examplesDir, '--data-dir', dataDir],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'info' } },
-  );
-  server.on('error', (err) => serverLogs.push(`spawn error: ${err.message}\n`));
-  server.stdout.on('data', (chunk) => serverLogs.push(chunk.toString()));
-  server.stderr.on('data', (chunk) => serverLogs.push(chunk.toString()));
-  await waitForHealth(baseUrl, server, serverLogs);
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  server = await startServer([examplesDir]);
+  baseUrl = server.url;
+  browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close().catch(() => {});
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server.once('exit', r));
-    server.kill('SIGTERM');
-    const timer = setTimeout(() => server.kill('SIGKILL'), 5_000);
-    await exited;
-    clearTimeout(timer);
-  }
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  await server?.stop();
 });
 
 /** A new page that records console errors and uncaught exceptions. */
-async function openPage() {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  const errors = [];
-  page.on('console', (message) => {
-    if (message.type() === 'error') errors.push(`console: ${message.text()}`);
-  });
-  page.on('pageerror', (error) => errors.push(`pageerror: ${error.message}`));
-  page.on('requestfailed', (request) => errors.push(`requestfailed: ${request.url()} ${request.failure()?.errorText}`));
-  return { page, errors };
+function openPage() {
+  return open(browser, { width: 1280, height: 900 });
 }
 
 async function shownNames(page) {
@@ -192,8 +112,7 @@ test('the home page hydrates, lists every example template and filters as you ty
       { timeout: 5_000 },
     );
 
-    mkdirSync(screenshots, { recursive: true });
-    await page.screenshot({ path: join(screenshots, 'home.png'), fullPage: true });
+    await screenshot(page, 'home');
     assert.deepEqual(errors, [], 'no console errors');
   } finally {
     await page.close();

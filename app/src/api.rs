@@ -7,7 +7,7 @@ use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    FolderPage, LogWindow, NodeDetail, RunPage, RunsFilter, RunsPage, TemplatePage,
+    FolderPage, LogWindow, NodeDetail, RunPage, RunTab, RunsFilter, RunsPage, TemplatePage,
 };
 
 /// Why a request of the UI failed.
@@ -43,7 +43,8 @@ pub mod data {
 
     use super::UiError;
     use crate::model::{
-        FolderPage, LogWindow, NodeDetail, RunPage, RunsFilter, RunsPage, TemplateId, TemplatePage,
+        FolderPage, LogWindow, NodeDetail, RunPage, RunTab, RunsFilter, RunsPage, TemplateId,
+        TemplatePage,
     };
 
     /// A boxed future, so that [`UiData`] can be used as a trait object.
@@ -59,6 +60,8 @@ pub mod data {
         fn runs(&self, filter: RunsFilter) -> Fut<'_, RunsPage>;
         /// A run's page; groups whose parent id is in `expand` are drawn expanded.
         fn run(&self, namespace: String, name: String, expand: Vec<String>) -> Fut<'_, RunPage>;
+        /// A run's `timeline` or `yaml` tab.
+        fn tab(&self, namespace: String, name: String, tab: String) -> Fut<'_, RunTab>;
         /// One node of a run.
         fn node(&self, namespace: String, name: String, node: String) -> Fut<'_, NodeDetail>;
         /// A window of `count` lines of a node's log from line `from` (1-based), or its last
@@ -139,6 +142,19 @@ pub async fn load_run(
     expand: Vec<String>,
 ) -> Result<RunPage, UiError> {
     source()?.run(namespace, name, expand).await
+}
+
+/// A run's `timeline` or `yaml` tab.
+#[server]
+pub async fn load_run_tab(
+    /// The run's namespace.
+    namespace: String,
+    /// The run's name.
+    name: String,
+    /// `timeline` or `yaml`.
+    tab: String,
+) -> Result<RunTab, UiError> {
+    source()?.tab(namespace, name, tab).await
 }
 
 /// One node of a run.

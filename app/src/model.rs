@@ -453,12 +453,17 @@ pub struct RunPage {
     pub run: RunRow,
     /// Its graph, with pending steps drawn from the spec.
     pub graph: GraphView,
-    /// Its steps on a time line, by start.
-    pub timeline: Vec<TimelineBar>,
-    /// Its manifest as YAML.
-    pub yaml: String,
     /// Identifies this state of the run; unchanged while nothing changed.
     pub revision: String,
+}
+
+/// What a run page's other tabs show, loaded when one is opened.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunTab {
+    /// Its steps on a time line, by start (the `timeline` tab).
+    pub timeline: Vec<TimelineBar>,
+    /// Its manifest as YAML (the `yaml` tab).
+    pub yaml: String,
 }
 
 /// A download link of an artifact.

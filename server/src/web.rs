@@ -217,7 +217,8 @@ mod tests {
     use app::api::{Folders, UiError};
     use app::catalog::{ParameterSummary, TemplateKind, TemplateSummary};
     use app::model::{
-        FolderPage, LogWindow, NodeDetail, RunPage, RunsFilter, RunsPage, TemplateId, TemplatePage,
+        FolderPage, LogWindow, NodeDetail, RunPage, RunTab, RunsFilter, RunsPage, TemplateId,
+        TemplatePage,
     };
     use axum::body::{Body, to_bytes};
     use axum::http::{Request, StatusCode, header};
@@ -302,6 +303,9 @@ mod tests {
             Box::pin(async { Ok(RunsPage::default()) })
         }
         fn run(&self, _: String, name: String, _: Vec<String>) -> Fut<'_, RunPage> {
+            Box::pin(async move { Err(UiError::NotFound(format!("no workflow {name}"))) })
+        }
+        fn tab(&self, _: String, name: String, _: String) -> Fut<'_, RunTab> {
             Box::pin(async move { Err(UiError::NotFound(format!("no workflow {name}"))) })
         }
         fn node(&self, _: String, _: String, node: String) -> Fut<'_, NodeDetail> {

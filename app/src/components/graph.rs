@@ -242,7 +242,7 @@ pub fn GraphCanvas(
                     {move || (!search.get().trim().is_empty()).then(|| format!("{} found", matches.get()))}
                 </span>
             </div>
-            <div class="absolute bottom-2 right-2 z-10 text-xs text-slate-400">
+            <div class="absolute bottom-2 right-2 z-10 text-xs text-slate-400" data-testid="graph-count">
                 {move || graph.with(|g| format!("{} nodes", g.nodes.len()))}
             </div>
             <svg

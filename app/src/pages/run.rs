@@ -11,7 +11,7 @@ use leptos_router::NavigateOptions;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use leptos_router::location::Url;
 
-use crate::api::{load_node, load_run};
+use crate::api::{load_node, load_run, load_run_tab};
 use crate::components::empty_state::ErrorNotice;
 use crate::components::graph::{GraphCanvas, Viewport};
 use crate::components::logs::LogViewer;
@@ -90,22 +90,32 @@ pub fn RunPage() -> impl IntoView {
         })
     };
     let expand = query.with_untracked(|q| RunView::of(|k| q.get(k)).expand);
+    let loaded = expand.clone();
     let page = Resource::new(key, move |(ns, name)| load_run(ns, name, expand.clone()));
     view! {
         <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading the run…"</p> }>
-            {move || Suspend::new(async move {
-                let (namespace, name) = key();
-                match page.await {
-                    Ok(p) => view! { <RunBody initial=p namespace name /> }.into_any(),
-                    Err(e) => view! { <Title text="Run" /><ErrorNotice message=e.to_string() /> }.into_any(),
-                }
-            })}
+            {move || {
+                let loaded = loaded.clone();
+                Suspend::new(async move {
+                    let (namespace, name) = untrack(key);
+                    match page.await {
+                        Ok(p) => view! { <RunBody initial=p loaded namespace name /> }.into_any(),
+                        Err(e) => view! { <Title text="Run" /><ErrorNotice message=e.to_string() /> }.into_any(),
+                    }
+                })
+            }}
         </Suspense>
     }
 }
 
 #[component]
-fn RunBody(initial: Page, namespace: String, name: String) -> impl IntoView {
+fn RunBody(
+    initial: Page,
+    /// The groups `initial` was loaded with expanded.
+    loaded: Vec<String>,
+    namespace: String,
+    name: String,
+) -> impl IntoView {
     let query = use_query_map();
     let navigate = use_navigate();
     let state = RwSignal::new(initial.clone());
@@ -126,13 +136,12 @@ fn RunBody(initial: Page, namespace: String, name: String) -> impl IntoView {
     };
     // Expanding or collapsing a group reads the graph again.
     let expanded = Memo::new(move |_| view_of.get().expand);
-    let first = StoredValue::new(true);
+    let shown = StoredValue::new(loaded);
     let r = reload.clone();
     Effect::new(move |_| {
-        expanded.track();
-        if first.get_value() {
-            first.set_value(false);
-        } else {
+        let want = expanded.get();
+        if shown.with_value(|s| *s != want) {
+            shown.set_value(want);
             r();
         }
     });
@@ -217,6 +226,7 @@ fn RunBody(initial: Page, namespace: String, name: String) -> impl IntoView {
         }
     };
     let (ns2, wf2) = (namespace.clone(), name.clone());
+    let (ns3, wf3) = (namespace.clone(), name.clone());
     view! {
         <RunHeader state />
         <div class="mb-3 flex items-center border-b border-slate-200">
@@ -232,11 +242,8 @@ fn RunBody(initial: Page, namespace: String, name: String) -> impl IntoView {
         <div class="grid gap-4 xl:grid-cols-5">
             <div class=move || if view_of.get().node.is_some() { "xl:col-span-3" } else { "xl:col-span-5" }>
                 {move || match view_of.get().tab.as_str() {
-                    "timeline" => view! { <Timeline bars=state.with(|s| s.timeline.clone()) on_select=select /> }.into_any(),
-                    "yaml" => view! {
-                        <pre class="max-h-[640px] overflow-auto rounded-lg border border-slate-200 bg-white p-4 font-mono text-xs" data-testid="yaml">
-                            {state.with(|s| s.yaml.clone())}
-                        </pre>
+                    tab @ ("timeline" | "yaml") => view! {
+                        <OtherTab namespace=ns3.clone() name=wf3.clone() tab=tab.to_string() state on_select=select />
                     }.into_any(),
                     _ => view! {
                         <GraphCanvas
@@ -303,6 +310,43 @@ fn RunHeader(state: RwSignal<Page>) -> impl IntoView {
                 </header>
             }
         }}
+    }
+}
+
+/// The timeline or YAML tab, read when opened and again when the run changes.
+#[component]
+fn OtherTab(
+    namespace: String,
+    name: String,
+    tab: String,
+    state: RwSignal<Page>,
+    on_select: Callback<String>,
+) -> impl IntoView {
+    let t = tab.clone();
+    let data = Resource::new(
+        move || state.with(|s| s.revision.clone()),
+        move |_| load_run_tab(namespace.clone(), name.clone(), t.clone()),
+    );
+    view! {
+        <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading…"</p> }>
+            {
+                let tab = tab.clone();
+                move || {
+                    let tab = tab.clone();
+                    Suspend::new(async move {
+                        match data.await {
+                            Ok(d) if tab == "yaml" => view! {
+                                <pre class="max-h-[640px] overflow-auto rounded-lg border border-slate-200 bg-white p-4 font-mono text-xs" data-testid="yaml">
+                                    {d.yaml}
+                                </pre>
+                            }.into_any(),
+                            Ok(d) => view! { <Timeline bars=d.timeline on_select /> }.into_any(),
+                            Err(e) => view! { <ErrorNotice message=e.to_string() /> }.into_any(),
+                        }
+                    })
+                }
+            }
+        </Transition>
     }
 }
 

@@ -259,8 +259,14 @@ fn template_of<'a>(spec: &'a WorkflowSpec, n: &NodeStatus) -> Option<&'a Templat
         .find(|t| t.name.as_deref() == Some(name))
 }
 
-/// The node panel of node `id` of `wf`; `None` when the workflow has no such node.
-pub fn node_detail(wf: &Workflow, id: &str, now: DateTime<Utc>) -> Option<NodeDetail> {
+/// The node panel of node `id` of `wf` running `spec`; `None` when the workflow has no such
+/// node.
+pub fn node_detail(
+    wf: &Workflow,
+    spec: &WorkflowSpec,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Option<NodeDetail> {
     let n = wf.status.as_ref()?.nodes.as_ref()?.get(id)?;
     let meta = wf.metadata.clone().unwrap_or_default();
     let (ns, name) = (
@@ -303,8 +309,7 @@ pub fn node_detail(wf: &Workflow, id: &str, now: DateTime<Utc>) -> Option<NodeDe
                 .filter_map(|a| link(a, false)),
         )
         .collect();
-    let spec = effective_spec(wf);
-    let template_yaml = template_of(&spec, n)
+    let template_yaml = template_of(spec, n)
         .and_then(|t| serde_json::to_value(t).ok())
         .map(|v| engine::yaml::to_yaml_string(&v))
         .unwrap_or_default();
@@ -382,7 +387,7 @@ mod tests {
                 "inputs": {"parameters": [{"name": "x", "value": "1"}]},
                 "outputs": {"result": "ok", "exitCode": "0", "artifacts": [{"name": "out", "path": "/tmp/o"}]}}}}
         }));
-        let d = node_detail(&w, "r", Utc::now()).unwrap();
+        let d = node_detail(&w, &effective_spec(&w), "r", Utc::now()).unwrap();
         assert_eq!(d.inputs, [("x".to_string(), "1".to_string())]);
         assert_eq!(d.outputs[0], ("result".to_string(), "ok".to_string()));
         assert_eq!(d.artifacts[0].href, "/artifacts/ci/r/r/out");
@@ -392,6 +397,6 @@ mod tests {
             d.template_yaml
         );
         assert!(d.has_log);
-        assert!(node_detail(&w, "nope", Utc::now()).is_none());
+        assert!(node_detail(&w, &effective_spec(&w), "nope", Utc::now()).is_none());
     }
 }

@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 use app::api::UiError;
 use app::api::data::{Fut, UiData};
 use app::model::{
-    FolderPage, GraphView, LogWindow, NodeDetail, RunPage, RunsFilter, RunsPage, Stats, TemplateId,
-    TemplatePage, TrendPoint,
+    FolderPage, GraphView, LogWindow, NodeDetail, RunPage, RunTab, RunsFilter, RunsPage, Stats,
+    TemplateId, TemplatePage, TrendPoint,
 };
 use chrono::{DateTime, NaiveDate, Utc};
 use controller::exec::LOG_FILE;
@@ -373,7 +373,56 @@ impl UiSource {
             .map_err(ui_error)
     }
 
-    fn graph_of(&self, wf: &Workflow, expand: &BTreeSet<String>, live: bool) -> Arc<GraphView> {
+    /// The spec a run runs: its own, the one stored in its status, or its workflow template's.
+    async fn spec_of_run(&self, wf: &Workflow) -> engine::model::WorkflowSpec {
+        let own = convert::effective_spec(wf);
+        if own.templates.as_ref().is_some_and(|t| !t.is_empty()) {
+            return own;
+        }
+        let Some(r) = wf
+            .spec
+            .as_ref()
+            .and_then(|s| s.workflow_template_ref.as_ref())
+        else {
+            return own;
+        };
+        let cluster = r.cluster_scope.unwrap_or(false);
+        let (kind, ns) = if cluster {
+            (TemplateKind::ClusterWorkflowTemplate, None)
+        } else {
+            let ns = wf.metadata.as_ref().and_then(|m| m.namespace.as_deref());
+            (TemplateKind::WorkflowTemplate, ns)
+        };
+        let name = r.name.as_deref().unwrap_or_default();
+        let Ok(t) = self
+            .state
+            .backend
+            .store()
+            .get_template(kind, ns, name)
+            .await
+        else {
+            return own;
+        };
+        let Some(mut spec) = manifest_of(kind, t.body)
+            .as_ref()
+            .and_then(spec_of)
+            .cloned()
+        else {
+            return own;
+        };
+        if own.entrypoint.is_some() {
+            spec.entrypoint = own.entrypoint;
+        }
+        spec
+    }
+
+    fn graph_of(
+        &self,
+        wf: &Workflow,
+        spec: &engine::model::WorkflowSpec,
+        expand: &BTreeSet<String>,
+        live: bool,
+    ) -> Arc<GraphView> {
         let meta = wf.metadata.clone().unwrap_or_default();
         let key = format!(
             "{}/{}/{}",
@@ -390,7 +439,7 @@ impl UiSource {
             return g;
         }
         let name = meta.name.unwrap_or_default();
-        let planned = engine::outline::outline(&name, &convert::effective_spec(wf));
+        let planned = engine::outline::outline(&name, spec);
         let nodes = wf
             .status
             .as_ref()
@@ -421,13 +470,16 @@ impl UiSource {
         let now = Utc::now();
         let run = convert::row_of(&wf, now, |_| false);
         let expand: BTreeSet<String> = expand.into_iter().collect();
-        let graph = self.graph_of(&wf, &expand, run.phase.is_live());
+        // Planned steps are only needed while the run is live.
+        let spec = if run.phase.is_live() {
+            self.spec_of_run(&wf).await
+        } else {
+            Default::default()
+        };
+        let graph = self.graph_of(&wf, &spec, &expand, run.phase.is_live());
         let meta = wf.metadata.clone().unwrap_or_default();
-        let yaml = engine::yaml::to_yaml_string(&serde_json::to_value(&wf).unwrap_or_default());
         Ok(RunPage {
-            timeline: convert::timeline(&wf, now),
             graph: (*graph).clone(),
-            yaml,
             revision: format!(
                 "{}/{}",
                 meta.uid.unwrap_or_default(),
@@ -437,6 +489,28 @@ impl UiSource {
         })
     }
 
+    async fn run_tab(
+        &self,
+        namespace: String,
+        name: String,
+        tab: String,
+    ) -> Result<RunTab, UiError> {
+        let wf = self.workflow(&namespace, &name).await?;
+        match tab.as_str() {
+            "timeline" => Ok(RunTab {
+                timeline: convert::timeline(&wf, Utc::now()),
+                ..Default::default()
+            }),
+            "yaml" => Ok(RunTab {
+                yaml: engine::yaml::to_yaml_string(&serde_json::to_value(&wf).unwrap_or_default()),
+                ..Default::default()
+            }),
+            other => Err(UiError::Invalid(format!(
+                "a run has the tabs timeline and yaml, not {other:?}"
+            ))),
+        }
+    }
+
     async fn node_page(
         &self,
         namespace: String,
@@ -444,7 +518,8 @@ impl UiSource {
         node: String,
     ) -> Result<NodeDetail, UiError> {
         let wf = self.workflow(&namespace, &name).await?;
-        convert::node_detail(&wf, &node, Utc::now()).ok_or_else(|| {
+        let spec = self.spec_of_run(&wf).await;
+        convert::node_detail(&wf, &spec, &node, Utc::now()).ok_or_else(|| {
             UiError::NotFound(format!("workflow {namespace}/{name} has no node {node:?}"))
         })
     }
@@ -458,9 +533,10 @@ impl UiSource {
         count: u32,
     ) -> Result<LogWindow, UiError> {
         let wf = self.workflow(&namespace, &name).await?;
-        let detail = convert::node_detail(&wf, &node, Utc::now()).ok_or_else(|| {
-            UiError::NotFound(format!("workflow {namespace}/{name} has no node {node:?}"))
-        })?;
+        let detail =
+            convert::node_detail(&wf, &Default::default(), &node, Utc::now()).ok_or_else(|| {
+                UiError::NotFound(format!("workflow {namespace}/{name} has no node {node:?}"))
+            })?;
         let uid = wf.metadata.and_then(|m| m.uid).unwrap_or_default();
         let path = self.state.backend.step_dir(&uid, &node).join(LOG_FILE);
         let (lines, first, total) = self.logs.window(&path, from, count).map_err(|e| {
@@ -491,6 +567,10 @@ impl UiData for UiSource {
 
     fn run(&self, namespace: String, name: String, expand: Vec<String>) -> Fut<'_, RunPage> {
         Box::pin(self.run_page(namespace, name, expand))
+    }
+
+    fn tab(&self, namespace: String, name: String, tab: String) -> Fut<'_, RunTab> {
+        Box::pin(self.run_tab(namespace, name, tab))
     }
 
     fn node(&self, namespace: String, name: String, node: String) -> Fut<'_, NodeDetail> {
