@@ -33,6 +33,12 @@ use crate::pages::template::TemplatePage;
 /// The id of the app's root element.
 pub const ROOT_ID: &str = "trellis";
 
+/// Sets the `dark` class on `<html>` before the page is painted: from the choice stored by the
+/// theme toggle, else from the system's preference.
+pub const THEME_SCRIPT: &str = "(function(){try{var t=localStorage.getItem('trellis-theme');\
+var d=t?t==='dark':window.matchMedia('(prefers-color-scheme: dark)').matches;\
+document.documentElement.classList.toggle('dark',d)}catch(e){}})()";
+
 /// The whole HTML document around [`App`], rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     view! {
@@ -42,11 +48,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="data:," />
+                <script inner_html=THEME_SCRIPT></script>
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
             </head>
-            <body class="bg-slate-50 text-slate-900">
+            <body class="bg-slate-50 dark:bg-slate-950 text-slate-900 dark:text-slate-100">
                 <App />
             </body>
         </html>
@@ -75,6 +82,7 @@ pub fn App() -> impl IntoView {
         >
             <Router>
                 <Header />
+                <crate::components::shortcuts::Shortcuts />
                 <main class="mx-auto w-full max-w-7xl flex-1 px-4 py-6 sm:px-6">
                     <Routes fallback=NotFound>
                         <Route path=path!("/") view=HomePage ssr=SsrMode::Async />

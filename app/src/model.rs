@@ -308,6 +308,25 @@ pub struct TemplatePage {
     pub grid: GridView,
     /// How many runs it has in all.
     pub total_runs: u64,
+    /// For a CronWorkflow: its schedule in words and its next runs.
+    pub cron: Option<CronView>,
+}
+
+/// A CronWorkflow's schedule as people read it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CronView {
+    /// Each schedule as written and in words ("every day at 02:00 Europe/Paris").
+    pub schedules: Vec<(String, String)>,
+    /// The next times it runs (RFC 3339), soonest first; empty while suspended.
+    pub next_runs: Vec<String>,
+    /// Whether it is suspended (it does not run).
+    pub suspended: bool,
+    /// What happens when a run is due while another still runs (`Allow`, `Forbid`, `Replace`).
+    pub concurrency_policy: String,
+    /// When it last started a run.
+    pub last_scheduled: Option<String>,
+    /// Why its schedule cannot be read, if it cannot.
+    pub error: Option<String>,
 }
 
 /// Filters of the all-runs list, as in its URL's query.

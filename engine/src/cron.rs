@@ -9,6 +9,8 @@
 //! a spring-forward skips does not fire that day and one that a fall-back repeats fires twice.
 //! `@every D` fires D after the time it is asked about, whole seconds, at least one second.
 
+pub mod describe;
+
 use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
 

@@ -4,7 +4,7 @@
 //!
 //! Classes are looked for in string literals (`class="flex gap-2"`, `if x { "a" } else { "b" }`)
 //! and in `class:name=…` directives; comments are ignored. A word that is not a utility
-//! generates nothing.
+//! generates nothing. `dark:` variants apply under `<html class="dark">`.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -73,7 +73,10 @@ fn generate_for(root: &Path) -> anyhow::Result<String> {
 
 /// The stylesheet for a set of candidate classes: the header, the preflight, then the utilities.
 pub fn stylesheet(classes: &BTreeSet<String>) -> String {
-    let config = encre_css::Config::default();
+    let mut config = encre_css::Config::default();
+    // `dark:` follows the `dark` class on <html>, which the page sets from the stored choice or,
+    // without one, from the system's preference.
+    config.theme.dark_mode = encre_css::config::DarkMode::new_class("html.dark");
     let joined = classes
         .iter()
         .map(String::as_str)

@@ -8,11 +8,11 @@ pub fn EmptyState() -> impl IntoView {
     view! {
         <div
             data-testid="empty-state"
-            class="rounded-xl border border-dashed border-slate-300 bg-white px-6 py-16 text-center"
+            class="rounded-xl border border-dashed border-slate-300 dark:border-slate-600 bg-white dark:bg-slate-900 px-6 py-16 text-center"
         >
-            <p class="text-base font-medium text-slate-700">
+            <p class="text-base font-medium text-slate-700 dark:text-slate-300">
                 "No templates yet — start with "
-                <code class="rounded bg-slate-100 px-1.5 py-0.5 font-mono text-sm">
+                <code class="rounded bg-slate-100 dark:bg-slate-800 px-1.5 py-0.5 font-mono text-sm">
                     "trellis serve --load DIR"
                 </code>
             </p>
@@ -32,10 +32,10 @@ pub fn NoMatches(
     view! {
         <div
             data-testid="no-matches"
-            class="rounded-xl border border-slate-200 bg-white px-6 py-12 text-center text-slate-600"
+            class="rounded-xl border border-slate-200 dark:border-slate-700 bg-white dark:bg-slate-900 px-6 py-12 text-center text-slate-600 dark:text-slate-400"
         >
             "No template matches “"
-            <span class="font-medium text-slate-900">{query}</span>
+            <span class="font-medium text-slate-900 dark:text-slate-100">{query}</span>
             "”."
         </div>
     }

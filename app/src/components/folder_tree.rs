@@ -20,10 +20,10 @@ pub fn ScopeSection(
     view! {
         <section data-testid="scope" data-scope=scope_attr class="space-y-3">
             <h2 class="flex items-center gap-2 text-sm font-semibold uppercase tracking-wide text-slate-500">
-                <span class=if cluster_wide { "text-violet-700" } else { "text-slate-700" }>
+                <span class=if cluster_wide { "text-violet-700" } else { "text-slate-700 dark:text-slate-300" }>
                     {label}
                 </span>
-                <span class="rounded-full bg-slate-200 px-2 py-0.5 text-xs font-medium text-slate-600">
+                <span class="rounded-full bg-slate-200 px-2 py-0.5 text-xs font-medium text-slate-600 dark:text-slate-400">
                     {count}
                 </span>
             </h2>
@@ -63,13 +63,13 @@ fn FolderBranch(
     let count = folder.count();
     view! {
         <details open data-testid="folder" data-folder=key class="group">
-            <summary class="flex cursor-pointer select-none items-center gap-1.5 rounded-md px-1 py-1 text-sm font-medium text-slate-700 hover:bg-slate-100">
+            <summary class="flex cursor-pointer select-none items-center gap-1.5 rounded-md px-1 py-1 text-sm font-medium text-slate-700 dark:text-slate-300 hover:bg-slate-100 dark:hover:bg-slate-800">
                 <ChevronIcon />
                 <FolderIcon />
                 <span>{name}</span>
                 <span class="text-xs font-normal text-slate-400">{count}</span>
             </summary>
-            <div class="ml-3 mt-2 border-l border-slate-200 pl-4">{folder_contents(folder)}</div>
+            <div class="ml-3 mt-2 border-l border-slate-200 dark:border-slate-700 pl-4">{folder_contents(folder)}</div>
         </details>
     }
 }

@@ -220,9 +220,9 @@ pub fn GraphCanvas(
     let fit = move |_| graph.with_untracked(|g| viewport.set(Viewport::fit(g.width, g.height)));
     let reset =
         move |_| graph.with_untracked(|g| viewport.set(Viewport::initial(g.width, g.height)));
-    let button = "rounded border border-slate-200 bg-white px-2 py-1 text-sm text-slate-700 shadow-sm hover:bg-slate-50";
+    let button = "rounded border border-slate-200 dark:border-slate-700 bg-white dark:bg-slate-900 px-2 py-1 text-sm text-slate-700 dark:text-slate-300 shadow-sm hover:bg-slate-50 dark:hover:bg-slate-800";
     view! {
-        <div class="relative rounded-lg border border-slate-200 bg-slate-50" data-testid="graph">
+        <div class="relative rounded-lg border border-slate-200 dark:border-slate-700 bg-slate-50 dark:bg-slate-950" data-testid="graph">
             <div class="absolute left-2 top-2 z-10 flex items-center gap-1">
                 <button class=button title="Zoom in" on:click=move |_| viewport.update(|v| *v = v.zoomed(1.25, 0.5, 0.5))>"+"</button>
                 <button class=button title="Zoom out" on:click=move |_| viewport.update(|v| *v = v.zoomed(0.8, 0.5, 0.5))>"−"</button>
@@ -233,7 +233,7 @@ pub fn GraphCanvas(
                     placeholder="Find a step…"
                     aria-label="Find a step"
                     data-testid="graph-search"
-                    class="ml-2 w-48 rounded border border-slate-200 px-2 py-1 text-sm shadow-sm"
+                    class="ml-2 w-48 rounded border border-slate-200 dark:border-slate-700 px-2 py-1 text-sm shadow-sm"
                     prop:value=move || search.get()
                     on:input=move |ev| search.set(event_target_value(&ev))
                     on:keydown=move |ev| if ev.key() == "Enter" { find_next() }
@@ -263,7 +263,7 @@ pub fn GraphCanvas(
                 </defs>
                 <g>
                     <For each=visible_edges key=|(i, d)| (*i, d.clone()) let:edge>
-                        <path d=edge.1 fill="none" stroke-width="1.2" class="stroke-slate-300" marker-end="url(#arrow)" />
+                        <path d=edge.1 fill="none" stroke-width="1.2" class="stroke-slate-300 dark:stroke-slate-600" marker-end="url(#arrow)" />
                     </For>
                 </g>
                 <g>
@@ -384,7 +384,7 @@ fn GraphNodeView(
                 class:stroke-amber-500=move || is_hit.get()
             />
             <circle cx="16" cy=h / 2.0 r="6" class=icon_fill(node.phase) />
-            <text x="30" y=h / 2.0 - 3.0 class="fill-slate-800 text-[12px] font-medium">{label}</text>
+            <text x="30" y=h / 2.0 - 3.0 class="fill-slate-800 dark:fill-slate-100 text-[12px] font-medium">{label}</text>
             <text x="30" y=h / 2.0 + 12.0 class="fill-slate-500 text-[10px]">{sub}</text>
         </g>
     }

@@ -57,12 +57,12 @@ pub fn RunsGrid(
                         }
                         .into_any()
                     }
-                    None => view! { <td class="px-1 py-0.5"><span class="block h-4 w-4 rounded-sm bg-slate-50"></span></td> }.into_any(),
+                    None => view! { <td class="px-1 py-0.5"><span class="block h-4 w-4 rounded-sm bg-slate-50 dark:bg-slate-950"></span></td> }.into_any(),
                 })
                 .collect_view();
             view! {
                 <tr>
-                    <th class="max-w-[16rem] truncate pr-3 text-left font-mono text-xs font-normal text-slate-600" title=row.step.clone()>
+                    <th class="max-w-[16rem] truncate pr-3 text-left font-mono text-xs font-normal text-slate-600 dark:text-slate-400" title=row.step.clone()>
                         {row.step.clone()}
                     </th>
                     {cells}

@@ -213,7 +213,7 @@ fn log_line(n: u64, line: &str, query: &str, current: bool, permalink: &str) -> 
         .collect_view();
     view! {
         <span id=format!("L{n}") class=row data-line=n data-hit=hit.then_some("true") data-current=current.then_some("true")>
-            <a href=format!("{permalink}{n}") class="mr-3 inline-block w-12 select-none text-right text-slate-600 hover:text-slate-300">{n}</a>
+            <a href=format!("{permalink}{n}") class="mr-3 inline-block w-12 select-none text-right text-slate-600 dark:text-slate-400 hover:text-slate-300">{n}</a>
             {parts}
             "\n"
         </span>

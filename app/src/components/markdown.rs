@@ -11,14 +11,14 @@ pub fn Markdown(
     text: String,
 ) -> impl IntoView {
     let blocks = parse(&text).into_iter().map(block).collect_view();
-    view! { <div class="space-y-2 text-sm leading-6 text-slate-700" data-testid="markdown">{blocks}</div> }
+    view! { <div class="space-y-2 text-sm leading-6 text-slate-700 dark:text-slate-300" data-testid="markdown">{blocks}</div> }
 }
 
 fn block(b: Block) -> AnyView {
     match b {
         Block::Paragraph(i) => view! { <p>{inlines(i)}</p> }.into_any(),
-        Block::Heading(1, i) => view! { <h2 class="text-base font-semibold text-slate-900">{inlines(i)}</h2> }.into_any(),
-        Block::Heading(_, i) => view! { <h3 class="font-semibold text-slate-900">{inlines(i)}</h3> }.into_any(),
+        Block::Heading(1, i) => view! { <h2 class="text-base font-semibold text-slate-900 dark:text-slate-100">{inlines(i)}</h2> }.into_any(),
+        Block::Heading(_, i) => view! { <h3 class="font-semibold text-slate-900 dark:text-slate-100">{inlines(i)}</h3> }.into_any(),
         Block::List(items) => view! {
             <ul class="list-disc space-y-1 pl-5">
                 {items.into_iter().map(|i| view! { <li>{inlines(i)}</li> }).collect_view()}
@@ -38,7 +38,7 @@ fn inlines(items: Vec<Inline>) -> AnyView {
         .map(|i| match i {
             Inline::Text(t) => view! { <span>{t}</span> }.into_any(),
             Inline::Code(t) => {
-                view! { <code class="rounded bg-slate-100 px-1 font-mono text-xs">{t}</code> }
+                view! { <code class="rounded bg-slate-100 dark:bg-slate-800 px-1 font-mono text-xs">{t}</code> }
                     .into_any()
             }
             Inline::Strong(t) => view! { <strong>{t}</strong> }.into_any(),

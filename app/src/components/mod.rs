@@ -12,5 +12,6 @@ pub mod logs;
 pub mod markdown;
 pub mod run_table;
 pub mod search_box;
+pub mod shortcuts;
 pub mod status;
 pub mod template_row;

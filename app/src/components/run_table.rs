@@ -21,9 +21,9 @@ pub fn RunTable(
         .map(|run| run_row(run, show_template))
         .collect_view();
     view! {
-        <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
+        <div class="overflow-x-auto rounded-lg border border-slate-200 dark:border-slate-700 bg-white dark:bg-slate-900 shadow-sm">
             <table class="min-w-full text-left text-sm" data-testid="run-table">
-                <thead class="border-b border-slate-200 bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
+                <thead class="border-b border-slate-200 dark:border-slate-700 bg-slate-50 dark:bg-slate-950 text-xs uppercase tracking-wide text-slate-500">
                     <tr>
                         <th class="px-3 py-2 font-medium">"Run"</th>
                         <th class="px-3 py-2 font-medium">"Status"</th>
@@ -34,7 +34,7 @@ pub fn RunTable(
                         <th class="px-3 py-2 font-medium">"Parameters"</th>
                     </tr>
                 </thead>
-                <tbody class="divide-y divide-slate-100">{rows}</tbody>
+                <tbody class="divide-y divide-slate-100 dark:divide-slate-800">{rows}</tbody>
             </table>
         </div>
     }
@@ -59,14 +59,14 @@ fn run_row(run: RunRow, show_template: bool) -> impl IntoView {
         .join("  ");
     let slow = run.slow;
     view! {
-        <tr data-testid="run-row" data-name=run.name.clone() data-phase=run.phase.slug() class="hover:bg-slate-50">
+        <tr data-testid="run-row" data-name=run.name.clone() data-phase=run.phase.slug() class="hover:bg-slate-50 dark:hover:bg-slate-800">
             <td class="px-3 py-2">
                 <a href=href class="font-medium text-sky-700 hover:underline">{title}</a>
                 {subtitle.map(|s| view! { <div class="font-mono text-xs text-slate-400">{s}</div> })}
             </td>
             <td class="px-3 py-2"><PhaseBadge phase=run.phase /></td>
             {template.map(|t| view! { <td class="px-3 py-2">{t}</td> })}
-            <td class="whitespace-nowrap px-3 py-2 text-slate-600">{format::time(run.started_at.as_deref())}</td>
+            <td class="whitespace-nowrap px-3 py-2 text-slate-600 dark:text-slate-400">{format::time(run.started_at.as_deref())}</td>
             <td class="whitespace-nowrap px-3 py-2 tabular-nums">
                 {format::maybe_duration(run.duration_seconds)}
                 {slow.then(|| view! {
@@ -75,7 +75,7 @@ fn run_row(run: RunRow, show_template: bool) -> impl IntoView {
                     </span>
                 })}
             </td>
-            <td class="px-3 py-2 text-slate-600">{run.trigger.clone()}</td>
+            <td class="px-3 py-2 text-slate-600 dark:text-slate-400">{run.trigger.clone()}</td>
             <td class="max-w-xs truncate px-3 py-2 font-mono text-xs text-slate-500" title=parameters.clone()>
                 {parameters.clone()}
             </td>

@@ -12,8 +12,12 @@ pub fn pill_classes(phase: Phase) -> &'static str {
         Phase::Error => "bg-orange-50 text-orange-800 ring-orange-200",
         Phase::Running => "bg-sky-50 text-sky-800 ring-sky-200",
         Phase::Waiting => "bg-violet-50 text-violet-800 ring-violet-200",
-        Phase::Pending => "bg-slate-100 text-slate-600 ring-slate-200",
-        Phase::Skipped | Phase::Omitted => "bg-slate-50 text-slate-500 ring-slate-200",
+        Phase::Pending => {
+            "bg-slate-100 dark:bg-slate-800 text-slate-600 dark:text-slate-400 ring-slate-200"
+        }
+        Phase::Skipped | Phase::Omitted => {
+            "bg-slate-50 dark:bg-slate-950 text-slate-500 ring-slate-200"
+        }
     }
 }
 
@@ -33,13 +37,15 @@ pub fn solid_class(phase: Phase) -> &'static str {
 /// The SVG fill and stroke of a graph node of a phase.
 pub fn node_classes(phase: Phase) -> &'static str {
     match phase {
-        Phase::Succeeded => "fill-emerald-50 stroke-emerald-500",
-        Phase::Failed => "fill-red-50 stroke-red-500",
-        Phase::Error => "fill-orange-50 stroke-orange-500",
-        Phase::Running => "fill-sky-50 stroke-sky-500",
-        Phase::Waiting => "fill-violet-50 stroke-violet-500",
-        Phase::Pending => "fill-white stroke-slate-300",
-        Phase::Skipped | Phase::Omitted => "fill-slate-50 stroke-slate-300",
+        Phase::Succeeded => "fill-emerald-50 dark:fill-emerald-950 stroke-emerald-500",
+        Phase::Failed => "fill-red-50 dark:fill-red-950 stroke-red-500",
+        Phase::Error => "fill-orange-50 dark:fill-orange-950 stroke-orange-500",
+        Phase::Running => "fill-sky-50 dark:fill-sky-950 stroke-sky-500",
+        Phase::Waiting => "fill-violet-50 dark:fill-violet-950 stroke-violet-500",
+        Phase::Pending => "fill-white dark:fill-slate-900 stroke-slate-300 dark:stroke-slate-600",
+        Phase::Skipped | Phase::Omitted => {
+            "fill-slate-50 dark:fill-slate-800 stroke-slate-300 dark:stroke-slate-600"
+        }
     }
 }
 

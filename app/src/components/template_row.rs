@@ -46,10 +46,10 @@ pub fn TemplateRow(
         <article
             data-testid="template-row"
             data-name=name_attr
-            class="rounded-lg border border-slate-200 bg-white px-4 py-3 shadow-sm hover:border-slate-300"
+            class="rounded-lg border border-slate-200 dark:border-slate-700 bg-white dark:bg-slate-900 px-4 py-3 shadow-sm hover:border-slate-300"
         >
             <div class="flex flex-wrap items-center gap-x-2 gap-y-1">
-                <h3 class="font-medium text-slate-900">
+                <h3 class="font-medium text-slate-900 dark:text-slate-100">
                     <a href=href class="hover:text-sky-700 hover:underline" data-testid="template-link">{title}</a>
                 </h3>
                 <KindBadge kind />
@@ -71,7 +71,7 @@ pub fn TemplateRow(
             {description
                 .filter(|text| !text.trim().is_empty())
                 .map(|text| {
-                    view! { <p class="mt-1 whitespace-pre-line text-sm text-slate-600">{text}</p> }
+                    view! { <p class="mt-1 whitespace-pre-line text-sm text-slate-600 dark:text-slate-400">{text}</p> }
                 })}
             {(!parameters.is_empty())
                 .then(|| {
@@ -117,7 +117,7 @@ fn JobSummary(job: JobRow) -> impl IntoView {
             _ => "⛈",
         };
         view! {
-            <span class="text-slate-600" data-testid="health" data-health=slug>
+            <span class="text-slate-600 dark:text-slate-400" data-testid="health" data-health=slug>
                 <span aria-hidden="true">{icon}" "</span>{h.text}
             </span>
         }
@@ -131,7 +131,7 @@ fn JobSummary(job: JobRow) -> impl IntoView {
     view! {
         <div class="mt-2 flex flex-wrap items-center gap-x-4 gap-y-1 text-xs" data-testid="job">
             <a href=last.href() class="flex items-center gap-1.5" data-testid="last-run">
-                <span class="font-medium text-slate-700">{last.title()}</span>
+                <span class="font-medium text-slate-700 dark:text-slate-300">{last.title()}</span>
                 <PhaseBadge phase=last.phase />
             </a>
             {link("last success", job.last_success.clone())}
@@ -149,7 +149,7 @@ fn parameter_chip(parameter: ParameterSummary) -> impl IntoView {
     let ParameterSummary { name, default, .. } = parameter;
     view! {
         <li
-            class="rounded bg-slate-100 px-1.5 py-0.5 font-mono text-xs text-slate-700"
+            class="rounded bg-slate-100 dark:bg-slate-800 px-1.5 py-0.5 font-mono text-xs text-slate-700 dark:text-slate-300"
             title=tooltip
         >
             {name}

@@ -35,7 +35,7 @@ pub fn HomePage() -> impl IntoView {
         <div class="mb-6 flex flex-col gap-3 sm:flex-row sm:items-center sm:justify-between">
             <div class="flex items-center gap-4">
                 <h1 class="text-2xl font-semibold tracking-tight">"Templates"</h1>
-                <nav class="flex rounded-lg border border-slate-200 bg-white p-0.5 text-sm" aria-label="View">
+                <nav class="flex rounded-lg border border-slate-200 dark:border-slate-700 bg-white dark:bg-slate-900 p-0.5 text-sm" aria-label="View">
                     <a href="/" data-testid="view-tree" class=move || view_tab(!table())>"Folders"</a>
                     <a href="/?view=table" data-testid="view-table" class=move || view_tab(table())>"All templates"</a>
                 </nav>
@@ -64,7 +64,7 @@ fn view_tab(active: bool) -> &'static str {
     if active {
         "rounded-md bg-slate-900 px-3 py-1 text-white"
     } else {
-        "rounded-md px-3 py-1 text-slate-600 hover:text-slate-900"
+        "rounded-md px-3 py-1 text-slate-600 dark:text-slate-400 hover:text-slate-900 dark:hover:text-slate-100"
     }
 }
 
@@ -186,7 +186,7 @@ fn TemplateTable(page: FolderPage, query: RwSignal<String>, sort: Signal<String>
             <th class="px-3 py-2 font-medium">
                 <a
                     href=format!("/?view=table&sort={key}")
-                    class=move || if active() { "text-slate-900 underline" } else { "hover:text-slate-900" }
+                    class=move || if active() { "text-slate-900 dark:text-slate-100 underline" } else { "hover:text-slate-900 dark:hover:text-slate-100" }
                     data-testid=format!("sort-{key}")
                 >{label}</a>
             </th>
@@ -210,7 +210,7 @@ fn TemplateTable(page: FolderPage, query: RwSignal<String>, sort: Signal<String>
                 let title = t.display_title().to_string();
                 let scope = if id.namespace.is_empty() { "cluster-wide".to_string() } else { id.namespace.clone() };
                 view! {
-                    <tr data-testid="table-row" data-name=t.name.clone() class="hover:bg-slate-50">
+                    <tr data-testid="table-row" data-name=t.name.clone() class="hover:bg-slate-50 dark:hover:bg-slate-800">
                         <td class="px-3 py-2">
                             <a href=id.href() class="font-medium text-sky-700 hover:underline">{title}</a>
                             <div class="text-xs text-slate-400">{scope}" · "{t.folder_path()}</div>
@@ -220,19 +220,19 @@ fn TemplateTable(page: FolderPage, query: RwSignal<String>, sort: Signal<String>
                                 <a href=r.href() class="flex items-center gap-1.5">{r.title()}<PhaseBadge phase=r.phase /></a>
                             })}
                         </td>
-                        <td class="px-3 py-2 text-slate-600">{j.last_success.clone().map(|r| r.title())}</td>
-                        <td class="px-3 py-2 text-slate-600">{j.last_failure.clone().map(|r| r.title())}</td>
+                        <td class="px-3 py-2 text-slate-600 dark:text-slate-400">{j.last_success.clone().map(|r| r.title())}</td>
+                        <td class="px-3 py-2 text-slate-600 dark:text-slate-400">{j.last_failure.clone().map(|r| r.title())}</td>
                         <td class="px-3 py-2 tabular-nums">{format::maybe_duration(j.last.as_ref().and_then(|r| r.duration_seconds))}</td>
-                        <td class="px-3 py-2 text-slate-600">{j.health.clone().map(|h| h.text)}</td>
+                        <td class="px-3 py-2 text-slate-600 dark:text-slate-400">{j.health.clone().map(|h| h.text)}</td>
                     </tr>
                 }
             })
             .collect_view()
     };
     view! {
-        <div class="overflow-x-auto rounded-lg border border-slate-200 bg-white shadow-sm">
+        <div class="overflow-x-auto rounded-lg border border-slate-200 dark:border-slate-700 bg-white dark:bg-slate-900 shadow-sm">
             <table class="min-w-full text-left text-sm" data-testid="template-table">
-                <thead class="border-b border-slate-200 bg-slate-50 text-xs uppercase tracking-wide text-slate-500">
+                <thead class="border-b border-slate-200 dark:border-slate-700 bg-slate-50 dark:bg-slate-950 text-xs uppercase tracking-wide text-slate-500">
                     <tr>
                         {heading("name", "Template")}
                         {heading("status", "Last run")}
@@ -242,7 +242,7 @@ fn TemplateTable(page: FolderPage, query: RwSignal<String>, sort: Signal<String>
                         {heading("health", "Health")}
                     </tr>
                 </thead>
-                <tbody class="divide-y divide-slate-100">{rows}</tbody>
+                <tbody class="divide-y divide-slate-100 dark:divide-slate-800">{rows}</tbody>
             </table>
         </div>
     }

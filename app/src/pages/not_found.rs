@@ -10,7 +10,7 @@ pub fn NotFound() -> impl IntoView {
         <Title text="Not found" />
         <div class="py-16 text-center">
             <h1 class="text-2xl font-semibold">"Page not found"</h1>
-            <p class="mt-2 text-slate-600">
+            <p class="mt-2 text-slate-600 dark:text-slate-400">
                 <a href="/" class="text-emerald-700 underline hover:text-emerald-900">
                     "Back to the templates"
                 </a>

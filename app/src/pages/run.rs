@@ -209,9 +209,9 @@ fn RunBody(
                     href=href
                     data-testid=format!("tab-{tab}")
                     class=move || if active() {
-                        "border-b-2 border-slate-900 px-3 py-2 text-sm font-medium text-slate-900"
+                        "border-b-2 border-slate-900 px-3 py-2 text-sm font-medium text-slate-900 dark:text-slate-100"
                     } else {
-                        "border-b-2 border-transparent px-3 py-2 text-sm text-slate-500 hover:text-slate-900"
+                        "border-b-2 border-transparent px-3 py-2 text-sm text-slate-500 hover:text-slate-900 dark:hover:text-slate-100"
                     }
                 >{label}</a>
             }
@@ -229,7 +229,7 @@ fn RunBody(
     let (ns3, wf3) = (namespace.clone(), name.clone());
     view! {
         <RunHeader state />
-        <div class="mb-3 flex items-center border-b border-slate-200">
+        <div class="mb-3 flex items-center border-b border-slate-200 dark:border-slate-700">
             {tab_link("graph", "Graph")}
             {tab_link("timeline", "Timeline")}
             {tab_link("yaml", "YAML")}
@@ -285,7 +285,7 @@ fn RunHeader(state: RwSignal<Page>) -> impl IntoView {
             let params = r.parameters.clone();
             view! {
                 <Title text=format!("{} {}", r.template.as_ref().map(|t| t.name.clone()).unwrap_or_default(), title) />
-                <header class="mb-4 rounded-lg border border-slate-200 bg-white p-4 shadow-sm" data-testid="run-header" data-phase=r.phase.slug()>
+                <header class="mb-4 rounded-lg border border-slate-200 dark:border-slate-700 bg-white dark:bg-slate-900 p-4 shadow-sm" data-testid="run-header" data-phase=r.phase.slug()>
                     <div class="flex flex-wrap items-center gap-3">
                         <h1 class="text-2xl font-semibold tracking-tight" data-testid="run-title">{title}</h1>
                         <PhaseBadge phase=r.phase />
@@ -303,7 +303,7 @@ fn RunHeader(state: RwSignal<Page>) -> impl IntoView {
                     {(!params.is_empty()).then(|| view! {
                         <ul class="mt-3 flex flex-wrap gap-1.5" aria-label="Parameters">
                             {params.into_iter().map(|(k, v)| view! {
-                                <li class="rounded bg-slate-100 px-1.5 py-0.5 font-mono text-xs text-slate-700">{k}<span class="text-slate-400">"="</span>{v}</li>
+                                <li class="rounded bg-slate-100 dark:bg-slate-800 px-1.5 py-0.5 font-mono text-xs text-slate-700 dark:text-slate-300">{k}<span class="text-slate-400">"="</span>{v}</li>
                             }).collect_view()}
                         </ul>
                     })}
@@ -336,7 +336,7 @@ fn OtherTab(
                     Suspend::new(async move {
                         match data.await {
                             Ok(d) if tab == "yaml" => view! {
-                                <pre class="max-h-[640px] overflow-auto rounded-lg border border-slate-200 bg-white p-4 font-mono text-xs" data-testid="yaml">
+                                <pre class="max-h-[640px] overflow-auto rounded-lg border border-slate-200 dark:border-slate-700 bg-white dark:bg-slate-900 p-4 font-mono text-xs" data-testid="yaml">
                                     {d.yaml}
                                 </pre>
                             }.into_any(),
@@ -371,10 +371,10 @@ fn Timeline(bars: Vec<TimelineBar>, on_select: Callback<String>) -> impl IntoVie
             let title = format!("{} · {} · {}", b.label, b.phase.label(), format::duration(b.duration.round() as i64));
             view! {
                 <div class="flex items-center gap-2 py-0.5" data-testid="timeline-row">
-                    <button class="w-56 truncate text-left font-mono text-xs text-slate-600 hover:text-sky-700" title=b.label.clone() on:click=move |_| on_select.run(id.clone())>
+                    <button class="w-56 truncate text-left font-mono text-xs text-slate-600 dark:text-slate-400 hover:text-sky-700" title=b.label.clone() on:click=move |_| on_select.run(id.clone())>
                         {b.label.clone()}
                     </button>
-                    <div class="relative h-4 flex-1 rounded bg-slate-100">
+                    <div class="relative h-4 flex-1 rounded bg-slate-100 dark:bg-slate-800">
                         <div class=format!("absolute top-0 h-4 rounded {}", solid_class(b.phase)) style=style title=title></div>
                     </div>
                 </div>
@@ -382,7 +382,7 @@ fn Timeline(bars: Vec<TimelineBar>, on_select: Callback<String>) -> impl IntoVie
         })
         .collect_view();
     view! {
-        <div class="rounded-lg border border-slate-200 bg-white p-4 shadow-sm" data-testid="timeline">
+        <div class="rounded-lg border border-slate-200 dark:border-slate-700 bg-white dark:bg-slate-900 p-4 shadow-sm" data-testid="timeline">
             {rows}
             <div class="mt-2 text-right text-xs text-slate-400">{format!("0 – {}", format::duration(end.round() as i64))}</div>
         </div>
@@ -405,7 +405,7 @@ fn NodePanel(
         load_node(ns.clone(), wf.clone(), id.clone())
     });
     view! {
-        <div class="rounded-lg border border-slate-200 bg-white p-4 shadow-sm" data-testid="node-panel">
+        <div class="rounded-lg border border-slate-200 dark:border-slate-700 bg-white dark:bg-slate-900 p-4 shadow-sm" data-testid="node-panel">
             <Transition fallback=|| view! { <p class="text-sm text-slate-500">"Loading the step…"</p> }>
                 {
                     let (namespace, name, node) = (namespace.clone(), name.clone(), node.clone());
@@ -433,7 +433,7 @@ fn pairs(title: &'static str, items: Vec<(String, String)>) -> impl IntoView {
                 {items.into_iter().map(|(k, v)| view! {
                     <div class="flex gap-2 text-sm">
                         <dt class="shrink-0 font-mono text-slate-500">{k}</dt>
-                        <dd class="break-all font-mono text-slate-900">{v}</dd>
+                        <dd class="break-all font-mono text-slate-900 dark:text-slate-100">{v}</dd>
                     </div>
                 }).collect_view()}
             </dl>
@@ -463,7 +463,7 @@ fn NodeInfo(
             <div><dt class="text-xs text-slate-500">"Duration"</dt><dd>{format::maybe_duration(detail.duration_seconds)}</dd></div>
         </dl>
         {detail.template.clone().map(|t| view! { <p class="mt-1 text-xs text-slate-500">"template "<span class="font-mono">{t}</span></p> })}
-        {detail.message.clone().map(|m| view! { <p class="mt-2 rounded bg-slate-50 p-2 text-sm text-slate-700" data-testid="node-message">{m}</p> })}
+        {detail.message.clone().map(|m| view! { <p class="mt-2 rounded bg-slate-50 dark:bg-slate-950 p-2 text-sm text-slate-700 dark:text-slate-300" data-testid="node-message">{m}</p> })}
         {pairs("Inputs", detail.inputs.clone())}
         {pairs("Outputs", detail.outputs.clone())}
         {(!detail.artifacts.is_empty()).then(|| view! {
@@ -482,7 +482,7 @@ fn NodeInfo(
         {(!yaml.is_empty()).then(|| view! {
             <details class="mt-3">
                 <summary class="cursor-pointer text-xs font-semibold uppercase tracking-wide text-slate-500">"Template"</summary>
-                <pre class="mt-1 max-h-64 overflow-auto rounded bg-slate-50 p-2 font-mono text-xs" data-testid="node-yaml">{yaml}</pre>
+                <pre class="mt-1 max-h-64 overflow-auto rounded bg-slate-50 dark:bg-slate-950 p-2 font-mono text-xs" data-testid="node-yaml">{yaml}</pre>
             </details>
         })}
         {has_log.then(|| view! {

@@ -83,7 +83,7 @@ pub fn RunsPage() -> impl IntoView {
             {move || Suspend::new(async move {
                 match page.await {
                     Ok(p) if p.runs.is_empty() => view! {
-                        <p class="rounded-lg border border-dashed border-slate-300 bg-white p-6 text-sm text-slate-600" data-testid="no-runs">
+                        <p class="rounded-lg border border-dashed border-slate-300 dark:border-slate-600 bg-white dark:bg-slate-900 p-6 text-sm text-slate-600 dark:text-slate-400" data-testid="no-runs">
                             "No runs match. Clear the filters, or submit a workflow with "
                             <code class="font-mono">"trellis submit FILE"</code>"."
                         </p>
@@ -115,7 +115,7 @@ pub fn RunsPage() -> impl IntoView {
 #[component]
 fn Filters(filter: Memo<RunsFilter>) -> impl IntoView {
     let f = filter.get_untracked();
-    let input = "rounded border border-slate-300 bg-white px-2 py-1 text-sm shadow-sm";
+    let input = "rounded border border-slate-300 dark:border-slate-600 bg-white dark:bg-slate-900 px-2 py-1 text-sm shadow-sm";
     let phase = f.phase.clone();
     let options = ["", "Pending", "Running", "Succeeded", "Failed", "Error"]
         .into_iter()
@@ -134,7 +134,7 @@ fn Filters(filter: Memo<RunsFilter>) -> impl IntoView {
     .map(|(v, l)| view! { <option value=v selected=sort == v>{l}</option> })
     .collect_view();
     view! {
-        <form method="get" action="/runs" class="mb-4 flex flex-wrap items-end gap-2 rounded-lg border border-slate-200 bg-white p-3 shadow-sm" data-testid="filters">
+        <form method="get" action="/runs" class="mb-4 flex flex-wrap items-end gap-2 rounded-lg border border-slate-200 dark:border-slate-700 bg-white dark:bg-slate-900 p-3 shadow-sm" data-testid="filters">
             <label class="flex flex-col text-xs text-slate-500">"Namespace"<input name="namespace" value=f.namespace class=input /></label>
             <label class="flex flex-col text-xs text-slate-500">"Phase"<select name="phase" class=input>{options}</select></label>
             <label class="flex flex-col text-xs text-slate-500">"Template"<input name="template" value=f.template class=input /></label>
@@ -144,7 +144,7 @@ fn Filters(filter: Memo<RunsFilter>) -> impl IntoView {
             <label class="flex flex-col text-xs text-slate-500">"To"<input type="date" name="until" value=f.until class=input /></label>
             <label class="flex flex-col text-xs text-slate-500">"Sort"<select name="sort" class=input>{sorts}</select></label>
             <button type="submit" class="rounded bg-slate-900 px-3 py-1.5 text-sm text-white hover:bg-slate-700" data-testid="apply">"Apply"</button>
-            <a href="/runs" class="px-2 py-1.5 text-sm text-slate-600 hover:underline">"Clear"</a>
+            <a href="/runs" class="px-2 py-1.5 text-sm text-slate-600 dark:text-slate-400 hover:underline">"Clear"</a>
         </form>
     }
 }

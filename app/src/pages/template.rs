@@ -63,6 +63,7 @@ fn TemplateView(page: Page) -> impl IntoView {
         trend,
         grid,
         total_runs,
+        cron,
     } = page;
     let title = summary.display_title().to_string();
     let scope = if id.namespace.is_empty() {
@@ -104,11 +105,12 @@ fn TemplateView(page: Page) -> impl IntoView {
                 {summary.schedule.clone().map(|s| view! { <p class="mt-1 text-sm text-amber-800">"Runs on schedule "<code>{s}</code></p> })}
             </div>
             <div class="text-right text-sm text-slate-500">
-                <div class="text-2xl font-semibold text-slate-900" data-testid="total-runs">{total_runs}</div>
+                <div class="text-2xl font-semibold text-slate-900 dark:text-slate-100" data-testid="total-runs">{total_runs}</div>
                 "runs"
             </div>
         </header>
         {summary.description.clone().map(|d| view! { <section class="mb-6 max-w-3xl"><Markdown text=d /></section> })}
+        {cron.map(|c| view! { <CronSection cron=c /> })}
         <div class="mb-8 grid gap-6 lg:grid-cols-3">
             <section class="lg:col-span-1">
                 <h2 class="mb-2 text-sm font-semibold uppercase tracking-wide text-slate-500">"Parameters"</h2>
@@ -116,14 +118,14 @@ fn TemplateView(page: Page) -> impl IntoView {
                     view! { <p class="text-sm text-slate-500">"This template takes no parameters."</p> }.into_any()
                 } else {
                     view! {
-                        <dl class="space-y-3 rounded-lg border border-slate-200 bg-white p-4 shadow-sm" data-testid="parameters">
+                        <dl class="space-y-3 rounded-lg border border-slate-200 dark:border-slate-700 bg-white dark:bg-slate-900 p-4 shadow-sm" data-testid="parameters">
                             {params.into_iter().map(|p| view! {
                                 <div>
-                                    <dt class="font-mono text-sm text-slate-900">
+                                    <dt class="font-mono text-sm text-slate-900 dark:text-slate-100">
                                         {p.name}
                                         {p.default.map(|d| view! { <span class="text-slate-400">" = "{d}</span> })}
                                     </dt>
-                                    {p.description.map(|d| view! { <dd class="text-sm text-slate-600">{d}</dd> })}
+                                    {p.description.map(|d| view! { <dd class="text-sm text-slate-600 dark:text-slate-400">{d}</dd> })}
                                     {(!p.enum_values.is_empty()).then(|| view! {
                                         <dd class="text-xs text-slate-500">"One of: "{p.enum_values.join(", ")}</dd>
                                     })}
@@ -155,13 +157,13 @@ fn TemplateView(page: Page) -> impl IntoView {
                 <h2 class="text-sm font-semibold uppercase tracking-wide text-slate-500">"Duration of recent runs"</h2>
                 <span class="text-xs text-slate-500" data-testid="stats">{stats_text}</span>
             </div>
-            <div class="rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
+            <div class="rounded-lg border border-slate-200 dark:border-slate-700 bg-white dark:bg-slate-900 p-4 shadow-sm">
                 <TrendChart points=trend p90=stats.p90_seconds />
             </div>
         </section>
         <section class="mb-8">
             <h2 class="mb-2 text-sm font-semibold uppercase tracking-wide text-slate-500">"Runs × steps"</h2>
-            <div class="rounded-lg border border-slate-200 bg-white p-4 shadow-sm">
+            <div class="rounded-lg border border-slate-200 dark:border-slate-700 bg-white dark:bg-slate-900 p-4 shadow-sm">
                 <RunsGrid grid namespace=id.namespace.clone() />
             </div>
         </section>
@@ -169,7 +171,7 @@ fn TemplateView(page: Page) -> impl IntoView {
             <h2 class="mb-2 text-sm font-semibold uppercase tracking-wide text-slate-500">"History"</h2>
             {if runs.is_empty() {
                 view! {
-                    <p class="rounded-lg border border-dashed border-slate-300 bg-white p-6 text-sm text-slate-600" data-testid="no-runs">
+                    <p class="rounded-lg border border-dashed border-slate-300 dark:border-slate-600 bg-white dark:bg-slate-900 p-6 text-sm text-slate-600 dark:text-slate-400" data-testid="no-runs">
                         "No runs yet. Submit one with "
                         <code class="font-mono">{submit_hint(&id)}</code>
                         " or through the API."
@@ -194,5 +196,39 @@ fn submit_hint(id: &crate::model::TemplateId) -> String {
         format!("trellis submit --from {from}")
     } else {
         format!("trellis submit -n {} --from {from}", id.namespace)
+    }
+}
+
+/// When a CronWorkflow runs, in words, with its next runs and state.
+#[component]
+fn CronSection(cron: crate::model::CronView) -> impl IntoView {
+    let state = if cron.suspended {
+        view! { <span class="rounded-full bg-slate-200 px-2 py-0.5 text-xs font-medium text-slate-700 dark:text-slate-300" data-testid="cron-state">"Suspended"</span> }.into_any()
+    } else {
+        view! { <span class="rounded-full bg-emerald-100 px-2 py-0.5 text-xs font-medium text-emerald-800" data-testid="cron-state">"Active"</span> }.into_any()
+    };
+    view! {
+        <section class="mb-6 rounded-lg border border-amber-200 bg-amber-50 p-4" data-testid="cron">
+            <div class="flex flex-wrap items-center gap-2">
+                <h2 class="text-sm font-semibold uppercase tracking-wide text-amber-900">"Schedule"</h2>
+                {state}
+                <span class="text-xs text-amber-900">"concurrency: "{cron.concurrency_policy.clone()}</span>
+            </div>
+            <ul class="mt-2 space-y-1">
+                {cron.schedules.iter().map(|(text, words)| view! {
+                    <li class="text-base text-slate-900 dark:text-slate-100">
+                        <span data-testid="cron-words">{words.clone()}</span>
+                        <code class="ml-2 rounded bg-white dark:bg-slate-900 px-1.5 py-0.5 font-mono text-xs text-slate-600 dark:text-slate-400">{text.clone()}</code>
+                    </li>
+                }).collect_view()}
+            </ul>
+            {cron.error.clone().map(|e| view! { <p class="mt-2 text-sm text-red-700">{e}</p> })}
+            {(!cron.next_runs.is_empty()).then(|| view! {
+                <p class="mt-2 text-sm text-slate-700 dark:text-slate-300" data-testid="cron-next">
+                    "Next runs (UTC): "{cron.next_runs.iter().map(|t| format::time(Some(t))).collect::<Vec<_>>().join(" · ")}
+                </p>
+            })}
+            <p class="mt-1 text-xs text-slate-600 dark:text-slate-400">"Last started: "{format::time(cron.last_scheduled.as_deref())}</p>
+        </section>
     }
 }

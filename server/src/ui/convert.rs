@@ -2,8 +2,8 @@
 
 use app::catalog::TemplateKind as UiKind;
 use app::model::{
-    ArtifactLink, GridCell, GridColumn, GridRow, GridView, HealthView, JobRow, NodeDetail,
-    NodeKind, Phase, RunRow, TimelineBar,
+    ArtifactLink, CronView, GridCell, GridColumn, GridRow, GridView, HealthView, JobRow,
+    NodeDetail, NodeKind, Phase, RunRow, TimelineBar,
 };
 use chrono::{DateTime, Utc};
 use engine::history::{Grid, RunSummary, TemplateRuns, Trigger};
@@ -138,6 +138,55 @@ pub fn grid_view(g: Grid) -> GridView {
                     .collect(),
             })
             .collect(),
+    }
+}
+
+/// How many next runs a cron page lists.
+const NEXT_RUNS: usize = 5;
+
+/// A CronWorkflow's schedules in words, its next runs after `now` and its state.
+pub fn cron_view(c: &engine::model::CronWorkflow, now: DateTime<Utc>) -> CronView {
+    let spec = c.spec.clone().unwrap_or_default();
+    let zone = spec.timezone.as_deref();
+    let texts: Vec<String> = spec
+        .schedules
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .chain(spec.schedule.clone())
+        .collect();
+    let suspended = spec.suspend.unwrap_or(false);
+    let (next_runs, error) = match engine::cron::schedules(c) {
+        Ok(_) if suspended => (Vec::new(), None),
+        Ok(s) => {
+            let mut at = now;
+            let mut next = Vec::new();
+            while next.len() < NEXT_RUNS {
+                let Some(t) = engine::cron::next_after(&s, at) else {
+                    break;
+                };
+                next.push(t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+                at = t;
+            }
+            (next, None)
+        }
+        Err(e) => (Vec::new(), Some(e)),
+    };
+    CronView {
+        schedules: texts
+            .iter()
+            .map(|t| (t.clone(), engine::cron::describe::describe(t, zone)))
+            .collect(),
+        next_runs,
+        suspended,
+        concurrency_policy: spec
+            .concurrency_policy
+            .unwrap_or_else(|| "Allow".to_string()),
+        last_scheduled: c
+            .status
+            .as_ref()
+            .and_then(|s| s.last_scheduled_time.clone()),
+        error,
     }
 }
 
@@ -342,6 +391,37 @@ mod tests {
 
     fn wf(v: serde_json::Value) -> Workflow {
         serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn a_cron_page_says_when_it_runs() {
+        let c: engine::model::CronWorkflow = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "nightly"},
+            "spec": {"schedule": "0 2 * * *", "timezone": "Europe/Paris", "workflowSpec": {}}
+        }))
+        .unwrap();
+        let now = "2026-12-01T12:00:00Z".parse().unwrap();
+        let v = cron_view(&c, now);
+        assert_eq!(
+            v.schedules,
+            [(
+                "0 2 * * *".to_string(),
+                "every day at 02:00 Europe/Paris".to_string()
+            )]
+        );
+        assert_eq!(
+            v.next_runs[..2],
+            ["2026-12-02T01:00:00Z", "2026-12-03T01:00:00Z"]
+        );
+        assert_eq!(v.next_runs.len(), 5);
+        assert_eq!(v.concurrency_policy, "Allow");
+        let mut suspended = c.clone();
+        suspended.spec.as_mut().unwrap().suspend = Some(true);
+        let v = cron_view(&suspended, now);
+        assert!(v.suspended && v.next_runs.is_empty());
+        let mut bad = c;
+        bad.spec.as_mut().unwrap().schedule = Some("61 * * * *".into());
+        assert!(cron_view(&bad, now).error.is_some());
     }
 
     #[test]

@@ -335,6 +335,10 @@ impl UiSource {
             trend,
             grid: convert::grid_view(engine::history::grid(&grid_runs, now)),
             total_runs,
+            cron: match &manifest {
+                Manifest::CronWorkflow(c) => Some(convert::cron_view(c, now)),
+                _ => None,
+            },
         })
     }
 
