@@ -53,7 +53,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const dir = mkdtempSync(join(tmpdir(), 'trellis-run-page-'));
 writeFileSync(join(dir, 'big-dag.yaml'), template(nodes));
-const server = await startServer([dir]);
+const server = await startServer([dir], { healthTimeoutMs: 300_000 });
 const browser = await launchBrowser();
 let failed = false;
 try {
@@ -71,7 +71,16 @@ try {
     await page.goto(url, { waitUntil: 'commit' });
     await page.waitForSelector('[data-hydrated="true"]', { timeout: 60_000 });
     hydrated.push(Date.now() - start);
-    await page.locator('[data-testid="graph-node"]').nth(1).click();
+    // A node inside the visible part of the canvas (the DOM also holds a margin around it).
+    const inside = await page.evaluate(() => {
+      const view = document.querySelector('[data-testid="graph-svg"]').getBoundingClientRect();
+      const nodes = [...document.querySelectorAll('[data-testid="graph-node"]')];
+      return nodes.findIndex((n, i) => {
+        const r = n.getBoundingClientRect();
+        return i > 0 && r.left >= view.left && r.right <= view.right && r.top >= view.top && r.bottom <= view.bottom;
+      });
+    });
+    await page.locator('[data-testid="graph-node"]').nth(inside).click();
     await page.waitForSelector('[data-testid="node-panel"] [data-testid="node-title"]', { timeout: 60_000 });
     interactive.push(Date.now() - start);
     drawn = await page.locator('[data-testid="graph-node"]').count();

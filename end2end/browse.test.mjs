@@ -272,3 +272,18 @@ test('dark mode follows the system until toggled, and the toggle is remembered',
     await context.close();
   }
 });
+
+test('the namespace switcher narrows the tree and the runs', async () => {
+  await withPage(async (page) => {
+    await visit(page, `${url}/`);
+    const switcher = page.locator('[data-testid="namespace-switcher"]');
+    assert.deepEqual(await switcher.locator('option').allInnerTexts(), ['all namespaces', 'e2e']);
+    await switcher.selectOption('e2e');
+    await page.waitForURL(/\/\?namespace=e2e$/);
+    assert.deepEqual(await testIds(page, 'scope', 'data-scope'), ['e2e']);
+    await visit(page, `${url}/runs`);
+    await page.locator('[data-testid="namespace-switcher"]').selectOption('e2e');
+    await page.waitForURL(/\/runs\?namespace=e2e$/);
+    await page.waitForSelector('[data-testid="run-row"]');
+  });
+});

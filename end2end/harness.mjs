@@ -49,8 +49,9 @@ async function waitForHealth(url, child, logs, timeoutMs = 30_000) {
   throw new Error(`trellis did not become healthy within ${timeoutMs} ms:\n${logs.join('')}`);
 }
 
-/** Starts `trellis serve --load <each of load>` in a fresh data directory. */
-export async function startServer(load) {
+/** Starts `trellis serve --load <each of load>` in a fresh data directory; waits up to
+ * `healthTimeoutMs` for it to answer (loading lints every manifest first). */
+export async function startServer(load, { healthTimeoutMs = 30_000 } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'trellis-e2e-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
@@ -65,7 +66,7 @@ export async function startServer(load) {
   child.on('error', (err) => logs.push(`spawn error: ${err.message}\n`));
   child.stdout.on('data', (chunk) => logs.push(chunk.toString()));
   child.stderr.on('data', (chunk) => logs.push(chunk.toString()));
-  await waitForHealth(url, child, logs);
+  await waitForHealth(url, child, logs, healthTimeoutMs);
   return {
     url,
     logs,

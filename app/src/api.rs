@@ -54,6 +54,8 @@ pub mod data {
     pub trait UiData: Send + Sync + 'static {
         /// The folder tree, filtered by `query`, with each template's runs.
         fn folders(&self, query: String) -> Fut<'_, FolderPage>;
+        /// The namespaces (and `cluster-wide`) that hold templates, sorted.
+        fn namespaces(&self) -> Fut<'_, Vec<String>>;
         /// A template's page, its history starting at page token `page` (empty: the newest).
         fn template(&self, id: TemplateId, page: String) -> Fut<'_, TemplatePage>;
         /// One page of all runs.
@@ -91,6 +93,12 @@ pub async fn folders(
     query: String,
 ) -> Result<FolderPage, UiError> {
     source()?.folders(query).await
+}
+
+/// The namespaces that hold templates, for the namespace switcher.
+#[server]
+pub async fn namespaces() -> Result<Vec<String>, UiError> {
+    source()?.namespaces().await
 }
 
 /// A template's page (`kind` as Argo spells it; `namespace` empty for cluster templates).

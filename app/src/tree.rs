@@ -178,6 +178,30 @@ impl CatalogTree {
         }
     }
 
+    /// The tree of one namespace (its label, or `cluster-wide`); all of it when `scope` is empty.
+    pub fn in_scope(&self, scope: &str) -> Self {
+        if scope.is_empty() {
+            return self.clone();
+        }
+        Self {
+            groups: self
+                .groups
+                .iter()
+                .filter(|g| g.scope.label() == scope)
+                .cloned()
+                .collect(),
+            total: self.total,
+        }
+    }
+
+    /// The namespaces (and `cluster-wide`) the tree has templates in.
+    pub fn scopes(&self) -> Vec<String> {
+        self.groups
+            .iter()
+            .map(|g| g.scope.label().to_string())
+            .collect()
+    }
+
     /// Every template the (possibly filtered) tree shows, in no particular order.
     pub fn templates(&self) -> impl Iterator<Item = &TemplateSummary> {
         let mut stack: Vec<&Folder> = self.groups.iter().map(|g| &g.root).collect();

@@ -296,6 +296,10 @@ mod tests {
                 })
             })
         }
+        fn namespaces(&self) -> Fut<'_, Vec<String>> {
+            let scopes = app::tree::CatalogTree::build(&self.0).scopes();
+            Box::pin(async move { Ok(scopes) })
+        }
         fn template(&self, id: TemplateId, _: String) -> Fut<'_, TemplatePage> {
             Box::pin(async move { Err(UiError::NotFound(format!("no template {}", id.name))) })
         }

@@ -52,6 +52,23 @@ impl Viewport {
         }
     }
 
+    /// The view a graph opens with, centred on its first node (the root, at the top) when the
+    /// graph is wider than the view.
+    pub fn opening(graph: &GraphView) -> Self {
+        let v = Self::initial(graph.width, graph.height);
+        let root = graph
+            .nodes
+            .iter()
+            .min_by(|a, b| a.y.total_cmp(&b.y).then(a.x.total_cmp(&b.x)));
+        match root {
+            Some(r) if graph.width + 40.0 > v.w => Self {
+                x: (r.x - v.w / 2.0).clamp(-20.0, graph.width + 20.0 - v.w),
+                ..v
+            },
+            _ => v,
+        }
+    }
+
     /// The view after zooming by `factor` (> 1 zooms in) around the point at fractions
     /// (`fx`, `fy`) of the view.
     pub fn zoomed(self, factor: f64, fx: f64, fy: f64) -> Self {
@@ -218,8 +235,7 @@ pub fn GraphCanvas(
     };
     let stop = move |_| drag.set_value(None);
     let fit = move |_| graph.with_untracked(|g| viewport.set(Viewport::fit(g.width, g.height)));
-    let reset =
-        move |_| graph.with_untracked(|g| viewport.set(Viewport::initial(g.width, g.height)));
+    let reset = move |_| graph.with_untracked(|g| viewport.set(Viewport::opening(g)));
     let button = "rounded border border-slate-200 dark:border-slate-700 bg-white dark:bg-slate-900 px-2 py-1 text-sm text-slate-700 dark:text-slate-300 shadow-sm hover:bg-slate-50 dark:hover:bg-slate-800";
     view! {
         <div class="relative rounded-lg border border-slate-200 dark:border-slate-700 bg-slate-50 dark:bg-slate-950" data-testid="graph">
@@ -413,6 +429,40 @@ mod tests {
         assert!(big.x > 0.0, "opens at the centre of the top");
         let all = Viewport::fit(40_000.0, 3_000.0);
         assert!(all.x <= 0.0 && all.x + all.w >= 40_000.0 && all.h >= 3_000.0);
+    }
+
+    #[test]
+    fn a_wide_graph_opens_at_its_root() {
+        let node = |x: f64, y: f64| GraphNode {
+            id: format!("{x}"),
+            label: String::new(),
+            kind: NodeKind::Pod,
+            phase: Phase::Pending,
+            x,
+            y,
+            width: 200.0,
+            height: 44.0,
+            duration_seconds: None,
+            group: None,
+            planned: false,
+            template: None,
+        };
+        let g = GraphView {
+            width: 30_000.0,
+            height: 3_000.0,
+            nodes: vec![node(20_000.0, 500.0), node(2_000.0, 22.0)],
+            edges: vec![],
+        };
+        let v = Viewport::opening(&g);
+        assert!(
+            v.x < 2_000.0 && v.x + v.w > 2_000.0,
+            "the root is in view: {v:?}"
+        );
+        let narrow = GraphView { width: 300.0, ..g };
+        assert_eq!(
+            Viewport::opening(&narrow),
+            Viewport::initial(300.0, 3_000.0)
+        );
     }
 
     #[test]

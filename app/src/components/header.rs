@@ -25,12 +25,79 @@ pub fn Header() -> impl IntoView {
                         "Runs"
                     </a>
                 </nav>
+                <span class="ml-auto"></span>
+                <NamespaceSwitcher />
+                <form method="get" action="/" role="search" class="hidden md:block">
+                    <input
+                        type="search"
+                        name="q"
+                        placeholder="Search templates"
+                        aria-label="Search templates"
+                        class="w-48 rounded-md border border-slate-700 bg-slate-800 px-2 py-1 text-sm text-slate-100 placeholder:text-slate-400"
+                    />
+                </form>
                 <ThemeToggle />
                 <span class="hidden text-xs text-slate-400 sm:block">
                     "Press "<kbd class="rounded border border-slate-600 px-1 font-mono">"?"</kbd>" for shortcuts"
                 </span>
             </div>
         </header>
+    }
+}
+
+/// Picks the namespace the templates and runs pages show; its choices are the namespaces that
+/// hold templates.
+#[component]
+fn NamespaceSwitcher() -> impl IntoView {
+    let scopes = Resource::new(|| (), |()| crate::api::namespaces());
+    let query = leptos_router::hooks::use_query_map();
+    let location = leptos_router::hooks::use_location();
+    let navigate = leptos_router::hooks::use_navigate();
+    let current = move || query.with(|q| q.get("namespace").unwrap_or_default());
+    let on_change = move |ev| {
+        let ns = event_target_value(&ev);
+        let base = if location.pathname.get_untracked().starts_with("/runs") {
+            "/runs"
+        } else {
+            "/"
+        };
+        let url = if ns.is_empty() {
+            base.to_string()
+        } else {
+            format!(
+                "{base}?namespace={}",
+                leptos_router::location::Url::escape(&ns)
+            )
+        };
+        navigate(&url, Default::default());
+    };
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let on_change = on_change.clone();
+                Suspend::new(async move {
+                let list = scopes.await.unwrap_or_default();
+                let options = list
+                    .into_iter()
+                    .map(|ns| {
+                        let selected = current() == ns;
+                        view! { <option value=ns.clone() selected=selected>{ns.clone()}</option> }
+                    })
+                    .collect_view();
+                view! {
+                    <select
+                        aria-label="Namespace"
+                        data-testid="namespace-switcher"
+                        class="rounded-md border border-slate-700 bg-slate-800 px-2 py-1 text-sm text-slate-100"
+                        on:change=on_change
+                    >
+                        <option value="" selected=move || current().is_empty()>"all namespaces"</option>
+                        {options}
+                    </select>
+                }
+            })
+            }}
+        </Suspense>
     }
 }
 
@@ -52,7 +119,7 @@ fn ThemeToggle() -> impl IntoView {
     };
     view! {
         <button
-            class="ml-auto rounded px-2 py-1 text-sm text-slate-300 hover:bg-slate-800"
+            class="rounded px-2 py-1 text-sm text-slate-300 hover:bg-slate-800"
             title="Light or dark"
             aria-label="Switch between light and dark"
             data-testid="theme-toggle"

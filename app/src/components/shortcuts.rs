@@ -94,15 +94,15 @@ fn typing(ev: &leptos::ev::KeyboardEvent) -> bool {
     matches!(tag.as_str(), "input" | "textarea" | "select")
 }
 
-/// Focuses the first search box of the page.
+/// Focuses the page's search box (else the top bar's).
 fn focus_search() {
     #[cfg(feature = "hydrate")]
     {
         use wasm_bindgen::JsCast as _;
-        if let Some(el) = document()
-            .query_selector("input[type=search]")
-            .ok()
-            .flatten()
+        let doc = document();
+        let find = |selector: &str| doc.query_selector(selector).ok().flatten();
+        if let Some(el) = find("main input[type=search]")
+            .or_else(|| find("input[type=search]"))
             .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
         {
             let _ = el.focus();

@@ -25,6 +25,7 @@ pub fn HomePage() -> impl IntoView {
     let initial = params.with_untracked(|p| p.get("q").unwrap_or_default());
     let query = RwSignal::new(initial);
     let table = move || params.with(|p| p.get("view").as_deref() == Some("table"));
+    let scope = Signal::derive(move || params.with(|p| p.get("namespace").unwrap_or_default()));
     let sort = move || params.with(|p| p.get("sort").unwrap_or_default());
     // The whole tree with every template's row, loaded once (and sent along with the server's
     // HTML), so that filtering needs no further request.
@@ -45,8 +46,9 @@ pub fn HomePage() -> impl IntoView {
         <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading templates…"</p> }>
             {move || Suspend::new(async move {
                 match page.await {
-                    Ok(page) => {
+                    Ok(mut page) => {
                         provide_context(Jobs(Arc::new(page.jobs.clone())));
+                        page.tree = page.tree.in_scope(&scope.get());
                         if table() {
                             view! { <TemplateTable page query sort=Signal::derive(sort) /> }.into_any()
                         } else {

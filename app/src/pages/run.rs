@@ -120,7 +120,7 @@ fn RunBody(
     let navigate = use_navigate();
     let state = RwSignal::new(initial.clone());
     let graph = Signal::derive(move || state.with(|s| s.graph.clone()));
-    let viewport = RwSignal::new(Viewport::initial(initial.graph.width, initial.graph.height));
+    let viewport = RwSignal::new(Viewport::opening(&initial.graph));
     let view_of = Memo::new(move |_| query.with(|q| RunView::of(|k| q.get(k))));
     let (ns, wf) = (namespace.clone(), name.clone());
     let reload = move || {

@@ -72,7 +72,7 @@ fn TemplateView(page: Page) -> impl IntoView {
         id.namespace.clone()
     };
     let folder = summary.folder_path();
-    let viewport = RwSignal::new(Viewport::initial(graph.width, graph.height));
+    let viewport = RwSignal::new(Viewport::opening(&graph));
     let graph_signal = Signal::derive({
         let g = graph.clone();
         move || g.clone()

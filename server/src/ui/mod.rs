@@ -561,6 +561,26 @@ impl UiData for UiSource {
         Box::pin(self.folders_page(query))
     }
 
+    fn namespaces(&self) -> Fut<'_, Vec<String>> {
+        Box::pin(async move {
+            let store = self.state.backend.store();
+            let mut out = BTreeSet::new();
+            for kind in TemplateKind::ALL {
+                let all = store
+                    .list_templates(kind, None, &LabelSelector::default())
+                    .await
+                    .map_err(ui_error)?;
+                for t in all {
+                    out.insert(
+                        t.namespace
+                            .unwrap_or_else(|| app::tree::CLUSTER_WIDE.to_string()),
+                    );
+                }
+            }
+            Ok(out.into_iter().collect())
+        })
+    }
+
     fn template(&self, id: TemplateId, page: String) -> Fut<'_, TemplatePage> {
         Box::pin(self.template_page(id, page))
     }
