@@ -1,6 +1,8 @@
 //! A cron schedule in words, for people: `0 2 * * *` in `Europe/Paris` is "every day at 02:00
 //! Europe/Paris". The common shapes get a sentence; anything else is quoted as written.
 
+use crate::expr::sprig_dates::MONTHS;
+
 const DAYS: [&str; 7] = [
     "Sunday",
     "Monday",
@@ -9,21 +11,6 @@ const DAYS: [&str; 7] = [
     "Thursday",
     "Friday",
     "Saturday",
-];
-
-const MONTHS: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
 ];
 
 /// `schedule` (five fields, a macro like `@daily`, or `@every 90s`, optionally after

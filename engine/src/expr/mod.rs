@@ -70,7 +70,7 @@ mod ops;
 mod parser;
 mod predicates;
 mod sprig;
-mod sprig_dates;
+pub(crate) mod sprig_dates;
 mod sprig_lists;
 mod sprig_numbers;
 mod sprig_regex;

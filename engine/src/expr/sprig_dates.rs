@@ -110,7 +110,8 @@ fn format_in(name: &str, layout: &str, v: &Value, zone: &str) -> Result<String, 
     Ok(go_format(&fixed, &abbreviation, layout))
 }
 
-const MONTHS: [&str; 12] = [
+/// Month names, January first.
+pub(crate) const MONTHS: [&str; 12] = [
     "January",
     "February",
     "March",

@@ -92,6 +92,11 @@ fn ui_error(e: StoreError) -> UiError {
     }
 }
 
+/// The error of a node a workflow does not have.
+fn no_node(namespace: &str, name: &str, node: &str) -> UiError {
+    UiError::NotFound(format!("workflow {namespace}/{name} has no node {node:?}"))
+}
+
 /// Runs of the template with store key `key`, newest first.
 pub async fn history(
     state: &ApiState,
@@ -523,9 +528,8 @@ impl UiSource {
     ) -> Result<NodeDetail, UiError> {
         let wf = self.workflow(&namespace, &name).await?;
         let spec = self.spec_of_run(&wf).await;
-        convert::node_detail(&wf, &spec, &node, Utc::now()).ok_or_else(|| {
-            UiError::NotFound(format!("workflow {namespace}/{name} has no node {node:?}"))
-        })
+        convert::node_detail(&wf, &spec, &node, Utc::now())
+            .ok_or_else(|| no_node(&namespace, &name, &node))
     }
 
     async fn log_window(
@@ -537,10 +541,8 @@ impl UiSource {
         count: u32,
     ) -> Result<LogWindow, UiError> {
         let wf = self.workflow(&namespace, &name).await?;
-        let detail =
-            convert::node_detail(&wf, &Default::default(), &node, Utc::now()).ok_or_else(|| {
-                UiError::NotFound(format!("workflow {namespace}/{name} has no node {node:?}"))
-            })?;
+        let detail = convert::node_detail(&wf, &Default::default(), &node, Utc::now())
+            .ok_or_else(|| no_node(&namespace, &name, &node))?;
         let uid = wf.metadata.and_then(|m| m.uid).unwrap_or_default();
         let path = self.state.backend.step_dir(&uid, &node).join(LOG_FILE);
         let (lines, first, total) = self.logs.window(&path, from, count).map_err(|e| {
