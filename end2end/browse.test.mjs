@@ -65,7 +65,7 @@ test('the folder tree shows each template like a Jenkins job, and the table sort
     assert.match(await row.locator('[data-testid="last-run"]').innerText(), /#2\s*✖\s*Failed/);
     assert.match(await row.innerText(), /last success #1/);
     assert.match(await row.innerText(), /last failure #2/);
-    assert.equal(await row.locator('[data-testid="health"]').innerText(), '⛅ 1 of the last 2 runs passed');
+    assert.equal(await row.locator('[data-testid="health"]').innerText(), '◑ 1 of the last 2 runs passed');
     assert.equal(await row.locator('[data-testid="sparkline"]').count(), 1);
     assert.match(
       await page.locator('[data-testid="template-row"][data-name="live-steps"] [data-testid="job-never"]').innerText(),

@@ -112,9 +112,9 @@ fn JobSummary(job: JobRow) -> impl IntoView {
         let slug = format::health_slug(h.passed, h.of);
         let icon = match slug {
             "good" => "☀",
-            "fair" => "⛅",
+            "fair" => "◑",
             "poor" => "☁",
-            _ => "⛈",
+            _ => "☂",
         };
         view! {
             <span class="text-slate-600 dark:text-slate-400" data-testid="health" data-health=slug>
