@@ -122,7 +122,7 @@ async fn folders(
     State(state): State<ApiState>,
     Query(q): Query<FolderQuery>,
 ) -> ApiResult<Json<Value>> {
-    let (tree, rows) = crate::ui::folder_rows(&state, &q.q).await?;
+    let (tree, rows, _) = crate::ui::folder_rows(&state, &q.q).await?;
     Ok(Json(json!({"tree": tree, "runs": rows})))
 }
 

@@ -92,9 +92,12 @@ pub fn row_of(wf: &Workflow, now: DateTime<Utc>, slow: impl Fn(i64) -> bool) -> 
     run_row(s, is_waiting(wf), is_slow, Some(wf))
 }
 
-/// A template's tree row.
-pub fn job_row(t: TemplateRuns) -> JobRow {
-    let row = |s: RunSummary| run_row(s, false, false, None);
+/// A template's tree row; runs named in `waiting` wait at a suspend step.
+pub fn job_row(t: TemplateRuns, waiting: &std::collections::BTreeSet<String>) -> JobRow {
+    let row = |s: RunSummary| {
+        let w = waiting.contains(&s.name);
+        run_row(s, w, false, None)
+    };
     JobRow {
         last: t.last.map(row),
         last_success: t.last_success.map(row),
@@ -456,6 +459,29 @@ mod tests {
             ("[0].approve", 5.0, 55.0)
         );
         assert_eq!(bars[0].phase, Phase::Waiting);
+    }
+
+    #[test]
+    fn a_job_row_shows_a_run_at_a_suspend_step_as_waiting() {
+        let run = |name: &str| {
+            engine::history::summarize(
+                &wf(
+                    serde_json::json!({"metadata": {"name": name, "namespace": "ci"},
+                    "status": {"phase": "Running", "startedAt": "2026-01-01T00:00:00Z"}}),
+                ),
+                Utc::now(),
+            )
+        };
+        let runs = engine::history::template_runs(&[run("a")], None, None);
+        let waiting = ["a".to_string()].into();
+        assert_eq!(
+            job_row(runs.clone(), &waiting).last.unwrap().phase,
+            Phase::Waiting
+        );
+        assert_eq!(
+            job_row(runs, &Default::default()).last.unwrap().phase,
+            Phase::Running
+        );
     }
 
     #[test]

@@ -129,11 +129,19 @@ pub fn finished() -> Vec<WorkflowPhase> {
     ]
 }
 
-/// The folder tree of the stored templates matching `query`, and each one's row by store key.
+/// The folder tree of the stored templates matching `query`, each one's row by store key, and
+/// the names of their recent runs that wait at a suspend step.
 pub async fn folder_rows(
     state: &ApiState,
     query: &str,
-) -> Result<(app::tree::CatalogTree, BTreeMap<String, TemplateRuns>), StoreError> {
+) -> Result<
+    (
+        app::tree::CatalogTree,
+        BTreeMap<String, TemplateRuns>,
+        BTreeSet<String>,
+    ),
+    StoreError,
+> {
     let store = state.backend.store();
     let all = LabelSelector::default();
     let mut summaries = Vec::new();
@@ -164,12 +172,19 @@ pub async fn folder_rows(
         .collect();
     let now = Utc::now();
     let mut rows = BTreeMap::new();
+    let mut waiting = BTreeSet::new();
     for (kind, ns, s) in &summaries {
         let key = template_key(*kind, ns, &s.name);
         if !shown.contains(&key) {
             continue;
         }
         let (recent, _) = history(state, &key, vec![], RECENT_RUNS, None).await?;
+        waiting.extend(
+            recent
+                .iter()
+                .filter(|w| convert::is_waiting(w))
+                .filter_map(|w| w.metadata.as_ref()?.name.clone()),
+        );
         let recent: Vec<RunSummary> = recent.iter().map(|w| summarize(w, now)).collect();
         let newest = async |phases: Vec<WorkflowPhase>| {
             let (w, _) = history(state, &key, phases, 1, None).await?;
@@ -179,7 +194,7 @@ pub async fn folder_rows(
         let failure = newest(vec![WorkflowPhase::Failed, WorkflowPhase::Error]).await?;
         rows.insert(key, template_runs(&recent, success, failure));
     }
-    Ok((tree, rows))
+    Ok((tree, rows, waiting))
 }
 
 /// A stored template's body as a manifest of its kind.
@@ -266,12 +281,12 @@ pub fn runs_query(f: &RunsFilter) -> Result<WorkflowQuery, UiError> {
 
 impl UiSource {
     async fn folders_page(&self, query: String) -> Result<FolderPage, UiError> {
-        let (tree, rows) = folder_rows(&self.state, &query).await.map_err(ui_error)?;
+        let (tree, rows, waiting) = folder_rows(&self.state, &query).await.map_err(ui_error)?;
         Ok(FolderPage {
             tree,
             jobs: rows
                 .into_iter()
-                .map(|(k, r)| (k, convert::job_row(r)))
+                .map(|(k, r)| (k, convert::job_row(r, &waiting)))
                 .collect(),
         })
     }
