@@ -70,7 +70,7 @@ pub fn window_bounds(total: u64, from: Option<u64>, count: u32) -> (u64, u64) {
 #[derive(Debug, Default)]
 pub struct LogIndexes {
     indexes: Mutex<HashMap<PathBuf, (u64, LineIndex)>>,
-    tick: Mutex<u64>,
+    tick: std::sync::atomic::AtomicU64,
 }
 
 impl LogIndexes {
@@ -103,11 +103,7 @@ impl LogIndexes {
 
     /// The index of `path`, extended over what was appended since it was last read.
     fn updated(&self, path: &Path, file: &mut std::fs::File) -> std::io::Result<LineIndex> {
-        let tick = {
-            let mut t = self.tick.lock().unwrap_or_else(|e| e.into_inner());
-            *t += 1;
-            *t
-        };
+        let tick = self.tick.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut index = {
             let map = self.indexes.lock().unwrap_or_else(|e| e.into_inner());
             map.get(path).map(|(_, i)| i.clone()).unwrap_or_default()

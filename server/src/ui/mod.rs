@@ -556,7 +556,12 @@ impl UiSource {
         count: u32,
     ) -> Result<LogWindow, UiError> {
         let wf = self.workflow(&namespace, &name).await?;
-        let detail = convert::node_detail(&wf, &Default::default(), &node, Utc::now())
+        // Read every second while a log is followed: only the node's phase is needed.
+        let phase = wf
+            .status
+            .as_ref()
+            .and_then(|s| s.nodes.as_ref()?.get(&node))
+            .map(convert::node_phase)
             .ok_or_else(|| no_node(&namespace, &name, &node))?;
         let uid = wf.metadata.and_then(|m| m.uid).unwrap_or_default();
         let path = self.state.backend.step_dir(&uid, &node).join(LOG_FILE);
@@ -568,7 +573,7 @@ impl UiSource {
             lines,
             first,
             total,
-            done: !detail.phase.is_live(),
+            done: !phase.is_live(),
         })
     }
 }
