@@ -140,7 +140,7 @@ pub fn lint_manifest(manifest: &Manifest, index: &Index<'_>) -> Vec<Diagnostic> 
 /// Gives a diagnostic the span of its path in the document (the key, when the path ends at one).
 fn place(mut diag: Diagnostic, node: &Node) -> Diagnostic {
     if diag.span.is_none() {
-        let path = parse_path(&diag.path);
+        let path = rejoin_dotted(node, parse_path(&diag.path));
         diag.span = Some(node.locate(&path).span());
     }
     diag
@@ -159,6 +159,44 @@ fn parse_path(text: &str) -> Vec<Seg> {
                 out.push(Seg::Index(i));
             }
         }
+    }
+    out
+}
+
+/// Joins back the keys that hold dots (`trellis.dev/approvers`), which a rendered path splits,
+/// where the document has such a key: the longest run of keys the map has wins.
+fn rejoin_dotted(node: &Node, segs: Vec<Seg>) -> Vec<Seg> {
+    let mut out = Vec::with_capacity(segs.len());
+    let mut at = Some(node);
+    let mut i = 0;
+    while i < segs.len() {
+        let mut seg = segs[i].clone();
+        let mut took = 1;
+        if let Some(n) = at {
+            let keys: Vec<&str> = segs[i..]
+                .iter()
+                .map_while(|s| match s {
+                    Seg::Key(k) => Some(k.as_str()),
+                    Seg::Index(_) => None,
+                })
+                .collect();
+            if let Some(len) = (2..=keys.len())
+                .rev()
+                .find(|len| n.get(&keys[..*len].join(".")).is_some())
+            {
+                seg = Seg::Key(keys[..len].join("."));
+                took = len;
+            }
+        }
+        at = at.and_then(|n| match &seg {
+            Seg::Key(k) => n.get(k),
+            Seg::Index(idx) => match &n.kind {
+                crate::yaml::NodeKind::Seq(items) => items.get(*idx),
+                _ => None,
+            },
+        });
+        out.push(seg);
+        i += took;
     }
     out
 }

@@ -75,7 +75,47 @@ pub fn lint_template(cx: &mut Lint<'_>, sc: &SpecCtx<'_>, t: &Template, base: &[
     if let Some(d) = &t.dag {
         dag::lint_dag(cx, sc, t, d, &join(base, &["dag".into()]));
     }
+    approval_rule(cx, t, kind, base);
     vars::lint_template_vars(cx, sc, t, base);
+}
+
+/// The approval annotations of a template (`engine::approval`): well-formed, and on a suspend
+/// template, where they mean something.
+fn approval_rule(cx: &mut Lint<'_>, t: &Template, kind: Option<TemplateType>, base: &[Seg]) {
+    use crate::approval::{ANNOTATION_APPROVERS, ANNOTATION_NO_SELF, ApprovalRule, RuleError};
+    let Some(annotations) = t.metadata.as_ref().and_then(|m| m.annotations.as_ref()) else {
+        return;
+    };
+    let present: Vec<&str> = [ANNOTATION_APPROVERS, ANNOTATION_NO_SELF]
+        .into_iter()
+        .filter(|k| annotations.contains_key(*k))
+        .collect();
+    let Some(first) = present.first() else { return };
+    let at = |key: &str| join(base, &["metadata".into(), "annotations".into(), key.into()]);
+    if let Err(e) = ApprovalRule::from_annotations(Some(annotations)) {
+        let (key, help) = match e {
+            RuleError::BadNoSelf(_) => (ANNOTATION_NO_SELF, "write `\"true\"` or `\"false\"`"),
+            _ => (
+                ANNOTATION_APPROVERS,
+                "write comma-separated `user:NAME` or `group:NAME` entries, e.g. \
+                 `\"group:release, user:alice\"`",
+            ),
+        };
+        cx.push(
+            Diagnostic::error("invalid-approval-rule", &at(key), e.to_string()).with_help(help),
+        );
+    }
+    if kind != Some(TemplateType::Suspend) {
+        let name = t.name.as_deref().unwrap_or("(unnamed)");
+        cx.push(
+            Diagnostic::warning(
+                "approval-rule-not-on-suspend",
+                &at(first),
+                format!("`{first}` does nothing on template `{name}`: only suspend steps wait for approval"),
+            )
+            .with_help("move it to the suspend template that gates this step"),
+        );
+    }
 }
 
 fn inputs_outputs(cx: &mut Lint<'_>, t: &Template, kind: Option<TemplateType>, base: &[Seg]) {

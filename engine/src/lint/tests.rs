@@ -211,3 +211,69 @@ fn diagnostics_point_at_the_offending_line() {
     assert_eq!(d.path, "spec.templates[0].container.args[0]");
     assert_eq!(d.span.unwrap().start.line, 11);
 }
+
+#[test]
+fn approval_rules_must_be_well_formed() {
+    let gate = |annotations: &str, kind: &str| {
+        format!(
+            "{HEAD}  entrypoint: main\n  templates:\n  - name: main\n    steps:\n    - - name: approve\n        template: gate\n  - name: gate\n    metadata:\n      annotations:\n{annotations}    {kind}\n"
+        )
+    };
+    let ok = gate(
+        "        trellis.dev/approvers: \"group:release, user:alice, carol\"\n        trellis.dev/approval-no-self: \"true\"\n",
+        "suspend: {}",
+    );
+    assert_eq!(lint(&ok), vec![]);
+
+    let text = gate(
+        "        trellis.dev/approvers: \"group:release, team:x\"\n",
+        "suspend: {}",
+    );
+    let files = check(&[Source {
+        name: "t.yaml",
+        text: &text,
+    }]);
+    let d = &files[0].diagnostics[0];
+    assert_eq!(d.code, "invalid-approval-rule");
+    assert_eq!(
+        d.message,
+        "`team:x` in `trellis.dev/approvers` is neither `user:NAME` nor `group:NAME` (unknown kind `team`)"
+    );
+    assert_eq!(
+        d.path,
+        "spec.templates[1].metadata.annotations.trellis.dev/approvers"
+    );
+    assert_eq!(
+        d.span.unwrap().start.line,
+        15,
+        "the caret is on the annotation"
+    );
+
+    let empty = gate(
+        "        trellis.dev/approvers: \"alice,,bob\"\n",
+        "suspend: {}",
+    );
+    assert_eq!(
+        errors(&empty),
+        ["entry 2 of `trellis.dev/approvers` is empty (a stray comma?)"]
+    );
+    let no_self = gate(
+        "        trellis.dev/approval-no-self: \"yes\"\n",
+        "suspend: {}",
+    );
+    let found = lint(&no_self);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].1, "invalid-approval-rule");
+    assert!(found[0].2.contains("not \"yes\""), "{found:?}");
+
+    let misplaced = gate(
+        "        trellis.dev/approvers: alice\n",
+        "container: {image: alpine}",
+    );
+    let found = lint(&misplaced);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        (found[0].0, found[0].1),
+        (Severity::Warning, "approval-rule-not-on-suspend")
+    );
+}
