@@ -1,4 +1,4 @@
-//! Persistence of workflows, templates, step claims, memoization and events.
+//! Persistence of workflows, templates, step claims, memoization, events and the audit trail.
 //!
 //! Workflows are stored as their full Argo JSON plus indexed columns (namespace, name, phase,
 //! times, template key, run number, labels) for the UI's and the API's queries. The contract every
@@ -30,7 +30,8 @@ pub use identity::{
 pub use selector::{LabelSelector, Operator, Requirement, SelectorError};
 pub use sql::{Database, RUNNER_LOCK, RunnerLock, SqlStore, redact, scratch};
 pub use types::{
-    Event, MemoEntry, Page, Scope, StepClaim, StoredTemplate, StoredWorkflow, WorkflowQuery,
+    AuditAction, AuditEntry, AuditQuery, Event, MemoEntry, NewAudit, Page, Scope, StepClaim,
+    StoredTemplate, StoredWorkflow, WorkflowQuery,
 };
 
 /// Where workflows and everything about their runs are kept. Each method is atomic.
@@ -233,4 +234,11 @@ pub trait Store: Send + Sync {
 
     /// A workflow's event log, oldest first.
     fn events(&self, workflow_uid: &str) -> impl Future<Output = Result<Vec<Event>>> + Send;
+
+    /// Appends to the audit trail (append-only: entries are never changed or removed, and
+    /// outlive their workflow); returns the entry with its id and time.
+    fn append_audit(&self, entry: &NewAudit) -> impl Future<Output = Result<AuditEntry>> + Send;
+
+    /// One page of the audit entries matching the query, newest first.
+    fn audit(&self, query: &AuditQuery) -> impl Future<Output = Result<Page<AuditEntry>>> + Send;
 }

@@ -1,5 +1,7 @@
 //! Values the store hands out and takes in: stored workflows and templates, queries, pages,
-//! step claims, memoization entries and events.
+//! step claims, memoization entries, events and the audit trail.
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use engine::model::{Workflow, WorkflowPhase};
@@ -129,4 +131,153 @@ pub struct Event {
     pub at: DateTime<Utc>,
     /// Details.
     pub body: serde_json::Value,
+}
+
+/// What an audit entry records someone doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuditAction {
+    /// Created a workflow (directly or from a template).
+    Submit,
+    /// Released a waiting suspend step.
+    Approve,
+    /// Failed a waiting suspend step.
+    Reject,
+    /// Resumed a workflow.
+    Resume,
+    /// Suspended a workflow.
+    Suspend,
+    /// Stopped a workflow.
+    Stop,
+    /// Terminated a workflow.
+    Terminate,
+    /// Retried a workflow.
+    Retry,
+    /// Made a new run of a workflow's spec.
+    Resubmit,
+    /// Deleted a workflow.
+    Delete,
+    /// Changed a waiting suspend step without releasing it (Argo's `set`).
+    Set,
+}
+
+impl AuditAction {
+    /// Every action.
+    pub const ALL: [AuditAction; 11] = [
+        AuditAction::Submit,
+        AuditAction::Approve,
+        AuditAction::Reject,
+        AuditAction::Resume,
+        AuditAction::Suspend,
+        AuditAction::Stop,
+        AuditAction::Terminate,
+        AuditAction::Retry,
+        AuditAction::Resubmit,
+        AuditAction::Delete,
+        AuditAction::Set,
+    ];
+
+    /// The action as stored and shown (`approve`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditAction::Submit => "submit",
+            AuditAction::Approve => "approve",
+            AuditAction::Reject => "reject",
+            AuditAction::Resume => "resume",
+            AuditAction::Suspend => "suspend",
+            AuditAction::Stop => "stop",
+            AuditAction::Terminate => "terminate",
+            AuditAction::Retry => "retry",
+            AuditAction::Resubmit => "resubmit",
+            AuditAction::Delete => "delete",
+            AuditAction::Set => "set",
+        }
+    }
+
+    /// The action of that name, if any.
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|a| a.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for AuditAction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An audit entry to append; the store gives it its id and time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAudit {
+    /// Who (their subject).
+    pub actor: String,
+    /// Their groups then.
+    pub actor_groups: Vec<String>,
+    /// What they did.
+    pub action: AuditAction,
+    /// The workflow's namespace.
+    pub namespace: String,
+    /// The workflow's name.
+    pub workflow_name: String,
+    /// The workflow's uid.
+    pub workflow_uid: String,
+    /// The key of the template's history the workflow belongs to, if any.
+    pub template_key: Option<String>,
+    /// The node it was about, if one.
+    pub node_id: Option<String>,
+    /// That node's display name.
+    pub node_display_name: Option<String>,
+    /// Values given (supplied outputs, …).
+    pub values: BTreeMap<String, String>,
+    /// The comment given.
+    pub comment: Option<String>,
+}
+
+/// An entry of the append-only audit trail (JSON: camelCase, `at` in RFC 3339).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditEntry {
+    /// Its position, increasing in the order entries were appended.
+    pub id: i64,
+    /// When it was appended (whole seconds, UTC).
+    pub at: DateTime<Utc>,
+    /// Who (their subject).
+    pub actor: String,
+    /// Their groups then.
+    pub actor_groups: Vec<String>,
+    /// What they did.
+    pub action: AuditAction,
+    /// The workflow's namespace.
+    pub namespace: String,
+    /// The workflow's name.
+    pub workflow_name: String,
+    /// The workflow's uid.
+    pub workflow_uid: String,
+    /// The key of the template's history the workflow belongs to, if any.
+    pub template_key: Option<String>,
+    /// The node it was about, if one.
+    pub node_id: Option<String>,
+    /// That node's display name.
+    pub node_display_name: Option<String>,
+    /// Values given (supplied outputs, …).
+    pub values: BTreeMap<String, String>,
+    /// The comment given.
+    pub comment: Option<String>,
+}
+
+/// Which audit entries to list, newest first. Every filter given must hold.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Only this namespace.
+    pub namespace: Option<String>,
+    /// Only entries about the workflow of this uid.
+    pub workflow_uid: Option<String>,
+    /// Only this actor's.
+    pub actor: Option<String>,
+    /// Only this action.
+    pub action: Option<AuditAction>,
+    /// At most this many per page; `None` lists everything in one page.
+    pub limit: Option<u32>,
+    /// Resume after the page that returned this token.
+    pub continue_token: Option<String>,
 }

@@ -3,6 +3,7 @@
 //! of connections to a server several Trellis processes can share). Both run the same queries
 //! through [`db`], which holds what differs between them.
 
+mod audit;
 mod db;
 mod list;
 mod postgres;
@@ -21,7 +22,8 @@ use super::error::{Result, StoreError};
 use super::identity::TemplateKind;
 use super::selector::LabelSelector;
 use super::types::{
-    Event, MemoEntry, Page, StepClaim, StoredTemplate, StoredWorkflow, WorkflowQuery,
+    AuditEntry, AuditQuery, Event, MemoEntry, NewAudit, Page, StepClaim, StoredTemplate,
+    StoredWorkflow, WorkflowQuery,
 };
 use db::{Dialect, Pool, Sql, Tx};
 pub use postgres::{RUNNER_LOCK, RunnerLock};
@@ -400,6 +402,14 @@ impl Store for SqlStore {
 
     async fn events(&self, uid: &str) -> Result<Vec<Event>> {
         steps::events(self, uid).await
+    }
+
+    async fn append_audit(&self, entry: &NewAudit) -> Result<AuditEntry> {
+        audit::append(self, entry).await
+    }
+
+    async fn audit(&self, query: &AuditQuery) -> Result<Page<AuditEntry>> {
+        audit::list(self, query).await
     }
 }
 
