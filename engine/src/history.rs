@@ -105,7 +105,7 @@ pub fn summarize(wf: &Workflow, now: DateTime<Utc>) -> RunSummary {
             by: labels.get(LABEL_CREATOR).cloned(),
         }
     };
-    let parameters = wf
+    let mut parameters: Vec<(String, String)> = wf
         .spec
         .as_ref()
         .and_then(|s| s.arguments.as_ref())
@@ -117,6 +117,7 @@ pub fn summarize(wf: &Workflow, now: DateTime<Utc>) -> RunSummary {
             Some((p.name.clone()?, value.0.clone()))
         })
         .collect();
+    crate::secrets::mask(&mut parameters, &crate::secrets::run_secrets(wf));
     RunSummary {
         name: meta.name.unwrap_or_default(),
         namespace: meta.namespace.unwrap_or_default(),

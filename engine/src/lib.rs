@@ -19,6 +19,7 @@ pub mod outline;
 pub mod parse;
 pub mod plan;
 pub mod progress;
+pub mod secrets;
 pub mod submit;
 pub mod values;
 pub mod yaml;

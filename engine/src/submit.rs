@@ -35,8 +35,9 @@ pub fn parse_parameter(flag: &str) -> Result<(String, String), String> {
 
 /// A Workflow as written, with options applied.
 pub fn from_workflow(mut wf: Workflow, opts: &SubmitOptions) -> Result<Workflow, String> {
+    let extra = template_declared(&wf);
     let spec = wf.spec.get_or_insert_with(Default::default);
-    apply(spec, opts, &[])?;
+    apply(spec, opts, &extra)?;
     Ok(wf)
 }
 
@@ -69,6 +70,14 @@ fn from_template(
         LABEL_WORKFLOW_TEMPLATE
     };
     let mut wf = referencing(meta, label, &meta_name(meta), cluster);
+    let secrets = crate::secrets::secret_names(meta.and_then(|m| m.annotations.as_ref()));
+    if !secrets.is_empty()
+        && let Some(m) = wf.metadata.as_mut()
+    {
+        m.annotations
+            .get_or_insert_with(Default::default)
+            .insert(crate::secrets::SECRET_ANNOTATION.into(), secrets.join(","));
+    }
     let spec_out = wf.spec.get_or_insert_with(Default::default);
     apply(spec_out, opts, &declared(spec))?;
     Ok(wf)
@@ -132,7 +141,7 @@ pub fn resubmit(wf: &Workflow, opts: &SubmitOptions) -> Result<Workflow, String>
     let mut spec = wf.spec.clone().unwrap_or_default();
     spec.shutdown = None;
     spec.suspend = None;
-    apply(&mut spec, opts, &[])?;
+    apply(&mut spec, opts, &template_declared(wf))?;
     Ok(Workflow {
         api_version: Some("argoproj.io/v1alpha1".into()),
         kind: Some("Workflow".into()),
@@ -158,6 +167,15 @@ fn resubmit_prefix(old: &ObjectMeta) -> String {
 
 fn meta_name(m: Option<&ObjectMeta>) -> String {
     m.and_then(|m| m.name.clone()).unwrap_or_default()
+}
+
+/// The parameters the template a workflow runs declares (its `storedWorkflowTemplateSpec`).
+fn template_declared(wf: &Workflow) -> Vec<String> {
+    declared(
+        wf.status
+            .as_ref()
+            .and_then(|s| s.stored_workflow_template_spec.as_deref()),
+    )
 }
 
 fn declared(spec: Option<&WorkflowSpec>) -> Vec<String> {
@@ -269,6 +287,60 @@ mod tests {
         };
         let err = from_workflow(w, &bad).unwrap_err();
         assert!(err.contains("did you mean `message`"), "{err}");
+    }
+
+    #[test]
+    fn a_run_of_a_template_takes_the_parameters_its_template_declares() {
+        let run: Workflow = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "build-x", "namespace": "ci"},
+            "spec": {"workflowTemplateRef": {"name": "build"}},
+            "status": {"phase": "Failed",
+                "storedWorkflowTemplateSpec": {"arguments": {"parameters": [{"name": "rev", "value": "main"}]}}}
+        }))
+        .unwrap();
+        let opts = SubmitOptions {
+            parameters: vec![("rev".into(), "v2".into())],
+            entrypoint: None,
+        };
+        let args = |w: Workflow| w.spec.unwrap().arguments.unwrap().parameters.unwrap();
+        assert_eq!(
+            args(from_workflow(run.clone(), &opts).unwrap())[0]
+                .value
+                .as_ref()
+                .unwrap()
+                .0,
+            "v2"
+        );
+        assert_eq!(
+            args(resubmit(&run, &opts).unwrap())[0]
+                .value
+                .as_ref()
+                .unwrap()
+                .0,
+            "v2"
+        );
+        let mut bare = run;
+        bare.status = None;
+        assert!(
+            from_workflow(bare, &opts)
+                .unwrap_err()
+                .contains("declares none")
+        );
+    }
+
+    #[test]
+    fn secret_parameters_of_a_template_are_named_on_its_runs() {
+        let t: WorkflowTemplate = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "deploy", "annotations": {"trellis.dev/secret": "token",
+                "trellis.dev/type.key": "secret"}},
+            "spec": {"arguments": {"parameters": [{"name": "token"}, {"name": "key"}]}}
+        }))
+        .unwrap();
+        let w = from_workflow_template(&t, &SubmitOptions::default()).unwrap();
+        assert_eq!(
+            w.metadata.unwrap().annotations.unwrap()["trellis.dev/secret"],
+            "key,token"
+        );
     }
 
     #[test]

@@ -26,7 +26,10 @@ impl LocalBackend {
             )));
         }
         let wf = &self.inner.store.get_workflow_by_uid(&uid).await?;
-        let retried = engine::ops::retry(wf, opts)?;
+        let mut retried = engine::ops::retry(&self.with_template_spec(wf).await, opts)?;
+        if let (Some(s), Some(old)) = (retried.workflow.status.as_mut(), wf.status.as_ref()) {
+            s.stored_workflow_template_spec = old.stored_workflow_template_spec.clone();
+        }
         let removed: Vec<String> = retried.removed.iter().cloned().collect();
         // Claims first: a crash after them leaves a finished workflow that can be retried again.
         self.inner.store.release_steps(&uid, &removed).await?;
@@ -50,5 +53,29 @@ impl LocalBackend {
             .await?;
         self.drive(stored.clone());
         Ok(stored)
+    }
+
+    /// `wf` with the spec of the template it runs in `status.storedWorkflowTemplateSpec` (where
+    /// Argo keeps it), so that retry and resubmit know the parameters the template declares.
+    /// Unchanged when it has its own spec, or when the template cannot be read.
+    pub async fn with_template_spec(&self, wf: &Workflow) -> Workflow {
+        let mut out = wf.clone();
+        let refers = wf
+            .spec
+            .as_ref()
+            .is_some_and(|s| s.workflow_template_ref.is_some());
+        let stored = wf
+            .status
+            .as_ref()
+            .is_some_and(|s| s.stored_workflow_template_spec.is_some());
+        if refers
+            && !stored
+            && let Ok(r) = self.resolve(wf).await
+        {
+            out.status
+                .get_or_insert_with(Default::default)
+                .stored_workflow_template_spec = Some(Box::new(r.spec));
+        }
+        out
     }
 }

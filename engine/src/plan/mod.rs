@@ -198,7 +198,7 @@ pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
 }
 
 /// Reads a duration given as seconds (`30`) or Go syntax (`1m30s`).
-pub(crate) fn duration_of(text: &str) -> Result<chrono::Duration, String> {
+pub fn duration_of(text: &str) -> Result<chrono::Duration, String> {
     let nanos = crate::values::parse_seconds_or_duration(text.trim())?;
     let capped = nanos.clamp(0, i128::from(i64::MAX / 4));
     Ok(chrono::Duration::nanoseconds(capped as i64))
