@@ -7,6 +7,7 @@
 
 mod cron;
 mod dag;
+mod form;
 mod index;
 mod names;
 mod refs;
@@ -97,6 +98,17 @@ pub fn check_with(sources: &[Source<'_>], library: &[Manifest]) -> Vec<CheckedFi
 pub fn lint_manifest(manifest: &Manifest, index: &Index<'_>) -> Vec<Diagnostic> {
     let mut cx = Lint::new(index, manifest);
     names::metadata(&mut cx, manifest);
+    let (meta, spec) = match manifest {
+        Manifest::Workflow(w) => (w.metadata.as_ref(), w.spec.as_ref()),
+        Manifest::WorkflowTemplate(t) => (t.metadata.as_ref(), t.spec.as_ref()),
+        Manifest::ClusterWorkflowTemplate(t) => (t.metadata.as_ref(), t.spec.as_ref()),
+        Manifest::CronWorkflow(c) => (
+            c.metadata.as_ref(),
+            c.spec.as_ref().and_then(|s| s.workflow_spec.as_ref()),
+        ),
+        Manifest::WorkflowEventBinding(_) => (None, None),
+    };
+    form::lint_form_hints(&mut cx, meta.and_then(|m| m.annotations.as_ref()), spec);
     match manifest {
         Manifest::Workflow(wf) => {
             if let Some(s) = &wf.spec {

@@ -277,3 +277,42 @@ fn approval_rules_must_be_well_formed() {
         (Severity::Warning, "approval-rule-not-on-suspend")
     );
 }
+
+#[test]
+fn form_hints_name_real_parameters_types_and_templates() {
+    let template = |annotations: &str| {
+        format!(
+            "apiVersion: argoproj.io/v1alpha1\nkind: WorkflowTemplate\nmetadata:\n  name: t\n  annotations:\n{annotations}spec:\n  entrypoint: main\n  arguments:\n    parameters:\n      - name: replicas\n        value: \"2\"\n      - name: token\n  templates:\n    - name: main\n      container: {{image: alpine}}\n    - name: quick\n      container: {{image: alpine}}\n"
+        )
+    };
+    let good = template(
+        "    trellis.dev/type.replicas: integer\n    trellis.dev/secret: token\n    trellis.dev/entrypoints: \"main, quick\"\n",
+    );
+    assert!(lint(&good).is_empty(), "{:?}", lint(&good));
+    let bad = template(
+        "    trellis.dev/type.replicas: integr\n    trellis.dev/type.replica: number\n    trellis.dev/secret: tokn\n    trellis.dev/entrypoints: \"main, quik\"\n",
+    );
+    let found = lint(&bad);
+    let codes: Vec<&str> = found.iter().map(|f| f.1).collect();
+    assert_eq!(
+        codes,
+        [
+            "unknown-parameter-type",
+            "hint-for-unknown-parameter",
+            "hint-for-unknown-parameter",
+            "unknown-entrypoint"
+        ],
+        "{found:?}"
+    );
+    let text = errors(&bad).join("\n");
+    assert!(
+        text.contains("`integr` is not a parameter type; did you mean `integer`?"),
+        "{text}"
+    );
+    assert!(text.contains("parameter `replica`, which spec.arguments.parameters does not declare; did you mean `replicas`?"), "{text}");
+    assert!(text.contains("parameter `tokn`"), "{text}");
+    assert!(
+        text.contains("template `quik`, which the spec does not have; did you mean `quick`?"),
+        "{text}"
+    );
+}
