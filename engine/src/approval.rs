@@ -320,9 +320,15 @@ fn field_of(p: &Parameter, template: Option<&Template>, node: &NodeStatus) -> Su
     fn named<'p>(params: Option<&'p Vec<Parameter>>, name: &str) -> Option<&'p Parameter> {
         params?.iter().find(|i| i.name.as_deref() == Some(name))
     }
-    let already = named(node.outputs.as_ref().and_then(|o| o.parameters.as_ref()), &name);
+    let already = named(
+        node.outputs.as_ref().and_then(|o| o.parameters.as_ref()),
+        &name,
+    );
     let inputs = [
-        named(node.inputs.as_ref().and_then(|i| i.parameters.as_ref()), &name),
+        named(
+            node.inputs.as_ref().and_then(|i| i.parameters.as_ref()),
+            &name,
+        ),
         named(
             template
                 .and_then(|t| t.inputs.as_ref())

@@ -7,7 +7,9 @@ mod harness;
 use std::collections::BTreeMap;
 
 use engine::model::{NodePhase, Workflow, WorkflowPhase};
-use engine::ops::{NodeSelector, NodeUpdate, OpError, resume_all, update_suspended};
+use engine::ops::{
+    NodeSelector, NodeUpdate, OpError, resume_all, resume_checked, update_suspended,
+};
 use harness::{Outcome, Sim};
 
 const APPROVAL: &str = r#"
@@ -169,4 +171,38 @@ fn errors_leave_the_status_as_it_was() {
         assert_eq!(err, want);
         assert_eq!(s.status, before);
     }
+}
+
+#[test]
+fn a_checked_resume_releases_nothing_it_did_not_check() {
+    let mut s = Sim::new(APPROVAL);
+    s.tick();
+    let waiting = s.node("rel[0].approve").id.clone().unwrap();
+    let sel = NodeSelector::parse("displayName=approve").unwrap();
+    let note = NodeUpdate {
+        outputs: values(&[("note", "n")]),
+        ..Default::default()
+    };
+    apply(&mut s, |wf, r| {
+        update_suspended(wf, r, &sel, &note, "2026-01-01T00:00:01Z")
+    })
+    .unwrap();
+    let before = s.status.clone();
+    let err = apply(&mut s, |wf, r| {
+        resume_checked(wf, r, &[], "2026-01-01T00:00:05Z")
+    })
+    .unwrap_err();
+    assert_eq!(err, OpError::Unchecked("approve".into()));
+    assert_eq!(s.status, before, "nothing changed");
+    let ids = apply(&mut s, |wf, r| {
+        resume_checked(
+            wf,
+            r,
+            std::slice::from_ref(&waiting),
+            "2026-01-01T00:00:05Z",
+        )
+    })
+    .unwrap();
+    assert_eq!(ids, [waiting]);
+    assert_eq!(s.phase("rel[0].approve"), NodePhase::Succeeded);
 }

@@ -91,6 +91,10 @@ impl Driver {
                 engine::ops::resume_all(&mut self.wf, resolved, &now)?;
                 resolved.spec.suspend = None;
             }
+            Control::ResumeChecked(checked) => {
+                engine::ops::resume_checked(&mut self.wf, resolved, &checked, &now)?;
+                resolved.spec.suspend = None;
+            }
             Control::Suspend => {
                 self.wf.spec.get_or_insert_with(Default::default).suspend = Some(true);
                 resolved.spec.suspend = Some(true);

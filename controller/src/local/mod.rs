@@ -83,6 +83,9 @@ pub enum Control {
     Suspend,
     /// Resume a suspended workflow and every suspend node waiting for a human.
     Resume,
+    /// [`Control::Resume`], only if every waiting suspend node is among these ids (those whose
+    /// approval rules were checked); otherwise nothing changes.
+    ResumeChecked(Vec<String>),
     /// Change the waiting suspend nodes a selector picks: approve (Succeeded, with supplied
     /// output values), reject (Failed, with a message) — Argo's `set`, and `resume` / `stop`
     /// with a `nodeFieldSelector`.

@@ -16,7 +16,9 @@ mod suspend;
 
 pub use retry::{Retried, RetryOptions, retry};
 pub use selector::NodeSelector;
-pub use suspend::{NodeUpdate, is_waiting_suspend, node_template, resume_all, update_suspended};
+pub use suspend::{
+    NodeUpdate, is_waiting_suspend, node_template, resume_all, resume_checked, update_suspended,
+};
 
 /// Why an operation on nodes cannot be applied. Nothing has changed when one is returned.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -58,6 +60,13 @@ pub enum OpError {
          (the `set` operation with outputParameters, `trellis node set --output-parameter {0}=VALUE`)"
     )]
     NoDefault(String),
+    /// Suspend nodes started waiting after their approval rules were checked: nothing was
+    /// resumed.
+    #[error(
+        "{0} started waiting for approval after the approval rules were checked: nothing was \
+         resumed; look at the run again and resume"
+    )]
+    Unchecked(String),
     /// The workflow cannot be retried as it is.
     #[error("{0}")]
     NotRetryable(String),

@@ -112,6 +112,33 @@ pub fn resume_all(
     Ok(ids)
 }
 
+/// [`resume_all`], but only if every waiting suspend node is among `checked` — those whose
+/// approval rules were checked — so that a node that started waiting since is never released
+/// unchecked. On an error nothing changes.
+pub fn resume_checked(
+    wf: &mut Workflow,
+    resolved: &ResolvedWorkflow,
+    checked: &[String],
+    now: &str,
+) -> Result<Vec<String>, OpError> {
+    let unchecked: Vec<String> = wf
+        .status
+        .iter()
+        .flat_map(|s| s.nodes.iter().flatten())
+        .filter(|(id, n)| is_waiting_suspend(n) && !checked.contains(id))
+        .map(|(_, n)| {
+            n.display_name
+                .clone()
+                .or_else(|| n.name.clone())
+                .unwrap_or_default()
+        })
+        .collect();
+    if !unchecked.is_empty() {
+        return Err(OpError::Unchecked(unchecked.join(", ")));
+    }
+    resume_all(wf, resolved, now)
+}
+
 /// The template a node runs, if the resolved workflow has it.
 pub fn node_template<'a>(
     resolved: &'a ResolvedWorkflow,
