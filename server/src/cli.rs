@@ -89,6 +89,33 @@ pub struct ServeArgs {
     /// Run steps without the bubblewrap sandbox even when it is available.
     #[arg(long, env = "TRELLIS_NO_SANDBOX")]
     pub no_sandbox: bool,
+    /// Who every request acts as (until authentication is configured): the creator of the
+    /// workflows it submits (label `workflows.argoproj.io/creator`) and the user approval rules
+    /// (`trellis.dev/approvers`) check and the audit trail records. Default: the OS user
+    /// (`$USER`), else `trellis`.
+    #[arg(long = "user", env = "TRELLIS_USER", value_name = "NAME")]
+    pub user: Option<String>,
+    /// A group of --user, for approval rules naming `group:GROUP`. Repeatable; the variable
+    /// takes a comma-separated list.
+    #[arg(
+        long = "user-group",
+        env = "TRELLIS_USER_GROUPS",
+        value_name = "GROUP",
+        value_delimiter = ','
+    )]
+    pub user_groups: Vec<String>,
+}
+
+impl ServeArgs {
+    /// The identity requests act as: --user (else `$USER`, else `trellis`) and --user-group.
+    pub fn identity(&self) -> crate::identity::Identity {
+        let os_user = std::env::var("USER").ok();
+        crate::identity::Identity::of_server(
+            self.user.as_deref(),
+            os_user.as_deref(),
+            &self.user_groups,
+        )
+    }
 }
 
 /// Runs the parsed command line and returns the process exit code.

@@ -1,9 +1,11 @@
 //! `trellis`: lint Argo manifests, run workflows, serve the web UI and API, print the CRDs.
 
 mod api;
+mod approvals;
 mod catalog;
 mod cli;
 mod client;
+mod identity;
 mod lint_cmd;
 mod manifests;
 mod run_cmd;

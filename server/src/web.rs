@@ -75,7 +75,13 @@ pub async fn serve(
     warn_if_assets_missing(&options);
     let templates = catalog.templates.len();
     let runner = backend.clone();
-    let api = crate::api::ApiState::new(backend);
+    let identity = args.identity();
+    tracing::info!(
+        user = %identity.subject,
+        groups = ?identity.groups,
+        "requests act as this user"
+    );
+    let api = crate::api::ApiState::new(backend).with_identity(identity);
     let app = app(
         router(options, crate::ui::UiSource::shared(api.clone())),
         api.clone(),

@@ -59,7 +59,12 @@ async fn history_grid_and_folders_follow_a_templates_runs() {
         (json!(3), json!(2))
     );
     assert_eq!(runs[1]["phase"], "Failed");
-    assert_eq!(runs[0]["trigger"], json!({"kind": "manual"}));
+    let me = s.get("/api/v1/userinfo").await;
+    assert_eq!(
+        runs[0]["trigger"],
+        json!({"kind": "manual", "by": me["subject"]}),
+        "a run submitted through the API names the server's user"
+    );
     assert_eq!(runs[1]["parameters"], json!([["code", "3"]]));
     assert_eq!(page["stats"]["runs"], 3);
     assert!(page["stats"]["medianSeconds"].is_i64(), "{page}");

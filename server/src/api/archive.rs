@@ -12,7 +12,8 @@ use serde_json::{Value, json};
 
 use super::body::JsonBody;
 use super::error::{ApiError, ApiResult};
-use super::workflows::{ListQuery, OpRequest, resubmit_from, retry_live, to_json, workflow_query};
+use super::operations::{OpRequest, resubmit_from, retry_live};
+use super::workflows::{ListQuery, to_json, workflow_query};
 use super::{ApiState, fields};
 
 pub(super) fn routes() -> Router<ApiState> {
@@ -99,7 +100,7 @@ async fn retry(
 ) -> ApiResult<Json<Value>> {
     let old = archived(&s, &uid).await?;
     // Refused retries must not leave the workflow live: check before reviving it.
-    super::workflows::retry_options(&req).and_then(|opts| {
+    super::operations::retry_options(&req).and_then(|opts| {
         engine::ops::retry(&old, &opts).map_err(|e| ApiError::FailedPrecondition(e.to_string()))
     })?;
     let wf = s.backend.store().revive_workflow(&uid).await?;

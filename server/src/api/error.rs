@@ -40,6 +40,9 @@ pub enum ApiError {
     /// The object is not in a state where the operation applies (gRPC FailedPrecondition).
     #[error("{0}")]
     FailedPrecondition(String),
+    /// The caller may not do this, and the message says why (gRPC PermissionDenied).
+    #[error("{0}")]
+    Forbidden(String),
     /// The server failed; the cause is logged, not sent.
     #[error("internal error")]
     Internal(String),
@@ -52,6 +55,7 @@ enum Code {
     InvalidArgument = 3,
     NotFound = 5,
     AlreadyExists = 6,
+    PermissionDenied = 7,
     FailedPrecondition = 9,
     Aborted = 10,
     Internal = 13,
@@ -73,6 +77,7 @@ impl ApiError {
             ApiError::AlreadyExists(_) => Code::AlreadyExists,
             ApiError::Conflict(_) => Code::Aborted,
             ApiError::FailedPrecondition(_) => Code::FailedPrecondition,
+            ApiError::Forbidden(_) => Code::PermissionDenied,
             ApiError::Internal(_) => Code::Internal,
         }
     }
@@ -83,6 +88,7 @@ impl ApiError {
             Code::InvalidArgument | Code::FailedPrecondition => StatusCode::BAD_REQUEST,
             Code::NotFound => StatusCode::NOT_FOUND,
             Code::AlreadyExists | Code::Aborted => StatusCode::CONFLICT,
+            Code::PermissionDenied => StatusCode::FORBIDDEN,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -155,6 +161,7 @@ mod tests {
             (ApiError::AlreadyExists("x".into()), 6, 409),
             (ApiError::FailedPrecondition("x".into()), 9, 400),
             (ApiError::Conflict("x".into()), 10, 409),
+            (ApiError::Forbidden("x".into()), 7, 403),
             (ApiError::Internal("disk on fire".into()), 13, 500),
         ];
         for (e, code, status) in cases {

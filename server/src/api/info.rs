@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::Router;
+use axum::extract::State;
 use axum::routing::get;
 use serde_json::{Value, json};
 
@@ -37,8 +38,8 @@ fn version_body() -> Value {
     })
 }
 
-/// Who the caller is. With `--auth-mode server` (the only mode so far) every request acts as
-/// the server, which Argo answers with an empty identity.
-async fn userinfo() -> Json<Value> {
-    Json(json!({}))
+/// Who the caller is (Argo's `GetUserInfoResponse`: `subject`, `email`, `name`, `groups`).
+/// Until authentication lands every request acts as the server's `--user`.
+async fn userinfo(State(state): State<ApiState>) -> Json<Value> {
+    Json(serde_json::to_value(state.identity()).unwrap_or_default())
 }

@@ -5,6 +5,7 @@
 //! Handlers are thin: they parse the request, lint what it carries (`validate`), and call the
 //! store or the backend; pure helpers (field masks, option parsing) sit beside them.
 
+mod approvals;
 mod archive;
 mod artifacts;
 mod body;
@@ -14,6 +15,7 @@ mod fields;
 mod info;
 mod logs;
 mod metrics;
+mod operations;
 mod stream;
 mod templates;
 mod trellis;
@@ -21,9 +23,13 @@ mod validate;
 mod watch;
 mod workflows;
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::http::{Method, Uri};
 use controller::local::LocalBackend;
+
+use crate::identity::Identity;
 
 pub use error::ApiError;
 pub use watch::Hub;
@@ -37,14 +43,34 @@ pub struct ApiState {
     pub hub: Hub,
     /// Becomes true when the server shuts down: open streams end then.
     down: tokio::sync::watch::Sender<bool>,
+    /// Who every request acts as (until authentication lands).
+    identity: Arc<Identity>,
 }
 
 impl ApiState {
-    /// The state for a backend; starts forwarding its status changes to watchers.
+    /// The state for a backend; starts forwarding its status changes to watchers. Requests act
+    /// as [`crate::identity::FALLBACK_SUBJECT`] until [`ApiState::with_identity`] says otherwise.
     pub fn new(backend: LocalBackend) -> Self {
         let hub = Hub::new(&backend);
         let (down, _) = tokio::sync::watch::channel(false);
-        Self { backend, hub, down }
+        let identity = Arc::new(Identity::new(crate::identity::FALLBACK_SUBJECT, vec![]));
+        Self {
+            backend,
+            hub,
+            down,
+            identity,
+        }
+    }
+
+    /// The same state with requests acting as `identity`.
+    pub fn with_identity(mut self, identity: Identity) -> Self {
+        self.identity = Arc::new(identity);
+        self
+    }
+
+    /// Who requests act as.
+    pub fn identity(&self) -> &Identity {
+        &self.identity
     }
 
     /// Ends every open stream (log follows, watches), so a graceful shutdown does not wait for
@@ -74,6 +100,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(watch::routes())
         .merge(templates::routes())
         .merge(trellis::routes())
+        .merge(approvals::routes())
         .route_layer(axum::middleware::from_fn(metrics::track))
         .merge(metrics::routes())
         .route("/api/{*rest}", axum::routing::any(no_route))

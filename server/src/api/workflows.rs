@@ -1,19 +1,15 @@
 //! Argo's WorkflowService: create, list, get, delete, lint, submit (from a WorkflowTemplate,
-//! ClusterWorkflowTemplate or CronWorkflow), the operations on a running workflow — suspend,
-//! resume, stop, terminate, set (the approval path) — and on a finished one: retry, resubmit.
+//! ClusterWorkflowTemplate or CronWorkflow). The operations on one workflow are in
+//! `operations`. Every workflow created is labelled with its creator and audited.
 
 use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, Query, State};
-use axum::routing::{get, post, put};
-use controller::local::Control;
-use controller::store::{LabelSelector, Store, TemplateKind, WorkflowQuery};
-use engine::model::{
-    ClusterWorkflowTemplate, CronWorkflow, Manifest, NodePhase, Workflow, WorkflowTemplate,
-};
-use engine::ops::{NodeSelector, NodeUpdate};
+use axum::routing::{get, post};
+use controller::store::{AuditAction, LabelSelector, Store, TemplateKind, WorkflowQuery};
+use engine::model::{ClusterWorkflowTemplate, CronWorkflow, Manifest, Workflow, WorkflowTemplate};
 use engine::submit::{self, SubmitOptions};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -23,6 +19,8 @@ use super::error::{ApiError, ApiResult};
 use super::validate::{same_namespace, with_namespace};
 use super::watch::{Change, name_of_field_selector};
 use super::{ApiState, fields, validate};
+use crate::approvals;
+use crate::identity::Identity;
 
 pub(super) fn routes() -> Router<ApiState> {
     Router::new()
@@ -34,19 +32,7 @@ pub(super) fn routes() -> Router<ApiState> {
             "/api/v1/workflows/{namespace}/{name}",
             get(get_one).delete(delete),
         )
-        .route("/api/v1/workflows/{namespace}/{name}/resume", put(resume))
-        .route("/api/v1/workflows/{namespace}/{name}/suspend", put(suspend))
-        .route("/api/v1/workflows/{namespace}/{name}/stop", put(stop))
-        .route(
-            "/api/v1/workflows/{namespace}/{name}/terminate",
-            put(terminate),
-        )
-        .route("/api/v1/workflows/{namespace}/{name}/set", put(set))
-        .route(
-            "/api/v1/workflows/{namespace}/{name}/resubmit",
-            put(resubmit),
-        )
-        .route("/api/v1/workflows/{namespace}/{name}/retry", put(retry))
+        .merge(super::operations::routes())
 }
 
 /// Body of `POST /api/v1/workflows/{namespace}` (Argo's `WorkflowCreateRequest`).
@@ -105,13 +91,30 @@ pub(super) async fn checked_workflow(
     Ok(wf)
 }
 
-/// Stores and starts a checked workflow (or, dry, only shows it).
-pub(super) async fn start(state: &ApiState, wf: Workflow, dry: bool) -> ApiResult<Workflow> {
+/// Stores and starts a checked workflow (or, dry, only shows it) as the server's identity,
+/// labelled with its creator and audited `submit`.
+pub(crate) async fn start(state: &ApiState, wf: Workflow, dry: bool) -> ApiResult<Workflow> {
+    let who = state.identity().clone();
+    start_as(state, &who, wf, dry, AuditAction::Submit, BTreeMap::new()).await
+}
+
+/// Stores and starts a checked workflow as `who` (or, dry, only shows it): it is labelled with
+/// its creator (whatever the client sent) and audited as `action` with `values`.
+pub(crate) async fn start_as(
+    state: &ApiState,
+    who: &Identity,
+    mut wf: Workflow,
+    dry: bool,
+    action: AuditAction,
+    values: BTreeMap<String, String>,
+) -> ApiResult<Workflow> {
+    who.label_creator(&mut wf);
     if dry {
         return Ok(wf);
     }
     let stored = state.backend.submit(wf).await?;
     state.hub.publish(Change::Added, stored.clone());
+    approvals::record(state, who, action, &stored, None, values, None).await?;
     Ok(stored)
 }
 
@@ -263,6 +266,14 @@ fn from_body<T: serde::de::DeserializeOwned>(body: Value) -> ApiResult<T> {
     serde_json::from_value(body).map_err(|e| ApiError::Internal(format!("stored template: {e}")))
 }
 
+/// `name=value` strings as pairs.
+pub(super) fn parameters(list: &[String]) -> ApiResult<Vec<(String, String)>> {
+    list.iter()
+        .map(|p| submit::parse_parameter(p))
+        .collect::<Result<_, _>>()
+        .map_err(ApiError::BadRequest)
+}
+
 /// Query of `GET /api/v1/workflows/{namespace}` (Argo's `WorkflowListRequest`).
 #[derive(Debug, Default, Deserialize)]
 pub(super) struct ListQuery {
@@ -384,206 +395,19 @@ async fn delete(
     State(state): State<ApiState>,
     Path((namespace, name)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
-    state.backend.delete(&namespace, &name).await?;
+    let wf = state.backend.delete(&namespace, &name).await?;
+    let who = state.identity();
+    approvals::record(
+        &state,
+        who,
+        AuditAction::Delete,
+        &wf,
+        None,
+        BTreeMap::new(),
+        None,
+    )
+    .await?;
     Ok(Json(json!({})))
-}
-
-/// Body of the operations on one workflow (the union of Argo's resume, stop, set and resubmit
-/// requests; each reads its own fields).
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub(super) struct OpRequest {
-    #[serde(default)]
-    node_field_selector: String,
-    #[serde(default)]
-    message: String,
-    #[serde(default)]
-    phase: String,
-    /// A JSON object of supplied output values, as a string (Argo's wire format).
-    #[serde(default)]
-    output_parameters: String,
-    #[serde(default)]
-    memoized: bool,
-    #[serde(default)]
-    restart_successful: bool,
-    #[serde(default)]
-    parameters: Vec<String>,
-}
-
-type OpArgs = (State<ApiState>, Path<(String, String)>, JsonBody<OpRequest>);
-
-async fn resume((State(s), Path((ns, name)), req): OpArgs) -> ApiResult<Json<Value>> {
-    let req = req.0;
-    let c = match selector(&req.node_field_selector)? {
-        None => Control::Resume,
-        Some(selector) => Control::Nodes {
-            selector,
-            update: NodeUpdate {
-                phase: Some(NodePhase::Succeeded),
-                ..Default::default()
-            },
-        },
-    };
-    operate(&s, &ns, &name, c).await
-}
-
-async fn suspend((State(s), Path((ns, name)), _): OpArgs) -> ApiResult<Json<Value>> {
-    operate(&s, &ns, &name, Control::Suspend).await
-}
-
-async fn terminate((State(s), Path((ns, name)), _): OpArgs) -> ApiResult<Json<Value>> {
-    operate(&s, &ns, &name, Control::Terminate).await
-}
-
-async fn stop((State(s), Path((ns, name)), req): OpArgs) -> ApiResult<Json<Value>> {
-    let req = req.0;
-    let c = match selector(&req.node_field_selector)? {
-        None => Control::Stop,
-        Some(selector) => Control::Nodes {
-            selector,
-            update: NodeUpdate {
-                phase: Some(NodePhase::Failed),
-                message: Some(req.message).filter(|m| !m.is_empty()),
-                ..Default::default()
-            },
-        },
-    };
-    operate(&s, &ns, &name, c).await
-}
-
-async fn set((State(s), Path((ns, name)), req): OpArgs) -> ApiResult<Json<Value>> {
-    let req = req.0;
-    let selector = selector(&req.node_field_selector)?
-        .ok_or_else(|| ApiError::bad("nodeFieldSelector is required: set targets suspend nodes"))?;
-    let update = NodeUpdate {
-        phase: node_phase(&req.phase)?,
-        message: Some(req.message).filter(|m| !m.is_empty()),
-        outputs: output_values(&req.output_parameters)?,
-    };
-    operate(&s, &ns, &name, Control::Nodes { selector, update }).await
-}
-
-async fn resubmit((State(s), Path((ns, name)), req): OpArgs) -> ApiResult<Json<Value>> {
-    let old = s.backend.store().get_workflow(&ns, &name).await?;
-    resubmit_from(&s, &old, &req.0).await
-}
-
-/// A new run of `old`'s spec (Argo's resubmit), started.
-pub(super) async fn resubmit_from(
-    s: &ApiState,
-    old: &Workflow,
-    req: &OpRequest,
-) -> ApiResult<Json<Value>> {
-    if req.memoized {
-        return Err(ApiError::bad(
-            "memoized resubmit is not supported: resubmit without `memoized` to run every step again",
-        ));
-    }
-    let ns = old
-        .metadata
-        .as_ref()
-        .and_then(|m| m.namespace.clone())
-        .unwrap_or_default();
-    let opts = SubmitOptions {
-        parameters: parameters(&req.parameters)?,
-        entrypoint: None,
-    };
-    let wf = submit::resubmit(old, &opts).map_err(ApiError::BadRequest)?;
-    let value = serde_json::to_value(&wf).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let wf = checked_workflow(s, &ns, value).await?;
-    Ok(Json(to_json(&start(s, wf, false).await?)))
-}
-
-/// Runs a finished workflow again from its failed steps (with `restartSuccessful`, also the
-/// succeeded nodes `nodeFieldSelector` picks).
-async fn retry((State(s), Path((ns, name)), req): OpArgs) -> ApiResult<Json<Value>> {
-    let wf = s.backend.store().get_workflow(&ns, &name).await?;
-    retry_live(&s, &wf, &req.0).await
-}
-
-/// Retries a live workflow.
-pub(super) async fn retry_live(
-    s: &ApiState,
-    wf: &Workflow,
-    req: &OpRequest,
-) -> ApiResult<Json<Value>> {
-    let stored = s.backend.retry(wf, &retry_options(req)?).await?;
-    Ok(Json(to_json(&stored)))
-}
-
-/// The retry options of a request.
-pub(super) fn retry_options(req: &OpRequest) -> ApiResult<engine::ops::RetryOptions> {
-    Ok(engine::ops::RetryOptions {
-        restart_successful: req.restart_successful,
-        selector: selector(&req.node_field_selector)?,
-        parameters: parameters(&req.parameters)?,
-    })
-}
-
-/// `name=value` strings as pairs.
-fn parameters(list: &[String]) -> ApiResult<Vec<(String, String)>> {
-    list.iter()
-        .map(|p| submit::parse_parameter(p))
-        .collect::<Result<_, _>>()
-        .map_err(ApiError::BadRequest)
-}
-
-/// Applies an operation to a running workflow, then answers with the workflow as stored.
-async fn operate(state: &ApiState, ns: &str, name: &str, c: Control) -> ApiResult<Json<Value>> {
-    let store = state.backend.store();
-    let wf = store.get_workflow(ns, name).await?;
-    state.backend.operate(&uid_of(&wf), c).await?;
-    Ok(Json(to_json(&store.get_workflow(ns, name).await?)))
-}
-
-fn selector(text: &str) -> ApiResult<Option<NodeSelector>> {
-    if text.trim().is_empty() {
-        return Ok(None);
-    }
-    NodeSelector::parse(text)
-        .map(Some)
-        .map_err(|e| ApiError::bad(e.to_string()))
-}
-
-fn node_phase(text: &str) -> ApiResult<Option<NodePhase>> {
-    if text.is_empty() {
-        return Ok(None);
-    }
-    serde_json::from_value(Value::String(text.into()))
-        .map(Some)
-        .map_err(|_| {
-            ApiError::bad(format!(
-                "phase {text:?} is not a node phase: use Succeeded, Failed, Error, Running…"
-            ))
-        })
-}
-
-/// `{"name": "value", …}` given as a string; numbers and booleans are taken as their text.
-fn output_values(text: &str) -> ApiResult<BTreeMap<String, String>> {
-    if text.trim().is_empty() {
-        return Ok(BTreeMap::new());
-    }
-    let bad = |why: String| {
-        ApiError::bad(format!(
-            "outputParameters must be a JSON object of strings: {why}"
-        ))
-    };
-    let map: serde_json::Map<String, Value> =
-        serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
-    map.into_iter()
-        .map(|(k, v)| match v {
-            Value::String(s) => Ok((k, s)),
-            Value::Number(_) | Value::Bool(_) => Ok((k, v.to_string())),
-            other => Err(bad(format!("`{k}` is {other}"))),
-        })
-        .collect()
-}
-
-fn uid_of(wf: &Workflow) -> String {
-    wf.metadata
-        .as_ref()
-        .and_then(|m| m.uid.clone())
-        .unwrap_or_default()
 }
 
 pub(super) fn to_json(wf: &Workflow) -> Value {
@@ -593,18 +417,6 @@ pub(super) fn to_json(wf: &Workflow) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn output_values_are_a_json_object_of_strings() {
-        let got = output_values(r#"{"env": "prod", "n": 3, "ok": true}"#).unwrap();
-        assert_eq!(got["env"], "prod");
-        assert_eq!(got["n"], "3");
-        assert_eq!(got["ok"], "true");
-        assert!(output_values("").unwrap().is_empty());
-        let err = output_values(r#"{"a": [1]}"#).unwrap_err().to_string();
-        assert!(err.contains("`a` is [1]"), "{err}");
-        assert!(output_values("nope").is_err());
-    }
 
     #[test]
     fn name_filters_pick_the_store_field() {

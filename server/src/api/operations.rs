@@ -1,0 +1,275 @@
+//! The operations of Argo's WorkflowService on one workflow: suspend, resume, stop, terminate,
+//! set (the approval path: a `nodeFieldSelector` picks suspend steps, held to their approval
+//! rules by `crate::approvals`), and on a finished one: retry, resubmit. Each is audited.
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::routing::put;
+use controller::local::Control;
+use controller::store::{AuditAction, Store};
+use engine::model::{NodePhase, Workflow};
+use engine::ops::{NodeSelector, NodeUpdate};
+use engine::submit::{self, SubmitOptions};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::ApiState;
+use super::body::JsonBody;
+use super::error::{ApiError, ApiResult};
+use super::workflows::{checked_workflow, parameters, start_as, to_json};
+use crate::approvals;
+
+pub(super) fn routes() -> Router<ApiState> {
+    let one = "/api/v1/workflows/{namespace}/{name}";
+    Router::new()
+        .route(&format!("{one}/resume"), put(resume))
+        .route(&format!("{one}/suspend"), put(suspend))
+        .route(&format!("{one}/stop"), put(stop))
+        .route(&format!("{one}/terminate"), put(terminate))
+        .route(&format!("{one}/set"), put(set))
+        .route(&format!("{one}/resubmit"), put(resubmit))
+        .route(&format!("{one}/retry"), put(retry))
+}
+
+/// Body of the operations on one workflow (the union of Argo's resume, stop, set and resubmit
+/// requests; each reads its own fields).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct OpRequest {
+    #[serde(default)]
+    node_field_selector: String,
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    phase: String,
+    /// A JSON object of supplied output values, as a string (Argo's wire format).
+    #[serde(default)]
+    output_parameters: String,
+    #[serde(default)]
+    memoized: bool,
+    #[serde(default)]
+    restart_successful: bool,
+    #[serde(default)]
+    parameters: Vec<String>,
+}
+
+type OpArgs = (State<ApiState>, Path<(String, String)>, JsonBody<OpRequest>);
+
+/// Resumes a workflow, or (with a selector) approves the suspend steps it picks; either way
+/// only where their approval rules allow the caller (`crate::approvals`).
+async fn resume((State(s), Path((ns, name)), req): OpArgs) -> ApiResult<Json<Value>> {
+    let req = req.0;
+    let who = s.identity();
+    let wf = match selector(&req.node_field_selector)? {
+        None => approvals::resume_workflow(&s, who, &ns, &name).await?,
+        Some(selector) => {
+            let update = NodeUpdate {
+                phase: Some(NodePhase::Succeeded),
+                ..Default::default()
+            };
+            approvals::update_nodes(&s, who, &ns, &name, &selector, update).await?
+        }
+    };
+    Ok(Json(to_json(&wf)))
+}
+
+async fn suspend((State(s), Path((ns, name)), _): OpArgs) -> ApiResult<Json<Value>> {
+    operate(&s, &ns, &name, Control::Suspend, AuditAction::Suspend).await
+}
+
+async fn terminate((State(s), Path((ns, name)), _): OpArgs) -> ApiResult<Json<Value>> {
+    operate(&s, &ns, &name, Control::Terminate, AuditAction::Terminate).await
+}
+
+/// Stops a workflow, or (with a selector) rejects the suspend steps it picks where their
+/// approval rules allow the caller.
+async fn stop((State(s), Path((ns, name)), req): OpArgs) -> ApiResult<Json<Value>> {
+    let req = req.0;
+    let Some(selector) = selector(&req.node_field_selector)? else {
+        return operate(&s, &ns, &name, Control::Stop, AuditAction::Stop).await;
+    };
+    let update = NodeUpdate {
+        phase: Some(NodePhase::Failed),
+        message: Some(req.message).filter(|m| !m.is_empty()),
+        ..Default::default()
+    };
+    let wf = approvals::update_nodes(&s, s.identity(), &ns, &name, &selector, update).await?;
+    Ok(Json(to_json(&wf)))
+}
+
+/// Sets the suspend steps a selector picks, where their approval rules allow the caller.
+async fn set((State(s), Path((ns, name)), req): OpArgs) -> ApiResult<Json<Value>> {
+    let req = req.0;
+    let selector = selector(&req.node_field_selector)?
+        .ok_or_else(|| ApiError::bad("nodeFieldSelector is required: set targets suspend nodes"))?;
+    let update = NodeUpdate {
+        phase: node_phase(&req.phase)?,
+        message: Some(req.message).filter(|m| !m.is_empty()),
+        outputs: output_values(&req.output_parameters)?,
+    };
+    let wf = approvals::update_nodes(&s, s.identity(), &ns, &name, &selector, update).await?;
+    Ok(Json(to_json(&wf)))
+}
+
+async fn resubmit((State(s), Path((ns, name)), req): OpArgs) -> ApiResult<Json<Value>> {
+    let old = s.backend.store().get_workflow(&ns, &name).await?;
+    resubmit_from(&s, &old, &req.0).await
+}
+
+/// A new run of `old`'s spec (Argo's resubmit), started.
+pub(super) async fn resubmit_from(
+    s: &ApiState,
+    old: &Workflow,
+    req: &OpRequest,
+) -> ApiResult<Json<Value>> {
+    if req.memoized {
+        return Err(ApiError::bad(
+            "memoized resubmit is not supported: resubmit without `memoized` to run every step again",
+        ));
+    }
+    let ns = old
+        .metadata
+        .as_ref()
+        .and_then(|m| m.namespace.clone())
+        .unwrap_or_default();
+    let opts = SubmitOptions {
+        parameters: parameters(&req.parameters)?,
+        entrypoint: None,
+    };
+    let full = s.backend.with_template_spec(old).await;
+    let wf = submit::resubmit(&full, &opts).map_err(ApiError::BadRequest)?;
+    let value = serde_json::to_value(&wf).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let wf = checked_workflow(s, &ns, value).await?;
+    let from = old.metadata.as_ref().and_then(|m| m.name.clone());
+    let values = from
+        .map(|n| ("resubmittedFrom".to_string(), n))
+        .into_iter()
+        .collect();
+    let who = s.identity();
+    let started = start_as(s, who, wf, false, AuditAction::Resubmit, values).await?;
+    Ok(Json(to_json(&started)))
+}
+
+/// Runs a finished workflow again from its failed steps (with `restartSuccessful`, also the
+/// succeeded nodes `nodeFieldSelector` picks).
+async fn retry((State(s), Path((ns, name)), req): OpArgs) -> ApiResult<Json<Value>> {
+    let wf = s.backend.store().get_workflow(&ns, &name).await?;
+    retry_live(&s, &wf, &req.0).await
+}
+
+/// Retries a live workflow.
+pub(super) async fn retry_live(
+    s: &ApiState,
+    wf: &Workflow,
+    req: &OpRequest,
+) -> ApiResult<Json<Value>> {
+    let stored = s.backend.retry(wf, &retry_options(req)?).await?;
+    let who = s.identity();
+    approvals::record(
+        s,
+        who,
+        AuditAction::Retry,
+        &stored,
+        None,
+        BTreeMap::new(),
+        None,
+    )
+    .await?;
+    Ok(Json(to_json(&stored)))
+}
+
+/// The retry options of a request.
+pub(super) fn retry_options(req: &OpRequest) -> ApiResult<engine::ops::RetryOptions> {
+    Ok(engine::ops::RetryOptions {
+        restart_successful: req.restart_successful,
+        selector: selector(&req.node_field_selector)?,
+        parameters: parameters(&req.parameters)?,
+    })
+}
+
+/// Applies an operation to a running workflow and audits it as `action`, then answers with the
+/// workflow as stored.
+async fn operate(
+    state: &ApiState,
+    ns: &str,
+    name: &str,
+    c: Control,
+    action: AuditAction,
+) -> ApiResult<Json<Value>> {
+    let store = state.backend.store();
+    let wf = store.get_workflow(ns, name).await?;
+    state.backend.operate(&uid_of(&wf), c).await?;
+    let who = state.identity();
+    approvals::record(state, who, action, &wf, None, BTreeMap::new(), None).await?;
+    Ok(Json(to_json(&store.get_workflow(ns, name).await?)))
+}
+
+fn selector(text: &str) -> ApiResult<Option<NodeSelector>> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    NodeSelector::parse(text)
+        .map(Some)
+        .map_err(|e| ApiError::bad(e.to_string()))
+}
+
+fn node_phase(text: &str) -> ApiResult<Option<NodePhase>> {
+    if text.is_empty() {
+        return Ok(None);
+    }
+    serde_json::from_value(Value::String(text.into()))
+        .map(Some)
+        .map_err(|_| {
+            ApiError::bad(format!(
+                "phase {text:?} is not a node phase: use Succeeded, Failed, Error, Running…"
+            ))
+        })
+}
+
+/// `{"name": "value", …}` given as a string; numbers and booleans are taken as their text.
+fn output_values(text: &str) -> ApiResult<BTreeMap<String, String>> {
+    if text.trim().is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let bad = |why: String| {
+        ApiError::bad(format!(
+            "outputParameters must be a JSON object of strings: {why}"
+        ))
+    };
+    let map: serde_json::Map<String, Value> =
+        serde_json::from_str(text).map_err(|e| bad(e.to_string()))?;
+    map.into_iter()
+        .map(|(k, v)| match v {
+            Value::String(s) => Ok((k, s)),
+            Value::Number(_) | Value::Bool(_) => Ok((k, v.to_string())),
+            other => Err(bad(format!("`{k}` is {other}"))),
+        })
+        .collect()
+}
+
+fn uid_of(wf: &Workflow) -> String {
+    wf.metadata
+        .as_ref()
+        .and_then(|m| m.uid.clone())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_values_are_a_json_object_of_strings() {
+        let got = output_values(r#"{"env": "prod", "n": 3, "ok": true}"#).unwrap();
+        assert_eq!(got["env"], "prod");
+        assert_eq!(got["n"], "3");
+        assert_eq!(got["ok"], "true");
+        assert!(output_values("").unwrap().is_empty());
+        let err = output_values(r#"{"a": [1]}"#).unwrap_err().to_string();
+        assert!(err.contains("`a` is [1]"), "{err}");
+        assert!(output_values("nope").is_err());
+    }
+}
