@@ -157,6 +157,55 @@ pub fn resubmit(wf: &Workflow, opts: &SubmitOptions) -> Result<Workflow, String>
     })
 }
 
+/// A memoized resubmission (Argo's `resubmit --memoized`) of `old` as `wf`, which must have its
+/// final name: the steps that succeeded in `old` (each Pod node but its exit handler's) are
+/// carried over under `wf`'s name with their outputs, Succeeded with a message naming the run
+/// they ran in, so the new run does not run them again; everything else runs anew.
+pub fn memoize(mut wf: Workflow, old: &Workflow, now: &str) -> Result<Workflow, String> {
+    let new_name = wf
+        .metadata
+        .as_ref()
+        .and_then(|m| m.name.clone())
+        .filter(|n| !n.is_empty())
+        .ok_or("a memoized resubmission needs its final name")?;
+    let old_name = meta_name(old.metadata.as_ref());
+    let on_exit = format!("{old_name}.onExit");
+    let nodes: std::collections::BTreeMap<String, crate::model::NodeStatus> = old
+        .status
+        .as_ref()
+        .and_then(|s| s.nodes.as_ref())
+        .into_iter()
+        .flatten()
+        .filter(|(_, n)| {
+            n.r#type == Some(crate::model::NodeType::Pod)
+                && n.phase == Some(crate::model::NodePhase::Succeeded)
+        })
+        .filter_map(|(id, n)| {
+            let name = n.name.as_deref()?;
+            let rest = name.strip_prefix(&old_name)?;
+            if name.starts_with(&on_exit) {
+                return None;
+            }
+            let renamed = format!("{new_name}{rest}");
+            let new_id = crate::plan::node_id(&new_name, &renamed);
+            let mut m = n.clone();
+            m.id = Some(new_id.clone());
+            m.name = Some(renamed);
+            m.boundary_id = None;
+            m.children = None;
+            m.started_at = Some(now.to_string());
+            m.finished_at = Some(now.to_string());
+            m.message = Some(format!("memoized: ran in {old_name} as {id}"));
+            Some((new_id, m))
+        })
+        .collect();
+    wf.status = Some(crate::model::WorkflowStatus {
+        nodes: Some(nodes),
+        ..Default::default()
+    });
+    Ok(wf)
+}
+
 /// `generateName` of a resubmission: the original's `generateName`, else `<name>-`.
 fn resubmit_prefix(old: &ObjectMeta) -> String {
     old.generate_name

@@ -425,14 +425,80 @@ async fn running_workflows_are_terminated_deleted_and_resubmitted() {
         .call("GET", &format!("/api/v1/workflows/argo/{b}"), None)
         .await;
     assert_eq!(status, 404);
-    let (status, body) = s
+}
+
+#[tokio::test]
+async fn a_memoized_resubmit_keeps_what_succeeded_and_runs_the_rest() {
+    let s = Server::start("resubmit-memoized").await;
+    let run = |name: &str, code: &str| json!({"name": name, "template": "run", "arguments": {"parameters": [{"name": "code", "value": code}]}});
+    let wf = json!({
+        "metadata": {"generateName": "pipe-", "namespace": "argo"},
+        "spec": {"entrypoint": "main",
+            "arguments": {"parameters": [{"name": "code", "value": "1"}]},
+            "templates": [
+                {"name": "main", "steps": [[run("compile", "0")], [run("test", "{{workflow.parameters.code}}")]]},
+                {"name": "run", "inputs": {"parameters": [{"name": "code"}]},
+                 "outputs": {"parameters": [{"name": "said", "valueFrom": {"path": "/tmp/said"}}]},
+                 "script": {"image": "alpine", "command": ["sh"],
+                    "source": "echo ran > /tmp/said; echo ran; exit {{inputs.parameters.code}}"}}
+            ]}
+    });
+    let created = s.create("argo", wf).await;
+    let a = name(&created);
+    let old = s.finished("argo", &a).await;
+    assert_eq!(old["status"]["phase"], "Failed");
+    let (status, again) = s
         .call(
             "PUT",
             &format!("/api/v1/workflows/argo/{a}/resubmit"),
-            Some(json!({"memoized": true})),
+            Some(json!({"memoized": true, "parameters": ["code=0"]})),
         )
         .await;
-    assert_eq!(status, 400, "{body}");
+    assert_eq!(status, 200, "{again}");
+    let b = name(&again);
+    assert!(b.starts_with("pipe-") && b != a, "{b}");
+    let new = s.finished("argo", &b).await;
+    assert_eq!(new["status"]["phase"], "Succeeded", "{}", new["status"]);
+    let compile = node(&new, "compile");
+    assert_eq!(compile["phase"], "Succeeded");
+    assert!(
+        compile["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("memoized: ran in {a}")),
+        "{compile}"
+    );
+    assert_eq!(
+        compile["outputs"]["parameters"][0]["value"], "ran",
+        "its outputs are kept"
+    );
+    let test = node(&new, "test");
+    assert_eq!(test["phase"], "Succeeded");
+    assert!(
+        test["message"].is_null(),
+        "the failed step ran again: {test}"
+    );
+    let ids: Vec<&str> = new["status"]["nodes"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert!(ids.iter().all(|id| id.starts_with(&b)), "{ids:?}");
+    // The memoized step hangs under its step group, like any other.
+    let groups: Vec<&Value> = new["status"]["nodes"]
+        .as_object()
+        .unwrap()
+        .values()
+        .filter(|n| n["type"] == "StepGroup")
+        .collect();
+    let compile_id = compile["id"].as_str().unwrap();
+    assert!(
+        groups.iter().any(|g| g["children"]
+            .as_array()
+            .is_some_and(|c| c.iter().any(|c| c == compile_id))),
+        "{groups:?}"
+    );
 }
 
 #[tokio::test]

@@ -25,7 +25,7 @@ use engine::model::Workflow;
 pub use error::{Result, StoreError};
 pub use identity::{
     DEFAULT_NAMESPACE, LABEL_CLUSTER_WORKFLOW_TEMPLATE, LABEL_CRON_WORKFLOW, LABEL_RUN_NUMBER,
-    LABEL_WORKFLOW_TEMPLATE, TemplateKind, template_key, workflow_template_key,
+    LABEL_WORKFLOW_TEMPLATE, TemplateKind, generated_name, template_key, workflow_template_key,
 };
 pub use selector::{LabelSelector, Operator, Requirement, SelectorError};
 pub use sql::{Database, RUNNER_LOCK, RunnerLock, SqlStore, redact, scratch};

@@ -125,24 +125,11 @@ pub(super) async fn resubmit_from(
     old: &Workflow,
     req: &OpRequest,
 ) -> ApiResult<Json<Value>> {
-    if req.memoized {
-        return Err(ApiError::bad(
-            "memoized resubmit is not supported: resubmit without `memoized` to run every step again",
-        ));
-    }
-    let ns = old
-        .metadata
-        .as_ref()
-        .and_then(|m| m.namespace.clone())
-        .unwrap_or_default();
     let opts = SubmitOptions {
         parameters: parameters(&req.parameters)?,
         entrypoint: None,
     };
-    let full = s.backend.with_template_spec(old).await;
-    let wf = submit::resubmit(&full, &opts).map_err(ApiError::BadRequest)?;
-    let value = serde_json::to_value(&wf).map_err(|e| ApiError::Internal(e.to_string()))?;
-    let wf = checked_workflow(s, &ns, value).await?;
+    let wf = resubmission(s, old, &opts, req.memoized).await?;
     let from = old.metadata.as_ref().and_then(|m| m.name.clone());
     let values = from
         .map(|n| ("resubmittedFrom".to_string(), n))
@@ -151,6 +138,35 @@ pub(super) async fn resubmit_from(
     let who = s.identity();
     let started = start_as(s, who, wf, false, AuditAction::Resubmit, values).await?;
     Ok(Json(to_json(&started)))
+}
+
+/// The new run of `old` (Argo's resubmit), checked; `memoized`, it is named now and the steps
+/// that succeeded in `old` are carried over instead of running again.
+pub(crate) async fn resubmission(
+    s: &ApiState,
+    old: &Workflow,
+    opts: &SubmitOptions,
+    memoized: bool,
+) -> ApiResult<Workflow> {
+    let ns = old
+        .metadata
+        .as_ref()
+        .and_then(|m| m.namespace.clone())
+        .unwrap_or_default();
+    let full = s.backend.with_template_spec(old).await;
+    let mut wf = submit::resubmit(&full, opts).map_err(ApiError::BadRequest)?;
+    if memoized {
+        let meta = wf.metadata.get_or_insert_with(Default::default);
+        let prefix = meta.generate_name.take().unwrap_or_default();
+        meta.name = Some(controller::store::generated_name(&prefix));
+    }
+    let value = serde_json::to_value(&wf).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let wf = checked_workflow(s, &ns, value).await?;
+    if !memoized {
+        return Ok(wf);
+    }
+    let now = engine::plan::format_time(chrono::Utc::now());
+    submit::memoize(wf, old, &now).map_err(ApiError::BadRequest)
 }
 
 /// Runs a finished workflow again from its failed steps (with `restartSuccessful`, also the
