@@ -132,3 +132,64 @@ async fn history_grid_and_folders_follow_a_templates_runs() {
         .await;
     assert_eq!(status, 400, "a namespaced kind needs its namespace");
 }
+
+#[tokio::test]
+async fn secret_parameters_are_masked_in_histories_and_logs() {
+    let s = Server::start("trellis-secrets").await;
+    let template = json!({
+        "metadata": {"name": "deploy", "annotations": {"trellis.dev/secret": "token"}},
+        "spec": {
+            "entrypoint": "main",
+            "arguments": {"parameters": [{"name": "token"}, {"name": "env", "value": "dev"}]},
+            "templates": [{"name": "main", "container": {"image": "alpine",
+                "command": ["sh", "-c", "echo using {{workflow.parameters.token}} on {{workflow.parameters.env}}"]}}]
+        }
+    });
+    let (status, body) = s
+        .call(
+            "POST",
+            "/api/v1/workflow-templates/ops",
+            Some(json!({"template": template})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, run) = s
+        .call(
+            "POST",
+            "/api/v1/workflows/ops/submit",
+            Some(
+                json!({"resourceKind": "WorkflowTemplate", "resourceName": "deploy",
+                        "submitOptions": {"parameters": ["token=hunter2-xyz", "env=prod"]}}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 200, "{run}");
+    assert_eq!(
+        run["metadata"]["annotations"]["trellis.dev/secret"],
+        "token"
+    );
+    let n = name(&run);
+    let wf = s.finished("ops", &n).await;
+    let page = s
+        .get("/api/v1/trellis/runs?kind=WorkflowTemplate&namespace=ops&name=deploy")
+        .await;
+    let params = page["runs"][0]["parameters"].to_string();
+    assert!(
+        params.contains("prod") && params.contains("••••••"),
+        "{params}"
+    );
+    assert!(!params.contains("hunter2"), "{params}");
+    let log = s
+        .text(
+            &format!("/api/v1/workflows/ops/{n}/log?logOptions.container=main"),
+            &[],
+        )
+        .await;
+    assert!(log.contains("using •••••• on prod"), "{log}");
+    assert!(!log.contains("hunter2"), "{log}");
+    let id = server::node(&wf, &n)["id"].as_str().unwrap().to_string();
+    let text = s
+        .text(&format!("/api/v1/trellis/logs/ops/{n}/{id}"), &[])
+        .await;
+    assert_eq!(text.trim(), "using •••••• on prod");
+}

@@ -221,8 +221,9 @@ async fn stream_logs(
                 });
             }
         }
+        let secrets = engine::secrets::secret_values(&wf);
         for t in tails.values_mut() {
-            for line in read_new(t, f).await? {
+            for line in read_new(t, f, &secrets).await? {
                 if tx.send(line).await.is_err() {
                     return Ok(()); // the client went away
                 }
@@ -258,8 +259,13 @@ fn pods(wf: &Workflow, only: Option<&str>) -> Vec<(String, String)> {
     out.into_iter().map(|(_, id, pod)| (id, pod)).collect()
 }
 
-/// The messages for the lines written to a step's log since the last read.
-async fn read_new(t: &mut Tail, f: &Filter) -> Result<Vec<serde_json::Value>, String> {
+/// The messages for the lines written to a step's log since the last read, the run's secret
+/// values masked.
+async fn read_new(
+    t: &mut Tail,
+    f: &Filter,
+    secrets: &[String],
+) -> Result<Vec<serde_json::Value>, String> {
     let mut file = match tokio::fs::File::open(&t.path).await {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -288,10 +294,11 @@ async fn read_new(t: &mut Tail, f: &Filter) -> Result<Vec<serde_json::Value>, St
         .into_iter()
         .filter(|l| keep(l, f))
         .map(|l| {
+            let line = engine::secrets::redact(&l.l, secrets);
             let content = if f.timestamps {
-                format!("{} {}", l.t, l.l)
+                format!("{} {}", l.t, line)
             } else {
-                l.l
+                line
             };
             json!({"content": content, "podName": t.pod})
         })

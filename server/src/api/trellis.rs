@@ -150,6 +150,7 @@ async fn log_text(
             "workflow {namespace}/{name} has no node {node:?}"
         )));
     }
+    let secrets = engine::secrets::secret_values(&wf);
     let uid = wf.metadata.and_then(|m| m.uid).unwrap_or_default();
     let path = state
         .backend
@@ -160,15 +161,19 @@ async fn log_text(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(ApiError::Internal(format!("{}: {e}", path.display()))),
     };
-    let stream = futures::stream::unfold(lines, |lines| async move {
-        let mut lines = lines?;
-        match lines.next_line().await {
-            Ok(Some(line)) => {
-                let text = controller::exec::parse_log_line(&line).map_or(line, |l| l.l);
-                Some((Ok::<_, std::io::Error>(format!("{text}\n")), Some(lines)))
+    let stream = futures::stream::unfold(lines, move |lines| {
+        let secrets = secrets.clone();
+        async move {
+            let mut lines = lines?;
+            match lines.next_line().await {
+                Ok(Some(line)) => {
+                    let text = controller::exec::parse_log_line(&line).map_or(line, |l| l.l);
+                    let text = engine::secrets::redact(&text, &secrets);
+                    Some((Ok::<_, std::io::Error>(format!("{text}\n")), Some(lines)))
+                }
+                Ok(None) => None,
+                Err(e) => Some((Err(e), None)),
             }
-            Ok(None) => None,
-            Err(e) => Some((Err(e), None)),
         }
     });
     let file_name = format!("{name}-{node}.log");
