@@ -49,15 +49,16 @@ async function waitForHealth(url, child, logs, timeoutMs = 30_000) {
   throw new Error(`trellis did not become healthy within ${timeoutMs} ms:\n${logs.join('')}`);
 }
 
-/** Starts `trellis serve --load <each of load>` in a fresh data directory; waits up to
+/** Starts `trellis serve --load <each of load> <args…>` in a fresh data directory; waits up to
  * `healthTimeoutMs` for it to answer (loading lints every manifest first). */
-export async function startServer(load, { healthTimeoutMs = 30_000 } = {}) {
+export async function startServer(load, { healthTimeoutMs = 30_000, args: extra = [] } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'trellis-e2e-'));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const logs = [];
   const args = ['serve', '--host', '127.0.0.1', '--port', String(port), '--site-dir', siteDir, '--data-dir', dataDir];
   for (const path of load) args.push('--load', path);
+  args.push(...extra);
   const child = spawn(bin, args, {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -159,6 +160,28 @@ export async function finished(url, namespace, name, timeoutMs = 60_000) {
     if (Date.now() > deadline) throw new Error(`${name} did not finish: ${JSON.stringify(wf.status)}`);
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** Waits until `test(wf)` holds for the workflow; returns it. */
+export async function until(url, namespace, name, test, what, timeoutMs = 60_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const wf = await api(url, 'GET', `/api/v1/workflows/${namespace}/${name}`);
+    if (test(wf)) return wf;
+    if (Date.now() > deadline) throw new Error(`${name}: ${what} did not happen: ${JSON.stringify(wf.status)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+/** Waits until a node with this display name waits at its suspend step; returns the workflow. */
+export function waiting(url, namespace, name, displayName) {
+  return until(
+    url,
+    namespace,
+    name,
+    (wf) => Object.values(wf.status?.nodes ?? {}).some((n) => n.displayName === displayName && n.type === 'Suspend' && n.phase === 'Running'),
+    `${displayName} waiting`,
+  );
 }
 
 /** The id of the node of `wf` with this display name. */

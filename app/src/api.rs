@@ -19,6 +19,12 @@ pub enum UiError {
     /// The request was wrong (a bad filter, a bad page token…).
     #[error("{0}")]
     Invalid(String),
+    /// The current user may not do that; the message says why.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The request does not fit the object's state (the step no longer waits…).
+    #[error("{0}")]
+    Conflict(String),
     /// The server failed; its log says why.
     #[error("the server failed: {0}")]
     Internal(String),

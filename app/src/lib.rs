@@ -7,13 +7,16 @@
 // Leptos' view types nest deeply; the hydrating build needs more than the default 128.
 #![recursion_limit = "256"]
 
+pub mod act;
 pub mod ansi;
 pub mod api;
 pub mod catalog;
 pub mod components;
+pub mod form;
 pub mod format;
 pub mod markdown;
 pub mod model;
+pub mod ops;
 pub mod pages;
 pub mod tree;
 
@@ -24,11 +27,14 @@ use leptos_router::{SsrMode, path};
 
 use crate::catalog::TemplateKind;
 use crate::components::header::Header;
+use crate::pages::approvals::{ApprovalsPage, AuditTrailPage};
+use crate::pages::compare::ComparePage;
 use crate::pages::home::HomePage;
 use crate::pages::not_found::NotFound;
 use crate::pages::run::RunPage;
 use crate::pages::runs::RunsPage;
 use crate::pages::template::TemplatePage;
+use crate::pages::trigger::TriggerPage;
 
 /// The id of the app's root element.
 pub const ROOT_ID: &str = "trellis";
@@ -101,7 +107,25 @@ pub fn App() -> impl IntoView {
                             view=|| view! { <TemplatePage kind=TemplateKind::CronWorkflow /> }
                             ssr=SsrMode::Async
                         />
+                        <Route
+                            path=path!("/templates/:namespace/:name/run")
+                            view=|| view! { <TriggerPage kind=TemplateKind::WorkflowTemplate /> }
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/cluster-templates/:name/run")
+                            view=|| view! { <TriggerPage kind=TemplateKind::ClusterWorkflowTemplate /> }
+                            ssr=SsrMode::Async
+                        />
+                        <Route
+                            path=path!("/cron-workflows/:namespace/:name/run")
+                            view=|| view! { <TriggerPage kind=TemplateKind::CronWorkflow /> }
+                            ssr=SsrMode::Async
+                        />
                         <Route path=path!("/runs") view=RunsPage ssr=SsrMode::Async />
+                        <Route path=path!("/compare/:namespace/:a/:b") view=ComparePage ssr=SsrMode::Async />
+                        <Route path=path!("/approvals") view=ApprovalsPage ssr=SsrMode::Async />
+                        <Route path=path!("/audit") view=AuditTrailPage ssr=SsrMode::Async />
                         <Route path=path!("/runs/:namespace/:name") view=RunPage ssr=SsrMode::Async />
                     </Routes>
                 </main>

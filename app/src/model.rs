@@ -33,6 +33,15 @@ impl TemplateId {
         }
     }
 
+    /// The namespace its runs go to: its own, or `default` for a cluster-scoped template.
+    pub fn namespace_or_default(&self) -> String {
+        if self.namespace.is_empty() {
+            crate::catalog::DEFAULT_NAMESPACE.to_string()
+        } else {
+            self.namespace.clone()
+        }
+    }
+
     /// The key its runs are filed under in the store (`WorkflowTemplate/ci/build`).
     pub fn key(&self) -> String {
         if self.kind.is_cluster_scoped() {
@@ -474,6 +483,10 @@ pub struct RunPage {
     pub graph: GraphView,
     /// Identifies this state of the run; unchanged while nothing changed.
     pub revision: String,
+    /// Whether the whole run is suspended (`spec.suspend`).
+    pub suspended: bool,
+    /// The run of the same template just before it, to compare with.
+    pub previous: Option<String>,
 }
 
 /// What a run page's other tabs show, loaded when one is opened.
@@ -529,6 +542,8 @@ pub struct NodeDetail {
     pub template_yaml: String,
     /// Whether it ran a process, so has a log.
     pub has_log: bool,
+    /// For a suspend step with a `duration`: in how many seconds it resumes by itself.
+    pub resume_in_seconds: Option<i64>,
 }
 
 /// A window of lines of a step's log.

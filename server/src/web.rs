@@ -83,7 +83,10 @@ pub async fn serve(
     );
     let api = crate::api::ApiState::new(backend).with_identity(identity);
     let app = app(
-        router(options, crate::ui::UiSource::shared(api.clone())),
+        {
+            let source = crate::ui::UiSource::new(api.clone());
+            router(options, source.clone(), Some(source))
+        },
         api.clone(),
     );
     let lost_flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -112,9 +115,20 @@ pub async fn serve(
 
 /// The routes of the web UI, without a listener: pages, server functions, `/pkg` assets,
 /// `/healthz`, and a fallback that serves other files of the site directory or a 404 page.
-pub fn router(options: LeptosOptions, data: Arc<dyn UiData>) -> Router {
+///
+/// `act` does the UI's actions; without it (a read-only UI) they answer that they are not wired.
+pub fn router(
+    options: LeptosOptions,
+    data: Arc<dyn UiData>,
+    act: Option<Arc<dyn app::act::data::ActData>>,
+) -> Router {
     let routes = generate_route_list(app::App);
-    let context = move || provide_context(data.clone());
+    let context = move || {
+        provide_context(data.clone());
+        if let Some(a) = &act {
+            provide_context(a.clone());
+        }
+    };
     let pkg_dir = Path::new(&*options.site_root).join(&*options.site_pkg_dir);
     let pkg_route = format!("/{}", options.site_pkg_dir.trim_matches('/'));
     let shell_options = options.clone();
@@ -338,7 +352,7 @@ mod tests {
             Path::new("target/no-such-site"),
             SocketAddr::from(([127, 0, 0, 1], 0)),
         );
-        router(options, Arc::new(Fixed(catalog)))
+        router(options, Arc::new(Fixed(catalog)), None)
     }
 
     /// The two routers the tests use, built once and one after the other, as the server builds

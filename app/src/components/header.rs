@@ -24,6 +24,7 @@ pub fn Header() -> impl IntoView {
                     <a href="/runs" class="rounded px-2 py-1 text-white hover:bg-slate-800" data-testid="nav-runs">
                         "Runs"
                     </a>
+                    <ApprovalsLink />
                 </nav>
                 <span class="ml-auto"></span>
                 <NamespaceSwitcher />
@@ -42,6 +43,41 @@ pub fn Header() -> impl IntoView {
                 </span>
             </div>
         </header>
+    }
+}
+
+/// How often the approvals badge is read again.
+const INBOX_REFRESH: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The approvals inbox, with a badge counting the steps waiting for the current user.
+#[component]
+fn ApprovalsLink() -> impl IntoView {
+    let count = RwSignal::new(None::<usize>);
+    let location = leptos_router::hooks::use_location();
+    let read = move || {
+        leptos::task::spawn_local(async move {
+            if let Ok(list) = crate::act::inbox().await {
+                count.set(Some(list.len()));
+            }
+        });
+    };
+    // Effects run only in the browser: read on every page change and every few seconds.
+    Effect::new(move |_| {
+        location.pathname.track();
+        read();
+    });
+    Effect::new(move |_| {
+        if let Ok(h) = set_interval_with_handle(read, INBOX_REFRESH) {
+            on_cleanup(move || h.clear());
+        }
+    });
+    view! {
+        <a href="/approvals" class="flex items-center gap-1 rounded px-2 py-1 text-white hover:bg-slate-800" data-testid="nav-approvals">
+            "Approvals"
+            {move || count.get().filter(|n| *n > 0).map(|n| view! {
+                <span class="rounded-full bg-violet-500 px-1.5 text-xs font-semibold text-white" data-testid="inbox-count" title="Steps waiting for your approval">{n}</span>
+            })}
+        </a>
     }
 }
 

@@ -1,5 +1,7 @@
 //! Small reusable pieces of the UI.
 
+pub mod actions;
+pub mod approval;
 pub mod charts;
 pub mod empty_state;
 pub mod folder_tree;

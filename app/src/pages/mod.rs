@@ -1,7 +1,10 @@
 //! One module per route.
 
+pub mod approvals;
+pub mod compare;
 pub mod home;
 pub mod not_found;
 pub mod run;
 pub mod runs;
 pub mod template;
+pub mod trigger;

@@ -12,6 +12,8 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use leptos_router::location::Url;
 
 use crate::api::{load_node, load_run, load_run_tab};
+use crate::components::actions::RunActions;
+use crate::components::approval::RunApprovalsSection;
 use crate::components::empty_state::ErrorNotice;
 use crate::components::graph::{GraphCanvas, Viewport};
 use crate::components::logs::LogViewer;
@@ -227,8 +229,28 @@ fn RunBody(
     };
     let (ns2, wf2) = (namespace.clone(), name.clone());
     let (ns3, wf3) = (namespace.clone(), name.clone());
+    let revision = Signal::derive(move || state.with(|s| s.revision.clone()));
+    let refresh = {
+        let reload = reload.clone();
+        Callback::new(move |()| reload())
+    };
+    // The actions change with the run's state, not with each second of its duration.
+    let acts = Memo::new(move |_| {
+        state.with(|s| {
+            let mut r = s.run.clone();
+            (r.duration_seconds, r.progress, r.finished_at, r.message) = (None, None, None, None);
+            (r, s.suspended, s.previous.clone())
+        })
+    });
     view! {
         <RunHeader state />
+        {move || {
+            let (run, suspended, previous) = acts.get();
+            view! { <RunActions run suspended previous on_done=refresh /> }
+        }}
+        <div class="mt-4">
+            <RunApprovalsSection namespace=namespace.clone() name=name.clone() revision on_done=refresh audit=false />
+        </div>
         <div class="mb-3 flex items-center border-b border-slate-200 dark:border-slate-700">
             {tab_link("graph", "Graph")}
             {tab_link("timeline", "Timeline")}
@@ -265,6 +287,7 @@ fn RunBody(
                 }
             })}
         </div>
+        <RunApprovalsSection namespace=namespace.clone() name=name.clone() revision on_done=refresh audit=true />
     }
     .into_any()
 }
@@ -463,6 +486,7 @@ fn NodeInfo(
             <div><dt class="text-xs text-slate-500">"Duration"</dt><dd>{format::maybe_duration(detail.duration_seconds)}</dd></div>
         </dl>
         {detail.template.clone().map(|t| view! { <p class="mt-1 text-xs text-slate-500">"template "<span class="font-mono">{t}</span></p> })}
+        {detail.resume_in_seconds.map(|s| view! { <Countdown seconds=s /> })}
         {detail.message.clone().map(|m| view! { <p class="mt-2 rounded bg-slate-50 dark:bg-slate-950 p-2 text-sm text-slate-700 dark:text-slate-300" data-testid="node-message">{m}</p> })}
         {pairs("Inputs", detail.inputs.clone())}
         {pairs("Outputs", detail.outputs.clone())}
@@ -493,6 +517,28 @@ fn NodeInfo(
         })}
     }
     .into_any()
+}
+
+/// The time left until a suspend step with a `duration` resumes by itself, ticking each second.
+#[component]
+fn Countdown(seconds: i64) -> impl IntoView {
+    let left = RwSignal::new(seconds);
+    Effect::new(move |_| {
+        if let Ok(h) = set_interval_with_handle(
+            move || left.update(|l| *l = (*l - 1).max(0)),
+            std::time::Duration::from_secs(1),
+        ) {
+            on_cleanup(move || h.clear());
+        }
+    });
+    view! {
+        <p class="mt-2 rounded bg-violet-50 dark:bg-violet-950 p-2 text-sm text-violet-900 dark:text-violet-100" data-testid="countdown">
+            {move || match left.get() {
+                0 => "Resuming now…".to_string(),
+                l => format!("Resumes by itself in {}", format::duration(l)),
+            }}
+        </p>
+    }
 }
 
 #[cfg(test)]

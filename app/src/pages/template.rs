@@ -104,9 +104,14 @@ fn TemplateView(page: Page) -> impl IntoView {
                 <p class="mt-1 font-mono text-xs text-slate-500">{id.name.clone()}</p>
                 {summary.schedule.clone().map(|s| view! { <p class="mt-1 text-sm text-amber-800">"Runs on schedule "<code>{s}</code></p> })}
             </div>
-            <div class="text-right text-sm text-slate-500">
-                <div class="text-2xl font-semibold text-slate-900 dark:text-slate-100" data-testid="total-runs">{total_runs}</div>
-                "runs"
+            <div class="flex items-center gap-6">
+                <a href=format!("{}/run", id.href()) class="rounded bg-sky-700 px-4 py-2 text-sm font-medium text-white shadow-sm hover:bg-sky-800" data-testid="run-template-button">
+                    "▶ Run with parameters"
+                </a>
+                <div class="text-right text-sm text-slate-500">
+                    <div class="text-2xl font-semibold text-slate-900 dark:text-slate-100" data-testid="total-runs">{total_runs}</div>
+                    "runs"
+                </div>
             </div>
         </header>
         {summary.description.clone().map(|d| view! { <section class="mb-6 max-w-3xl"><Markdown text=d /></section> })}
@@ -172,7 +177,7 @@ fn TemplateView(page: Page) -> impl IntoView {
             {if runs.is_empty() {
                 view! {
                     <p class="rounded-lg border border-dashed border-slate-300 dark:border-slate-600 bg-white dark:bg-slate-900 p-6 text-sm text-slate-600 dark:text-slate-400" data-testid="no-runs">
-                        "No runs yet. Submit one with "
+                        "No runs yet. Press “Run with parameters”, or submit one with "
                         <code class="font-mono">{submit_hint(&id)}</code>
                         " or through the API."
                     </p>

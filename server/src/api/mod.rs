@@ -15,13 +15,13 @@ mod fields;
 mod info;
 mod logs;
 mod metrics;
-mod operations;
+pub(crate) mod operations;
 mod stream;
 mod templates;
 mod trellis;
 mod validate;
 mod watch;
-mod workflows;
+pub(crate) mod workflows;
 
 use std::sync::Arc;
 

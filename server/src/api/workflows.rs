@@ -73,7 +73,7 @@ async fn create(
 
 /// Lints a workflow for `namespace` with the templates the server holds, and checks that what
 /// it references exists.
-pub(super) async fn checked_workflow(
+pub(crate) async fn checked_workflow(
     state: &ApiState,
     namespace: &str,
     value: Value,
@@ -182,29 +182,7 @@ async fn submit_from(
         entrypoint: o.entry_point.clone().filter(|e| !e.is_empty()),
     };
     let kind = template_kind(&req.resource_kind)?;
-    let ns = kind.namespaced().then_some(namespace.as_str());
-    let stored = state
-        .backend
-        .store()
-        .get_template(kind, ns, &req.resource_name)
-        .await?;
-    let mut wf = match kind {
-        TemplateKind::WorkflowTemplate => {
-            submit::from_workflow_template(&from_body::<WorkflowTemplate>(stored.body)?, &opts)
-        }
-        TemplateKind::ClusterWorkflowTemplate => submit::from_cluster_workflow_template(
-            &from_body::<ClusterWorkflowTemplate>(stored.body)?,
-            &opts,
-        ),
-        TemplateKind::CronWorkflow => {
-            let now = engine::plan::format_time(chrono::Utc::now());
-            submit::from_cron_workflow(&from_body::<CronWorkflow>(stored.body)?, &now, &opts)
-        }
-        TemplateKind::WorkflowEventBinding => {
-            Err("a WorkflowEventBinding runs when an event matches it, not by submit".into())
-        }
-    }
-    .map_err(ApiError::BadRequest)?;
+    let mut wf = from_stored_template(&state, kind, &namespace, &req.resource_name, &opts).await?;
     let meta = wf.metadata.get_or_insert_with(Default::default);
     meta.namespace = Some(namespace.clone());
     if let Some(n) = o.name.clone().filter(|n| !n.is_empty()) {
@@ -226,6 +204,36 @@ async fn submit_from(
     let wf = checked_workflow(&state, &namespace, value).await?;
     let wf = start(&state, wf, o.server_dry_run || o.dry_run).await?;
     Ok(Json(to_json(&wf)))
+}
+
+/// The Workflow that runs the stored template of `kind` and `name` (in `namespace` unless it is
+/// cluster-scoped) with `opts`, not yet checked.
+pub(crate) async fn from_stored_template(
+    state: &ApiState,
+    kind: TemplateKind,
+    namespace: &str,
+    name: &str,
+    opts: &SubmitOptions,
+) -> ApiResult<Workflow> {
+    let ns = kind.namespaced().then_some(namespace);
+    let stored = state.backend.store().get_template(kind, ns, name).await?;
+    match kind {
+        TemplateKind::WorkflowTemplate => {
+            submit::from_workflow_template(&from_body::<WorkflowTemplate>(stored.body)?, opts)
+        }
+        TemplateKind::ClusterWorkflowTemplate => submit::from_cluster_workflow_template(
+            &from_body::<ClusterWorkflowTemplate>(stored.body)?,
+            opts,
+        ),
+        TemplateKind::CronWorkflow => {
+            let now = engine::plan::format_time(chrono::Utc::now());
+            submit::from_cron_workflow(&from_body::<CronWorkflow>(stored.body)?, &now, opts)
+        }
+        TemplateKind::WorkflowEventBinding => {
+            Err("a WorkflowEventBinding runs when an event matches it, not by submit".into())
+        }
+    }
+    .map_err(ApiError::BadRequest)
 }
 
 /// The template kinds `submit` accepts, spelled as Argo's clients spell them.

@@ -250,6 +250,31 @@ pub fn effective_spec(wf: &Workflow) -> WorkflowSpec {
     }
 }
 
+/// A run's workflow parameters in the order `spec` (the spec it runs, see
+/// [`effective_spec`]) declares them, with the values it was given; secrets masked.
+pub fn effective_parameters(wf: &Workflow, spec: &WorkflowSpec) -> Vec<(String, String)> {
+    let list = |s: Option<&WorkflowSpec>| -> Vec<(String, String)> {
+        s.and_then(|s| s.arguments.as_ref())
+            .and_then(|a| a.parameters.as_ref())
+            .into_iter()
+            .flatten()
+            .filter_map(|p| {
+                let v = p.value.as_ref().or(p.default.as_ref())?;
+                Some((p.name.clone()?, v.0.clone()))
+            })
+            .collect()
+    };
+    let mut out = list(Some(spec));
+    for (k, v) in list(wf.spec.as_ref()) {
+        match out.iter_mut().find(|(n, _)| *n == k) {
+            Some(p) => p.1 = v,
+            None => out.push((k, v)),
+        }
+    }
+    engine::secrets::mask(&mut out, &engine::secrets::run_secrets(wf));
+    out
+}
+
 /// The steps of a run on a time line (nodes that ran a step), by start.
 pub fn timeline(wf: &Workflow, now: DateTime<Utc>) -> Vec<TimelineBar> {
     let status = wf.status.clone().unwrap_or_default();
@@ -309,6 +334,18 @@ fn template_of<'a>(spec: &'a WorkflowSpec, n: &NodeStatus) -> Option<&'a Templat
         .iter()
         .flatten()
         .find(|t| t.name.as_deref() == Some(name))
+}
+
+/// When a waiting suspend node with a `duration` resumes by itself (RFC 3339); `None` for one
+/// that waits for a person, or whose duration is only known while it runs.
+pub fn resume_at(spec: &WorkflowSpec, n: &NodeStatus) -> Option<String> {
+    if n.r#type != Some(NodeType::Suspend) || n.phase != Some(NodePhase::Running) {
+        return None;
+    }
+    let duration = template_of(spec, n)?.suspend.as_ref()?.duration.clone()?;
+    let wait = engine::plan::duration_of(&duration).ok()?;
+    let started = engine::plan::parse_time(n.started_at.as_deref()?)?;
+    Some(engine::plan::format_time(started + wait))
 }
 
 /// The node panel of node `id` of `wf` running `spec`; `None` when the workflow has no such
@@ -385,6 +422,9 @@ pub fn node_detail(
         artifacts,
         template_yaml,
         has_log: n.r#type == Some(NodeType::Pod),
+        resume_in_seconds: resume_at(spec, n)
+            .and_then(|t| engine::plan::parse_time(&t))
+            .map(|t| (t - now).num_seconds().max(0)),
     })
 }
 

@@ -2,9 +2,13 @@
 //! (the `app` crate's server functions call these through [`app::api::data::UiData`]).
 //! Laid-out graphs are cached per workflow revision; log windows go through line indexes.
 
+pub mod act;
+pub mod approve;
 pub mod convert;
 pub mod graph;
 pub mod logs;
+pub mod operate;
+pub mod trigger;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -35,6 +39,8 @@ pub const STATS_RUNS: u32 = 30;
 pub const RECENT_RUNS: u32 = 10;
 /// Runs in a template's grid.
 const GRID_RUNS: u32 = 20;
+/// Recent runs searched for a run's previous one (an older run compares from its history).
+const PREVIOUS_SCAN: u32 = 50;
 /// Laid-out graphs kept.
 const GRAPH_CACHE: usize = 64;
 
@@ -70,8 +76,8 @@ impl GraphCache {
 }
 
 impl UiSource {
-    /// The data source of the UI served next to the API with `state`.
-    pub fn shared(state: ApiState) -> Arc<dyn UiData> {
+    /// The data source (and the actions) of the UI served next to the API with `state`.
+    pub fn new(state: ApiState) -> Arc<Self> {
         Arc::new(Self {
             state,
             graphs: Mutex::default(),
@@ -388,7 +394,7 @@ impl UiSource {
         })
     }
 
-    async fn workflow(&self, namespace: &str, name: &str) -> Result<Workflow, UiError> {
+    pub(crate) async fn workflow(&self, namespace: &str, name: &str) -> Result<Workflow, UiError> {
         self.state
             .backend
             .store()
@@ -398,7 +404,7 @@ impl UiSource {
     }
 
     /// The spec a run runs: its own, the one stored in its status, or its workflow template's.
-    async fn spec_of_run(&self, wf: &Workflow) -> engine::model::WorkflowSpec {
+    pub(crate) async fn spec_of_run(&self, wf: &Workflow) -> engine::model::WorkflowSpec {
         let own = convert::effective_spec(wf);
         if own.templates.as_ref().is_some_and(|t| !t.is_empty()) {
             return own;
@@ -492,17 +498,22 @@ impl UiSource {
     ) -> Result<RunPage, UiError> {
         let wf = self.workflow(&namespace, &name).await?;
         let now = Utc::now();
-        let run = convert::row_of(&wf, now, |_| false);
+        let mut run = convert::row_of(&wf, now, |_| false);
         let expand: BTreeSet<String> = expand.into_iter().collect();
+        let full_spec = self.spec_of_run(&wf).await;
+        run.parameters = convert::effective_parameters(&wf, &full_spec);
         // Planned steps are only needed while the run is live.
         let spec = if run.phase.is_live() {
-            self.spec_of_run(&wf).await
+            full_spec
         } else {
             Default::default()
         };
         let graph = self.graph_of(&wf, &spec, &expand, run.phase.is_live());
         let meta = wf.metadata.clone().unwrap_or_default();
+        let previous = self.previous_run(&wf).await?;
         Ok(RunPage {
+            suspended: wf.spec.as_ref().and_then(|s| s.suspend).unwrap_or(false),
+            previous,
             graph: (*graph).clone(),
             revision: format!(
                 "{}/{}",
@@ -511,6 +522,26 @@ impl UiSource {
             ),
             run,
         })
+    }
+
+    /// The run of the same template created just before `wf`, if any.
+    async fn previous_run(&self, wf: &Workflow) -> Result<Option<String>, UiError> {
+        let Some(key) = controller::store::workflow_template_key(wf) else {
+            return Ok(None);
+        };
+        let name = wf.metadata.as_ref().and_then(|m| m.name.clone());
+        // The newest runs first: the one after `wf` in that order is the previous one.
+        let (runs, _) = history(&self.state, &key, vec![], PREVIOUS_SCAN, None)
+            .await
+            .map_err(ui_error)?;
+        let names: Vec<Option<String>> = runs
+            .iter()
+            .map(|w| w.metadata.as_ref().and_then(|m| m.name.clone()))
+            .collect();
+        Ok(names
+            .iter()
+            .position(|n| *n == name)
+            .and_then(|i| names.get(i + 1).cloned().flatten()))
     }
 
     async fn run_tab(
@@ -526,7 +557,10 @@ impl UiSource {
                 ..Default::default()
             }),
             "yaml" => Ok(RunTab {
-                yaml: engine::yaml::to_yaml_string(&serde_json::to_value(&wf).unwrap_or_default()),
+                yaml: engine::secrets::redact(
+                    &engine::yaml::to_yaml_string(&serde_json::to_value(&wf).unwrap_or_default()),
+                    &engine::secrets::secret_values(&wf),
+                ),
                 ..Default::default()
             }),
             other => Err(UiError::Invalid(format!(
@@ -543,8 +577,16 @@ impl UiSource {
     ) -> Result<NodeDetail, UiError> {
         let wf = self.workflow(&namespace, &name).await?;
         let spec = self.spec_of_run(&wf).await;
-        convert::node_detail(&wf, &spec, &node, Utc::now())
-            .ok_or_else(|| no_node(&namespace, &name, &node))
+        let mut d = convert::node_detail(&wf, &spec, &node, Utc::now())
+            .ok_or_else(|| no_node(&namespace, &name, &node))?;
+        let secrets = engine::secrets::secret_values(&wf);
+        if !secrets.is_empty() {
+            for (_, v) in d.inputs.iter_mut().chain(d.outputs.iter_mut()) {
+                *v = engine::secrets::redact(v, &secrets);
+            }
+            d.message = d.message.map(|m| engine::secrets::redact(&m, &secrets));
+        }
+        Ok(d)
     }
 
     async fn log_window(
@@ -563,12 +605,18 @@ impl UiSource {
             .and_then(|s| s.nodes.as_ref()?.get(&node))
             .map(convert::node_phase)
             .ok_or_else(|| no_node(&namespace, &name, &node))?;
+        let secrets = engine::secrets::secret_values(&wf);
         let uid = wf.metadata.and_then(|m| m.uid).unwrap_or_default();
         let path = self.state.backend.step_dir(&uid, &node).join(LOG_FILE);
-        let (lines, first, total) = self.logs.window(&path, from, count).map_err(|e| {
+        let (mut lines, first, total) = self.logs.window(&path, from, count).map_err(|e| {
             tracing::error!(error = %e, path = %path.display(), "cannot read a step's log");
             UiError::Internal("cannot read the step's log; see the server's log".into())
         })?;
+        if !secrets.is_empty() {
+            for l in &mut lines {
+                *l = engine::secrets::redact(l, &secrets);
+            }
+        }
         Ok(LogWindow {
             lines,
             first,
