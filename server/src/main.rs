@@ -8,6 +8,7 @@ mod client;
 mod identity;
 mod lint_cmd;
 mod manifests;
+mod origin;
 mod run_cmd;
 mod term;
 mod ui;

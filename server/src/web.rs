@@ -150,9 +150,11 @@ pub fn router(
 }
 
 /// The whole server: the UI (compressed) and the REST API (not compressed, so its streams are
-/// sent as they are written), with request tracing.
+/// sent as they are written), with request tracing; state-changing requests from other sites
+/// are refused (`origin`).
 pub fn app(ui: Router, api: crate::api::ApiState) -> Router {
     ui.merge(crate::api::router(api))
+        .layer(axum::middleware::from_fn(crate::origin::same_origin))
         .layer(TraceLayer::new_for_http())
 }
 

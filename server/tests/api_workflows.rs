@@ -674,3 +674,33 @@ async fn watchers_see_a_ttl_deletion() {
         "{seen:?}"
     );
 }
+
+#[tokio::test]
+async fn a_browser_on_another_site_cannot_change_anything() {
+    let s = Server::start("cross-site").await;
+    let wf = json!({"workflow": echo("x-", "hi")});
+    let status = s
+        .http_post_with_headers(
+            "/api/v1/workflows/argo",
+            wf.clone(),
+            &[("origin", "https://evil.example")],
+        )
+        .await;
+    assert_eq!(status, 403);
+    let status = s
+        .http_post_with_headers(
+            "/api/act",
+            json!({"namespace": "argo", "name": "x", "action": "Delete"}),
+            &[("sec-fetch-site", "cross-site")],
+        )
+        .await;
+    assert_eq!(status, 403, "the UI's server functions are covered too");
+    let list = s.get("/api/v1/workflows/argo").await;
+    assert!(list["items"].as_array().is_none_or(Vec::is_empty), "{list}");
+    let host = s.base.trim_start_matches("http://").to_string();
+    let same = format!("http://{host}");
+    let status = s
+        .http_post_with_headers("/api/v1/workflows/argo", wf, &[("origin", &same)])
+        .await;
+    assert_eq!(status, 200, "a page of the server itself may");
+}
