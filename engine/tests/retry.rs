@@ -226,3 +226,37 @@ fn unfinished_workflows_and_undeclared_parameters_are_refused() {
     .unwrap_err();
     assert!(err.to_string().contains("did you mean `mode`"), "{err}");
 }
+
+#[test]
+fn with_other_parameters_an_approval_is_asked_for_again() {
+    let wf: Workflow = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": "ap"},
+        "spec": {"entrypoint": "main", "arguments": {"parameters": [{"name": "env", "value": "staging"}]},
+            "templates": [{"name": "main", "steps": [[{"name": "approve", "template": "gate"}], [{"name": "deploy", "template": "t"}]]},
+                          {"name": "gate", "suspend": {}}, {"name": "t", "container": {"image": "alpine"}}]},
+        "status": {"phase": "Failed", "nodes": {
+            "ap": {"id": "ap", "name": "ap", "displayName": "ap", "type": "Steps", "phase": "Failed", "children": ["ap-1"]},
+            "ap-1": {"id": "ap-1", "name": "ap[0]", "displayName": "[0]", "type": "StepGroup", "phase": "Succeeded", "boundaryID": "ap", "children": ["ap-a"]},
+            "ap-a": {"id": "ap-a", "name": "ap[0].approve", "displayName": "approve", "type": "Suspend", "phase": "Succeeded", "boundaryID": "ap", "children": ["ap-2"]},
+            "ap-2": {"id": "ap-2", "name": "ap[1]", "displayName": "[1]", "type": "StepGroup", "phase": "Failed", "boundaryID": "ap", "children": ["ap-d"]},
+            "ap-d": {"id": "ap-d", "name": "ap[1].deploy", "displayName": "deploy", "type": "Pod", "phase": "Failed", "boundaryID": "ap"}
+        }}
+    }))
+    .unwrap();
+    let same = retry(&wf, &RetryOptions::default()).unwrap();
+    assert!(
+        !same.removed.contains("ap-a"),
+        "the approval holds for the same parameters"
+    );
+    assert!(same.removed.contains("ap-d"));
+    let other = retry(
+        &wf,
+        &RetryOptions {
+            parameters: vec![("env".into(), "production".into())],
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(other.removed.contains("ap-a"), "{:?}", other.removed);
+    assert!(other.removed.contains("ap-d"));
+}

@@ -4,6 +4,9 @@
 //! contain them are reset to Running; what succeeded is kept and does not run again. With
 //! `restartSuccessful`, the succeeded nodes a selector picks run again too.
 //!
+//! Changing parameters also re-runs the suspend steps that were approved (and what followed them):
+//! an approval holds for the parameters it was given with.
+//!
 //! The plan then recreates the removed nodes under the same ids (they derive from node names),
 //! so the backend must forget that it started them (`Retried::removed`).
 
@@ -141,6 +144,15 @@ fn starts(
             continue;
         }
         if opts.restart_successful && opts.selector.as_ref().is_some_and(|s| s.matches(n)) {
+            out.insert(id.clone());
+            continue;
+        }
+        // An approval was given for the parameters the run had: with other parameters, it
+        // must be given again (and what followed it runs again).
+        if !opts.parameters.is_empty()
+            && n.r#type == Some(NodeType::Suspend)
+            && n.phase == Some(NodePhase::Succeeded)
+        {
             out.insert(id.clone());
             continue;
         }

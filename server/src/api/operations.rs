@@ -182,19 +182,27 @@ pub(super) async fn retry_live(
     wf: &Workflow,
     req: &OpRequest,
 ) -> ApiResult<Json<Value>> {
-    let stored = s.backend.retry(wf, &retry_options(req)?).await?;
+    let opts = retry_options(req)?;
+    let stored = s.backend.retry(wf, &opts).await?;
     let who = s.identity();
-    approvals::record(
-        s,
-        who,
-        AuditAction::Retry,
-        &stored,
-        None,
-        BTreeMap::new(),
-        None,
-    )
-    .await?;
+    let values = retry_values(wf, &opts);
+    approvals::record(s, who, AuditAction::Retry, &stored, None, values, None).await?;
     Ok(Json(to_json(&stored)))
+}
+
+/// What the audit records of a retry: the parameters it changed (secrets masked) and the node
+/// it restarted from.
+pub(crate) fn retry_values(
+    wf: &Workflow,
+    opts: &engine::ops::RetryOptions,
+) -> BTreeMap<String, String> {
+    let mut changed = opts.parameters.clone();
+    engine::secrets::mask(&mut changed, &engine::secrets::run_secrets(wf));
+    let mut values: BTreeMap<String, String> = changed.into_iter().collect();
+    if let Some(sel) = opts.selector.as_ref().filter(|_| opts.restart_successful) {
+        values.insert("restartFrom".into(), sel.as_str().to_string());
+    }
+    values
 }
 
 /// The retry options of a request.
