@@ -68,7 +68,29 @@ pub fn secret_values(wf: &Workflow) -> Vec<String> {
         .flatten()
         .filter(|p| p.name.as_ref().is_some_and(|n| names.contains(n)))
         .filter_map(|p| p.value.as_ref().map(|v| v.0.clone()))
+        // A multi-line secret is also masked line by line (logs and YAML show it so).
+        .flat_map(|v| {
+            let lines: Vec<String> = v
+                .lines()
+                .map(str::trim)
+                .filter(|l| l.chars().count() >= MIN_REDACTED)
+                .map(str::to_string)
+                .collect();
+            let multi = lines.len() > 1;
+            std::iter::once(v).chain(lines.into_iter().filter(move |_| multi))
+        })
         .collect()
+}
+
+/// Every string in `value` with each of `values` masked (before it is shown as YAML, whose
+/// quoting and escaping would hide a secret from [`redact`]).
+pub fn redact_json(value: &mut serde_json::Value, values: &[String]) {
+    match value {
+        serde_json::Value::String(s) => *s = redact(s, values),
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|v| redact_json(v, values)),
+        serde_json::Value::Object(map) => map.values_mut().for_each(|v| redact_json(v, values)),
+        _ => {}
+    }
 }
 
 /// Replaces the value of each pair whose name is in `names` with [`MASK`].
@@ -127,5 +149,21 @@ mod tests {
             format!("login with {MASK} now")
         );
         assert_eq!(redact("a1b", &["1".into()]), "a1b");
+    }
+
+    #[test]
+    fn multi_line_secrets_are_masked_line_by_line_and_in_json() {
+        let wf: Workflow = serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "w", "annotations": {SECRET_ANNOTATION: "key"}},
+            "spec": {"arguments": {"parameters": [
+                {"name": "key", "value": "-----BEGIN-----\nabcdef\n-----END-----"}]}}
+        }))
+        .unwrap();
+        let values = secret_values(&wf);
+        assert_eq!(redact("  abcdef", &values), format!("  {MASK}"));
+        let mut v =
+            serde_json::json!({"a": ["x@\"-----BEGIN-----\nabcdef\n-----END-----"], "n": 1});
+        redact_json(&mut v, &values);
+        assert_eq!(v["a"][0], format!("x@\"{MASK}"));
     }
 }

@@ -101,6 +101,11 @@ pub fn from_cron_workflow(
         "workflows.argoproj.io/scheduled-time".into(),
         scheduled_time.into(),
     );
+    let secrets =
+        crate::secrets::secret_names(c.metadata.as_ref().and_then(|m| m.annotations.as_ref()));
+    if !secrets.is_empty() {
+        annotations.insert(crate::secrets::SECRET_ANNOTATION.into(), secrets.join(","));
+    }
     Ok(Workflow {
         api_version: Some("argoproj.io/v1alpha1".into()),
         kind: Some("Workflow".into()),
@@ -169,6 +174,17 @@ pub fn memoize(mut wf: Workflow, old: &Workflow, now: &str) -> Result<Workflow, 
         .filter(|n| !n.is_empty())
         .ok_or("a memoized resubmission needs its final name")?;
     let old_name = meta_name(old.metadata.as_ref());
+    let phase = old.status.as_ref().and_then(|s| s.phase);
+    if !matches!(
+        phase,
+        Some(crate::model::WorkflowPhase::Failed | crate::model::WorkflowPhase::Error)
+    ) {
+        return Err(format!(
+            "workflow `{old_name}` must be Failed or Errored to be resubmitted memoized (it is {}); \
+             resubmit it without memoized to run every step again",
+            phase.map_or("not finished", |p| p.as_str())
+        ));
+    }
     let on_exit = format!("{old_name}.onExit");
     let nodes: std::collections::BTreeMap<String, crate::model::NodeStatus> = old
         .status

@@ -99,7 +99,8 @@ pub fn lint_manifest(manifest: &Manifest, index: &Index<'_>) -> Vec<Diagnostic> 
     let mut cx = Lint::new(index, manifest);
     names::metadata(&mut cx, manifest);
     let (meta, spec) = match manifest {
-        Manifest::Workflow(w) => (w.metadata.as_ref(), w.spec.as_ref()),
+        // A run names the secrets of its template, whose parameters it need not declare.
+        Manifest::Workflow(_) => (None, None),
         Manifest::WorkflowTemplate(t) => (t.metadata.as_ref(), t.spec.as_ref()),
         Manifest::ClusterWorkflowTemplate(t) => (t.metadata.as_ref(), t.spec.as_ref()),
         Manifest::CronWorkflow(c) => (

@@ -75,14 +75,19 @@ pub(crate) struct PendingInput {
     pub enum_values: Vec<String>,
 }
 
-/// Every waiting suspend step of the live, unfinished workflows that `who` may approve, oldest
-/// first. A workflow whose templates cannot be read is left out (and logged).
+/// Every waiting suspend step of the live, unfinished workflows that `who` may approve (not
+/// those with a `duration`, which resume by themselves), oldest first. A workflow whose templates cannot be read is left out (and logged).
 pub(crate) async fn inbox(state: &ApiState, who: &Identity) -> Result<Vec<Pending>> {
     let active = state.backend.store().list_active_workflows().await?;
     let mut out = Vec::new();
     for wf in active {
         match pending_for_run(state, who, &wf).await {
-            Ok(found) => out.extend(found.into_iter().filter(|p| p.may_approve)),
+            // A suspend with a `duration` resumes by itself: it waits for no one.
+            Ok(found) => out.extend(
+                found
+                    .into_iter()
+                    .filter(|p| p.may_approve && p.duration.is_none()),
+            ),
             Err(e) => tracing::warn!(
                 workflow.name = %name_of(&wf),
                 error = %e,
@@ -137,6 +142,17 @@ fn pending(who: &Identity, wf: &Workflow, node: &NodeStatus, t: Option<&Template
     let duration = t
         .and_then(|t| t.suspend.as_ref())
         .and_then(|s| s.duration.clone());
+    // Reviewers see the step, never the run's secrets.
+    let secrets = engine::secrets::secret_values(wf);
+    let hide = |v: String| engine::secrets::redact(&v, &secrets);
+    let mut inputs = inputs_of(node);
+    for i in &mut inputs {
+        i.value = i.value.take().map(hide);
+    }
+    let mut outputs = supplied_fields(t, node);
+    for o in &mut outputs {
+        o.default = o.default.take().map(hide);
+    }
     Pending {
         namespace: meta.namespace.clone().unwrap_or_default(),
         workflow_name: name_of(wf),
@@ -149,9 +165,9 @@ fn pending(who: &Identity, wf: &Workflow, node: &NodeStatus, t: Option<&Template
         node_name: node.name.clone().unwrap_or_default(),
         display_name: node.display_name.clone().unwrap_or_default(),
         since: node.started_at.clone(),
-        message: message_of(node, t),
-        inputs: inputs_of(node),
-        outputs: supplied_fields(t, node),
+        message: message_of(node, t).map(hide),
+        inputs,
+        outputs,
         until: until(node.started_at.as_deref(), duration.as_deref()),
         duration,
         approvers: rule.approver_names(),
