@@ -223,6 +223,40 @@ test('a step only someone else may approve says why, and stays out of the inbox'
   assert.equal(response.status, 404);
 });
 
+test('a timed pause counts down; a whole run is suspended and resumed', async () => {
+  const name = await submit(url, NS, 'timed');
+  const wf = await waiting(url, NS, name, 'cool-down');
+  const [id] = Object.entries(wf.status.nodes).find(([, n]) => n.displayName === 'cool-down');
+  await withPage(async (page) => {
+    await visit(page, `${url}/runs/${NS}/${name}?node=${id}`);
+    await byTestId(page, 'countdown').waitFor();
+    const first = await byTestId(page, 'countdown').textContent();
+    assert.match(first, /Resumes by itself in (1m|2m|\d+s)/);
+    await page.waitForFunction((t) => document.querySelector('[data-testid="countdown"]').textContent !== t, first);
+    assert.match(await byTestId(page, 'approval-until').textContent(), /Resumes by itself at/);
+    // A pause waits for no one: it is not in the inbox.
+    assert.equal(await page.locator('[data-testid="inbox-count"]').count(), 0);
+    await byTestId(page, 'action-suspend').click();
+    assert.match(await byTestId(page, 'action-consequence').textContent(), /no new step starts/);
+    await byTestId(page, 'action-confirm').click();
+    await byTestId(page, 'action-resume').waitFor();
+    await byTestId(page, 'action-resume').click();
+    assert.match(await byTestId(page, 'action-consequence').textContent(), /released/);
+    await byTestId(page, 'action-confirm').click();
+    // Resuming releases the pause: the next step starts.
+    await until(url, NS, name, (w) => Object.values(w.status.nodes).some((n) => n.displayName === 'after'), 'the next step started');
+    await byTestId(page, 'action-suspend').waitFor();
+    await byTestId(page, 'action-terminate').click();
+    await byTestId(page, 'action-confirm').click();
+    await page.locator('[data-testid="run-header"][data-phase="failed"]').waitFor({ timeout: 30_000 });
+  });
+  const audit = await api(url, 'GET', `/api/v1/trellis/audit?workflow=${wf.metadata.uid}`);
+  const actions = audit.items.map((e) => e.action).reverse();
+  assert.deepEqual(actions, ['submit', 'suspend', 'resume', 'terminate']);
+  const after = await api(url, 'GET', `/api/v1/workflows/${NS}/${name}`);
+  assert.equal(Object.values(after.status.nodes).find((n) => n.displayName === 'cool-down').phase, 'Succeeded');
+});
+
 test('retry from the failed step and resubmit memoized: each plan lists what runs again; compare runs', async () => {
   const failed = await submit(url, NS, 'pipeline');
   assert.equal((await finished(url, NS, failed)).status.phase, 'Failed');

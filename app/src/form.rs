@@ -19,6 +19,8 @@ use crate::model::{GraphView, TemplateId};
 
 /// The annotation listing the entrypoints a form offers.
 pub const ENTRYPOINTS_ANNOTATION: &str = "trellis.dev/entrypoints";
+/// Label prefixes Argo and Trellis set on runs, which a form may not give.
+pub const RESERVED_LABEL_PREFIXES: [&str; 2] = ["workflows.argoproj.io/", "trellis.dev/"];
 /// An enum with at most this many values is offered as radio buttons.
 const MAX_RADIOS: usize = 4;
 
@@ -78,6 +80,8 @@ pub struct TriggerForm {
     pub rebuilt_from: Option<String>,
     /// The labels it starts with (`key=value, …`), those of the rebuilt run.
     pub labels: String,
+    /// The namespace the run goes to (a ClusterWorkflowTemplate's run can go to any).
+    pub namespace: String,
 }
 
 /// What the form sends.
@@ -91,6 +95,8 @@ pub struct TriggerRequest {
     pub entrypoint: String,
     /// Extra labels, `key=value, …`.
     pub labels: String,
+    /// Where the run goes (read for a ClusterWorkflowTemplate; others run in their own).
+    pub namespace: String,
 }
 
 /// Why a form was not accepted: per field (by parameter name, `labels` or `entrypoint`) and
@@ -231,6 +237,11 @@ pub fn parse_labels(text: &str) -> Result<Vec<(String, String)>, String> {
                 .split_once('=')
                 .ok_or_else(|| format!("label `{pair}` must be written key=value"))?;
             let (k, v) = (k.trim(), v.trim());
+            if let Some(p) = RESERVED_LABEL_PREFIXES.iter().find(|p| k.starts_with(*p)) {
+                return Err(format!(
+                    "label `{k}` is set by Trellis itself: labels starting with `{p}` cannot be given"
+                ));
+            }
             label_key(k).map_err(|why| format!("label key `{k}` {why}"))?;
             if v.len() > 63 || !v.is_empty() && !label_name(v) {
                 return Err(format!(
@@ -367,6 +378,11 @@ mod tests {
         assert!(parse_labels("-x=1").unwrap_err().contains("label key `-x`"));
         assert!(parse_labels("a=b c").unwrap_err().contains("label value"));
         assert!(parse_labels("Bad_/x=1").unwrap_err().contains("prefix"));
+        assert!(
+            parse_labels("workflows.argoproj.io/workflow-template=other")
+                .unwrap_err()
+                .contains("set by Trellis itself")
+        );
     }
 
     #[test]

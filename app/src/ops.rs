@@ -111,6 +111,8 @@ pub struct RetryPlan {
     pub restartable: Vec<PlannedStep>,
     /// The run's parameters, to edit.
     pub parameters: Vec<(String, String)>,
+    /// Why it cannot be done as chosen (e.g. a run that succeeded, with no step chosen).
+    pub blocked: Option<String>,
 }
 
 /// What an action led to.
@@ -218,6 +220,8 @@ pub struct PendingApproval {
     pub approvers: Vec<String>,
     /// Whether the run's submitter may not approve it.
     pub no_self: bool,
+    /// For a suspend with a `duration`: when it resumes by itself (RFC 3339).
+    pub until: Option<String>,
     /// Whether the current user may approve it.
     pub may_approve: bool,
     /// Why not, when not.

@@ -8,7 +8,7 @@ use leptos_router::hooks::use_navigate;
 
 use crate::act::{act, plan_resubmit, plan_retry};
 use crate::components::status::PhaseBadge;
-use crate::model::{Phase, RunRow};
+use crate::model::RunRow;
 use crate::ops::{ActOutcome, PlannedStep, RetryChoice, RetryPlan, RunAction};
 
 const BUTTON: &str = "rounded border border-slate-300 dark:border-slate-600 bg-white dark:bg-slate-900 px-3 py-1 text-sm hover:bg-slate-100 dark:hover:bg-slate-800";
@@ -44,7 +44,7 @@ pub fn RunActions(
         view! { <button class=class data-testid=format!("action-{id}") on:click=move |_| open.set(Some(d))>{label}</button> }
     };
     let rebuild = run.template.clone().map(|t| {
-        let href = format!("{}/run?from={}", t.href(), run.name);
+        let href = format!("{}/run?from={}/{}", t.href(), run.namespace, run.name);
         view! { <a href=href class=BUTTON data-testid="action-rebuild" title="Run the template again with these parameters, changed as you wish">"Rebuild"</a> }
     });
     let compare = previous.map(|p| {
@@ -65,7 +65,7 @@ pub fn RunActions(
                 {button("Terminate", "terminate", Dialog::Terminate, DANGER)}
             })}
             {(!live).then(|| view! {
-                {(run.phase != Phase::Succeeded).then(|| button("Retry…", "retry", Dialog::Retry, BUTTON))}
+                {button("Retry…", "retry", Dialog::Retry, BUTTON)}
                 {button("Resubmit…", "resubmit", Dialog::Resubmit, BUTTON)}
             })}
             {rebuild}
@@ -100,14 +100,21 @@ fn ActionDialog(
         node: Some(from.get()).filter(|n| !n.is_empty()),
         parameters: values.get(),
     };
+    // Each change asks for a new plan; only the answer to the latest question is shown.
+    let asked = StoredValue::new(0_u64);
+    let answer = move |n: u64, p: Result<RetryPlan, crate::api::UiError>| {
+        if asked.get_value() == n {
+            plan.set(Some(p.map_err(|e| e.to_string())));
+        }
+    };
     if dialog == Dialog::Retry {
         let (ns, wf) = (namespace.clone(), name.clone());
         Effect::new(move |_| {
             let c = choice();
             let (ns, wf) = (ns.clone(), wf.clone());
-            spawn_local(async move {
-                plan.set(Some(plan_retry(ns, wf, c).await.map_err(|e| e.to_string())));
-            });
+            let n = asked.get_value() + 1;
+            asked.set_value(n);
+            spawn_local(async move { answer(n, plan_retry(ns, wf, c).await) });
         });
     }
     if dialog == Dialog::Resubmit {
@@ -115,11 +122,9 @@ fn ActionDialog(
         Effect::new(move |_| {
             let m = memoized.get();
             let (ns, wf) = (ns.clone(), wf.clone());
-            spawn_local(async move {
-                plan.set(Some(
-                    plan_resubmit(ns, wf, m).await.map_err(|e| e.to_string()),
-                ));
-            });
+            let n = asked.get_value() + 1;
+            asked.set_value(n);
+            spawn_local(async move { answer(n, plan_resubmit(ns, wf, m).await) });
         });
     }
     let action = move || match dialog {
@@ -183,7 +188,7 @@ fn ActionDialog(
                     <button
                         class="rounded bg-sky-700 px-3 py-1 text-sm font-medium text-white hover:bg-sky-800 disabled:opacity-50"
                         data-testid="action-confirm"
-                        disabled=move || busy.get()
+                        disabled=move || busy.get() || plan.with(|p| matches!(p, Some(Err(_)) | Some(Ok(RetryPlan { blocked: Some(_), .. }))))
                         on:click=confirm
                     >{verb}</button>
                 </div>
@@ -212,6 +217,9 @@ fn PlanLists(plan: RwSignal<Option<Result<RetryPlan, String>>>) -> impl IntoView
         match plan.get() {
         None => view! { <p class="mt-3 text-sm text-slate-500">"Working out what will run again…"</p> }.into_any(),
         Some(Err(e)) => view! { <p class="mt-3 text-sm text-red-700" role="alert" data-testid="plan-error">{e}</p> }.into_any(),
+        Some(Ok(RetryPlan { blocked: Some(why), .. })) => view! {
+            <p class="mt-3 text-sm text-amber-800 dark:text-amber-200" data-testid="plan-blocked">{why}</p>
+        }.into_any(),
         Some(Ok(p)) => view! {
             <div data-testid="plan">
                 {list("Will run again", "plan-again", p.again.clone())}

@@ -77,11 +77,16 @@ pub fn ApprovalPanel(
     view! {
         <section class="mb-4 rounded-lg border border-violet-300 bg-violet-50 dark:bg-violet-950 p-4" data-testid="approval" data-node=pending.node_id.clone()>
             <div class="flex flex-wrap items-center gap-2">
-                <span class="rounded-full bg-white dark:bg-slate-900 px-2 py-0.5 text-xs font-medium text-violet-800 ring-1 ring-inset ring-violet-200">"‖ Waiting for approval"</span>
+                <span class="rounded-full bg-white dark:bg-slate-900 px-2 py-0.5 text-xs font-medium text-violet-800 ring-1 ring-inset ring-violet-200">{if pending.until.is_some() { "‖ Paused" } else { "‖ Waiting for approval" }}</span>
                 <h2 class="font-semibold">{pending.step.clone()}</h2>
                 <span class="text-xs text-slate-600 dark:text-slate-400">{who}{no_self}</span>
             </div>
             {pending.message.clone().map(|m| view! { <p class="mt-2 text-sm" data-testid="approval-message">{m}</p> })}
+            {pending.until.clone().map(|u| view! {
+                <p class="mt-2 text-sm text-slate-700 dark:text-slate-300" data-testid="approval-until">
+                    "Resumes by itself at "{crate::format::time(Some(&u))}" — approve to go on now."
+                </p>
+            })}
             {(!pending.inputs.is_empty()).then(|| view! {
                 <ul class="mt-2 flex flex-wrap gap-1.5">
                     {pending.inputs.iter().map(|(k, v)| view! {

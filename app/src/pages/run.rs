@@ -230,6 +230,23 @@ fn RunBody(
     let (ns2, wf2) = (namespace.clone(), name.clone());
     let (ns3, wf3) = (namespace.clone(), name.clone());
     let revision = Signal::derive(move || state.with(|s| s.revision.clone()));
+    // The approval panels are read again only when the steps that wait change, so what a
+    // reviewer types survives the run's other changes.
+    let waiting = Memo::new(move |_| {
+        state.with(|s| {
+            let ids: Vec<&str> = s
+                .graph
+                .nodes
+                .iter()
+                .filter(|n| {
+                    n.kind == crate::model::NodeKind::Suspend
+                        && n.phase == crate::model::Phase::Waiting
+                })
+                .map(|n| n.id.as_str())
+                .collect();
+            format!("{}|{}", ids.join(","), s.run.phase.slug())
+        })
+    });
     let refresh = {
         let reload = reload.clone();
         Callback::new(move |()| reload())
@@ -249,7 +266,7 @@ fn RunBody(
             view! { <RunActions run suspended previous on_done=refresh /> }
         }}
         <div class="mt-4">
-            <RunApprovalsSection namespace=namespace.clone() name=name.clone() revision on_done=refresh audit=false />
+            <RunApprovalsSection namespace=namespace.clone() name=name.clone() revision=Signal::from(waiting) on_done=refresh audit=false />
         </div>
         <div class="mb-3 flex items-center border-b border-slate-200 dark:border-slate-700">
             {tab_link("graph", "Graph")}

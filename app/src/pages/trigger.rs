@@ -65,7 +65,10 @@ fn FormView(form: TriggerForm) -> impl IntoView {
         graph,
         rebuilt_from,
         labels,
+        namespace,
     } = form;
+    let cluster = id.kind.is_cluster_scoped();
+    let namespace = RwSignal::new(namespace);
     let values = RwSignal::new(
         fields
             .iter()
@@ -85,6 +88,7 @@ fn FormView(form: TriggerForm) -> impl IntoView {
             values: values.get_untracked(),
             entrypoint: entry.get_untracked(),
             labels: labels.get_untracked(),
+            namespace: namespace.get_untracked(),
         }
     };
     let send = {
@@ -158,6 +162,16 @@ fn FormView(form: TriggerForm) -> impl IntoView {
                             {entrypoints.iter().map(|e| view! { <option value=e.clone()>{e.clone()}</option> }).collect_view()}
                         </select>
                         <span class="mt-0.5 block text-xs text-slate-500">"The template the run starts from."</span>
+                    </label>
+                })}
+                {cluster.then(|| view! {
+                    <label class="block">
+                        <span class="font-mono text-sm">"namespace"</span>
+                        <input class=INPUT data-testid="namespace"
+                            prop:value=move || namespace.get()
+                            on:input=move |ev| namespace.set(event_target_value(&ev)) />
+                        <span class="mt-0.5 block text-xs text-slate-500">"Where the run goes: a cluster-wide template runs in any namespace."</span>
+                        <FieldProblem name="namespace".to_string() problems />
                     </label>
                 })}
                 <label class="block">

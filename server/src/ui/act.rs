@@ -115,7 +115,6 @@ pub fn plan_of(
     opts: &RetryOptions,
     parameters: Vec<(String, String)>,
 ) -> Result<RetryPlan, UiError> {
-    let retried = engine::ops::retry(wf, opts).map_err(|e| UiError::Invalid(e.to_string()))?;
     let name = wf
         .metadata
         .as_ref()
@@ -127,6 +126,30 @@ pub fn plan_of(
         .and_then(|s| s.nodes.clone())
         .unwrap_or_default();
     let steps = || nodes.iter().filter(|(_, n)| executes(n.r#type));
+    let restartable = steps()
+        .filter(|(_, n)| convert::node_phase(n) == Phase::Succeeded)
+        .map(|(id, n)| planned(&name, id, n))
+        .collect();
+    let retried = match engine::ops::retry(wf, opts) {
+        Ok(r) => r,
+        Err(e) => {
+            let succeeded = wf.status.as_ref().and_then(|s| s.phase)
+                == Some(engine::model::WorkflowPhase::Succeeded);
+            let why = if succeeded && opts.selector.is_none() {
+                "This run succeeded: choose a step to run again from; it and the steps after it \
+                 run again."
+                    .to_string()
+            } else {
+                e.to_string()
+            };
+            return Ok(RetryPlan {
+                restartable,
+                parameters,
+                blocked: Some(why),
+                ..Default::default()
+            });
+        }
+    };
     let again = steps()
         .filter(|(id, _)| retried.removed.contains(*id))
         .map(|(id, n)| planned(&name, id, n))
@@ -134,10 +157,6 @@ pub fn plan_of(
     let kept = steps()
         .filter(|(id, _)| !retried.removed.contains(*id))
         .count();
-    let restartable = steps()
-        .filter(|(_, n)| convert::node_phase(n) == Phase::Succeeded)
-        .map(|(id, n)| planned(&name, id, n))
-        .collect();
     let ran: BTreeSet<&str> = nodes.values().filter_map(|n| n.name.as_deref()).collect();
     let first_time = never_ran(&name, spec, &ran);
     Ok(RetryPlan {
@@ -146,6 +165,7 @@ pub fn plan_of(
         kept,
         restartable,
         parameters,
+        blocked: None,
     })
 }
 
@@ -189,6 +209,7 @@ pub fn resubmit_plan(
         kept: steps.iter().filter(|(_, n)| carried(n)).count(),
         restartable: Vec::new(),
         parameters,
+        blocked: None,
     }
 }
 
@@ -341,6 +362,33 @@ mod tests {
         let plan = plan_of(&w, &spec, &retry_options(&from_a, &[]).unwrap(), vec![]).unwrap();
         assert_eq!(names(&plan.again), ["[0].a", "[1].b"]);
         assert_eq!(plan.kept, 0);
+    }
+
+    #[test]
+    fn a_succeeded_run_is_retried_only_from_a_chosen_step() {
+        let w = wf(serde_json::json!({
+            "metadata": {"name": "w"},
+            "status": {"phase": "Succeeded", "nodes": {
+                "w": {"id": "w", "name": "w", "displayName": "w", "type": "Steps", "phase": "Succeeded", "children": ["w-a"]},
+                "w-a": {"id": "w-a", "name": "w.a", "displayName": "a", "type": "Pod", "phase": "Succeeded", "boundaryID": "w"}
+            }}
+        }));
+        let spec = engine::model::WorkflowSpec::default();
+        let none = retry_options(&RetryChoice::default(), &[]).unwrap();
+        let plan = plan_of(&w, &spec, &none, vec![]).unwrap();
+        assert!(plan.blocked.unwrap().contains("choose a step"));
+        assert_eq!(
+            plan.restartable.len(),
+            1,
+            "the steps to choose from are listed"
+        );
+        let from_a = RetryChoice {
+            node: Some("w-a".into()),
+            parameters: vec![],
+        };
+        let plan = plan_of(&w, &spec, &retry_options(&from_a, &[]).unwrap(), vec![]).unwrap();
+        assert_eq!(plan.blocked, None);
+        assert_eq!(plan.again.len(), 1);
     }
 
     #[test]

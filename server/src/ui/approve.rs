@@ -74,6 +74,7 @@ fn view_of(p: Pending) -> PendingApproval {
             .map(|i| (i.name, i.value.unwrap_or_default()))
             .collect(),
         fields,
+        until: p.until,
         approvers: p.approvers,
         no_self: p.no_self,
         may_approve: p.may_approve,
@@ -193,22 +194,19 @@ pub async fn resume_workflow(state: &ApiState, wf: &Workflow) -> Result<(), UiEr
     .map_err(api_ui_error)
 }
 
-/// Records that the current user did `action` to `wf`.
-pub async fn record(state: &ApiState, action: &str, wf: &Workflow) -> Result<(), UiError> {
+/// Records that the current user did `action` to `wf`, with `values`.
+pub async fn record(
+    state: &ApiState,
+    action: &str,
+    wf: &Workflow,
+    values: std::collections::BTreeMap<String, String>,
+) -> Result<(), UiError> {
     let action = AuditAction::parse(action)
         .ok_or_else(|| UiError::Internal(format!("no audit action {action:?}")))?;
-    approvals::record(
-        state,
-        state.identity(),
-        action,
-        wf,
-        None,
-        Default::default(),
-        None,
-    )
-    .await
-    .map(|_| ())
-    .map_err(api_ui_error)
+    approvals::record(state, state.identity(), action, wf, None, values, None)
+        .await
+        .map(|_| ())
+        .map_err(api_ui_error)
 }
 
 fn uid_of(wf: &Workflow) -> String {

@@ -218,6 +218,18 @@ fn manifest_of(kind: TemplateKind, body: serde_json::Value) -> Option<Manifest> 
     m.ok()
 }
 
+/// A template manifest's annotations.
+fn annotations_of(m: &Manifest) -> Option<&BTreeMap<String, String>> {
+    match m {
+        Manifest::WorkflowTemplate(t) => t.metadata.as_ref(),
+        Manifest::ClusterWorkflowTemplate(t) => t.metadata.as_ref(),
+        Manifest::CronWorkflow(c) => c.metadata.as_ref(),
+        _ => None,
+    }?
+    .annotations
+    .as_ref()
+}
+
 /// The spec a template manifest runs.
 fn spec_of(m: &Manifest) -> Option<&engine::model::WorkflowSpec> {
     match m {
@@ -309,8 +321,19 @@ impl UiSource {
             .map_err(ui_error)?;
         let manifest = manifest_of(kind, stored.body)
             .ok_or_else(|| UiError::Internal("the stored template does not parse".into()))?;
-        let summary = crate::catalog::summarize(&manifest)
+        let mut summary = crate::catalog::summarize(&manifest)
             .ok_or_else(|| UiError::Internal("the stored template has no name".into()))?;
+        let secrets = engine::secrets::secret_names(annotations_of(&manifest));
+        for p in summary
+            .parameters
+            .iter_mut()
+            .filter(|p| secrets.contains(&p.name))
+        {
+            p.default = p
+                .default
+                .as_ref()
+                .map(|_| engine::secrets::MASK.to_string());
+        }
         let graph = spec_of(&manifest)
             .map(|s| graph::of_spec(&id.name, s))
             .unwrap_or_default();
@@ -557,10 +580,11 @@ impl UiSource {
                 ..Default::default()
             }),
             "yaml" => Ok(RunTab {
-                yaml: engine::secrets::redact(
-                    &engine::yaml::to_yaml_string(&serde_json::to_value(&wf).unwrap_or_default()),
-                    &engine::secrets::secret_values(&wf),
-                ),
+                yaml: {
+                    let mut v = serde_json::to_value(&wf).unwrap_or_default();
+                    engine::secrets::redact_json(&mut v, &engine::secrets::secret_values(&wf));
+                    engine::yaml::to_yaml_string(&v)
+                },
                 ..Default::default()
             }),
             other => Err(UiError::Invalid(format!(

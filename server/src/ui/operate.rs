@@ -85,7 +85,9 @@ pub async fn act(
                 .retry(&wf, &opts)
                 .await
                 .map_err(|e| api_ui_error(e.into()))?;
-            ActOutcome::Changed
+            let values = crate::api::operations::retry_values(&wf, &opts);
+            approve::record(state, "retry", &wf, values).await?;
+            return Ok(ActOutcome::Changed);
         }
         RunAction::Resubmit {
             parameters,
@@ -113,7 +115,7 @@ pub async fn act(
             return Ok(outcome_of_new(&stored));
         }
     };
-    approve::record(state, action.name(), &wf).await?;
+    approve::record(state, action.name(), &wf, Default::default()).await?;
     Ok(outcome)
 }
 

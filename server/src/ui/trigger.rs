@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 
 use app::api::UiError;
 use app::form::{
-    ENTRYPOINTS_ANNOTATION, FormField, FormProblems, TriggerForm, TriggerOutcome, TriggerRequest,
-    check_values, field_kind, name_list, parse_labels,
+    ENTRYPOINTS_ANNOTATION, FieldKind, FormField, FormProblems, TriggerForm, TriggerOutcome,
+    TriggerRequest, check_values, field_kind, name_list, parse_labels,
 };
 use app::model::TemplateId;
 use controller::store::Store;
-use engine::model::{Manifest, Parameter, WorkflowSpec};
+use engine::model::{Parameter, WorkflowSpec};
 use engine::secrets::{TYPE_HINT_PREFIX, secret_names};
 use engine::submit::SubmitOptions;
 
@@ -39,14 +39,9 @@ async fn source(state: &ApiState, id: &TemplateId) -> Result<Source, UiError> {
     let title = crate::catalog::summarize(&manifest)
         .map(|s| s.display_title().to_string())
         .unwrap_or_else(|| id.name.clone());
-    let annotations = match &manifest {
-        Manifest::WorkflowTemplate(t) => t.metadata.as_ref(),
-        Manifest::ClusterWorkflowTemplate(t) => t.metadata.as_ref(),
-        Manifest::CronWorkflow(c) => c.metadata.as_ref(),
-        _ => None,
-    }
-    .and_then(|m| m.annotations.clone())
-    .unwrap_or_default();
+    let annotations = super::annotations_of(&manifest)
+        .cloned()
+        .unwrap_or_default();
     Ok(Source {
         spec: spec_of(&manifest).cloned().unwrap_or_default(),
         annotations,
@@ -76,11 +71,18 @@ pub fn fields_of(spec: &WorkflowSpec, annotations: &BTreeMap<String, String>) ->
                 .get(&format!("{TYPE_HINT_PREFIX}{name}"))
                 .map(|h| h.trim().to_string())
                 .or_else(|| secrets.contains(&name).then(|| "secret".to_string()));
+            let kind = field_kind(value.as_deref(), &enum_values, hint.as_deref());
+            let start = match (&kind, value.as_deref()) {
+                // A secret's default stays on the server: empty means "the default".
+                (FieldKind::Secret, _) => String::new(),
+                (FieldKind::Boolean, None | Some("")) => "false".to_string(),
+                (_, v) => v.unwrap_or_default().to_string(),
+            };
             Some(FormField {
-                kind: field_kind(value.as_deref(), &enum_values, hint.as_deref()),
+                required: value.is_none() && kind != FieldKind::Boolean,
                 description: text(&p.description),
-                required: value.is_none(),
-                value: value.unwrap_or_default(),
+                value: start,
+                kind,
                 name,
             })
         })
@@ -113,7 +115,7 @@ pub fn entrypoints_of(spec: &WorkflowSpec, annotations: &BTreeMap<String, String
 /// the run, and a rebuild must not copy them).
 fn prefill(fields: &mut [FormField], run: &[(String, String)]) {
     for f in fields {
-        if matches!(f.kind, app::form::FieldKind::Secret) {
+        if matches!(f.kind, FieldKind::Secret) {
             continue;
         }
         if let Some((_, v)) = run.iter().find(|(k, _)| *k == f.name) {
@@ -132,13 +134,22 @@ pub async fn form(state: &ApiState, id: TemplateId, from: String) -> Result<Trig
         String::new(),
         src.spec.entrypoint.clone().unwrap_or_default(),
     );
+    let mut namespace = id.namespace_or_default();
     if !from.is_empty() {
+        // `NAMESPACE/NAME` (or a NAME in the template's namespace).
+        let (ns, run) = from.split_once('/').map_or_else(
+            || (namespace.clone(), from.clone()),
+            |(n, r)| (n.to_string(), r.to_string()),
+        );
         let wf = state
             .backend
             .store()
-            .get_workflow(&id.namespace_or_default(), &from)
+            .get_workflow(&ns, &run)
             .await
             .map_err(ui_error)?;
+        if id.kind.is_cluster_scoped() {
+            namespace = ns;
+        }
         let row = convert::row_of(&wf, chrono::Utc::now(), |_| false);
         prefill(&mut fields, &convert::effective_parameters(&wf, &src.spec));
         labels = user_labels(&wf);
@@ -160,6 +171,7 @@ pub async fn form(state: &ApiState, id: TemplateId, from: String) -> Result<Trig
         entrypoint,
         rebuilt_from,
         labels,
+        namespace,
     })
 }
 
@@ -235,6 +247,33 @@ fn problems_of(e: ApiError) -> Result<FormProblems, UiError> {
     Ok(p)
 }
 
+/// The namespace a cluster-wide template's run goes to (`default` when empty), checked as a
+/// Kubernetes namespace name.
+fn run_namespace(text: &str) -> Result<String, FormProblems> {
+    let ns = text.trim();
+    if ns.is_empty() {
+        return Ok(app::catalog::DEFAULT_NAMESPACE.to_string());
+    }
+    let ok = ns.len() <= 63
+        && ns
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !ns.starts_with('-')
+        && !ns.ends_with('-');
+    if ok {
+        return Ok(ns.to_string());
+    }
+    let mut p = FormProblems::default();
+    p.fields.insert(
+        "namespace".into(),
+        format!(
+            "`{ns}` is not a namespace name: at most 63 lower-case letters, digits or `-`, \
+             not starting or ending with `-`"
+        ),
+    );
+    Err(p)
+}
+
 /// Checks a form; unless `dry`, creates the run.
 pub async fn trigger(
     state: &ApiState,
@@ -250,7 +289,14 @@ pub async fn trigger(
         Ok(o) => o,
         Err(p) => return Ok(TriggerOutcome::Rejected(p)),
     };
-    let namespace = id.namespace_or_default();
+    let namespace = if id.kind.is_cluster_scoped() {
+        match run_namespace(&req.namespace) {
+            Ok(ns) => ns,
+            Err(p) => return Ok(TriggerOutcome::Rejected(p)),
+        }
+    } else {
+        id.namespace_or_default()
+    };
     let kind = convert::store_kind(id.kind);
     let made =
         crate::api::workflows::from_stored_template(state, kind, &namespace, &id.name, &opts).await;
@@ -289,7 +335,6 @@ pub async fn trigger(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use app::form::FieldKind;
 
     fn spec(json: serde_json::Value) -> WorkflowSpec {
         serde_json::from_value(json).unwrap()
@@ -329,6 +374,15 @@ mod tests {
     }
 
     #[test]
+    fn cluster_template_runs_go_to_a_valid_namespace() {
+        assert_eq!(run_namespace("").unwrap(), "default");
+        assert_eq!(run_namespace(" ci ").unwrap(), "ci");
+        assert!(
+            run_namespace("Bad_NS").unwrap_err().fields["namespace"].contains("not a namespace")
+        );
+    }
+
+    #[test]
     fn rebuilds_prefill_all_but_secrets() {
         let s = spec(serde_json::json!({"arguments": {"parameters": [
             {"name": "env", "value": "dev"}, {"name": "token", "value": "x"}]}}));
@@ -342,7 +396,10 @@ mod tests {
             ],
         );
         assert_eq!(f[0].value, "prod");
-        assert_eq!(f[1].value, "x");
+        assert_eq!(
+            f[1].value, "",
+            "a secret's default is not sent to the browser"
+        );
     }
 
     #[test]
@@ -356,6 +413,7 @@ mod tests {
         };
         let req = |n: &str, labels: &str, entry: &str| TriggerRequest {
             id: None,
+            namespace: String::new(),
             values: BTreeMap::from([("n".into(), n.into()), ("note".into(), String::new())]),
             entrypoint: entry.into(),
             labels: labels.into(),
