@@ -13,6 +13,7 @@ import {
   launchBrowser,
   nodeId,
   openPage,
+  withPage,
   root,
   screenshot,
   startServer,
@@ -43,22 +44,12 @@ after(async () => {
   await server?.stop();
 });
 
-/** Runs `body` with a fresh page; fails on console errors or dialogs. */
-async function withPage(body) {
-  const { page, errors } = await openPage(browser);
-  try {
-    await body(page);
-    assert.deepEqual(errors, [], 'no console errors, failed requests or dialogs');
-  } finally {
-    await page.close();
-  }
-}
 
 const testIds = (page, id, attr) =>
   page.locator(`[data-testid="${id}"]`).evaluateAll((els, a) => els.map((e) => e.getAttribute(a)), attr);
 
 test('the folder tree shows each template like a Jenkins job, and the table sorts', async () => {
-  await withPage(async (page) => {
+  await withPage(browser, async (page) => {
     await visit(page, `${url}/`);
     const row = page.locator('[data-testid="template-row"][data-name="flaky"]');
     await row.waitFor();
@@ -86,7 +77,7 @@ test('the folder tree shows each template like a Jenkins job, and the table sort
 });
 
 test('the template page shows numbered history, the grid and the trend; a cell opens that step', async () => {
-  await withPage(async (page) => {
+  await withPage(browser, async (page) => {
     await visit(page, `${url}/templates/${NS}/flaky`);
     assert.equal(await page.locator('[data-testid="total-runs"]').innerText(), '2');
     const rows = await page.locator('[data-testid="run-row"]').evaluateAll((r) => r.map((e) => [e.dataset.name, e.dataset.phase]));
@@ -112,7 +103,7 @@ test('the template page shows numbered history, the grid and the trend; a cell o
 
 test('all runs filters by name and phase, and a running row turns green without a reload', async () => {
   const live = await submit(url, NS, 'live-steps');
-  await withPage(async (page) => {
+  await withPage(browser, async (page) => {
     await visit(page, `${url}/runs`);
     const shown = () => page.locator('[data-testid="run-row"]').evaluateAll((r) => r.map((e) => e.dataset.name));
     assert.ok((await shown()).includes(live));
@@ -135,7 +126,7 @@ test('all runs filters by name and phase, and a running row turns green without 
 
 test('a running run: pending steps are drawn, the log grows, the graph finishes live', async () => {
   const name = await submit(url, NS, 'live-steps');
-  await withPage(async (page) => {
+  await withPage(browser, async (page) => {
     await visit(page, `${url}/runs/${NS}/${name}`);
     await page.waitForSelector('[data-testid="run-header"][data-phase="running"]');
     const after = page.locator('[data-testid="graph-node"]', { hasText: 'after' });
@@ -176,7 +167,7 @@ test('a running run: pending steps are drawn, the log grows, the graph finishes 
 });
 
 test('a loop of 30 is one group until it is expanded', async () => {
-  await withPage(async (page) => {
+  await withPage(browser, async (page) => {
     await visit(page, `${url}/runs/${NS}/${runs.loop}`);
     const group = page.locator('[data-testid="graph-node"][data-group]');
     assert.equal(await group.count(), 1);
@@ -201,7 +192,7 @@ test('a loop of 30 is one group until it is expanded', async () => {
 test('script and javascript: payloads stay inert text on every page', async () => {
   const wf = await api(url, 'GET', `/api/v1/workflows/${NS}/${runs.evil}`);
   const node = nodeId(wf, runs.evil);
-  await withPage(async (page) => {
+  await withPage(browser, async (page) => {
     for (const path of ['/', '/?view=table', `/templates/${NS}/evil`, '/runs', `/runs/${NS}/${runs.evil}?node=${node}`]) {
       await visit(page, url + path);
       await page.waitForTimeout(300);
@@ -223,7 +214,7 @@ test('script and javascript: payloads stay inert text on every page', async () =
 });
 
 test('the cron page says in words when it runs, and lists the next runs', async () => {
-  await withPage(async (page) => {
+  await withPage(browser, async (page) => {
     await visit(page, `${url}/cron-workflows/${NS}/nightly`);
     assert.equal(await page.locator('[data-testid="cron-words"]').innerText(), 'every day at 02:00 Europe/Paris');
     assert.equal(await page.locator('[data-testid="cron-state"]').innerText(), 'Active');
@@ -235,7 +226,7 @@ test('the cron page says in words when it runs, and lists the next runs', async 
 });
 
 test('keyboard shortcuts: ? lists them, g r goes to the runs, / focuses the search', async () => {
-  await withPage(async (page) => {
+  await withPage(browser, async (page) => {
     await visit(page, `${url}/`);
     await page.keyboard.press('?');
     await page.waitForSelector('[data-testid="shortcuts"]');
@@ -274,7 +265,7 @@ test('dark mode follows the system until toggled, and the toggle is remembered',
 });
 
 test('the namespace switcher narrows the tree and the runs', async () => {
-  await withPage(async (page) => {
+  await withPage(browser, async (page) => {
     await visit(page, `${url}/`);
     const switcher = page.locator('[data-testid="namespace-switcher"]');
     assert.deepEqual(await switcher.locator('option').allInnerTexts(), ['all namespaces', 'e2e']);

@@ -13,6 +13,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
 import { chromium } from 'playwright-core';
 
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -115,6 +116,18 @@ export async function openPage(browser, viewport = { width: 1400, height: 1000 }
     dialog.dismiss().catch(() => {});
   });
   return { page, errors };
+}
+
+/** Runs `body` with a fresh page of `browser`; fails on console errors, failed requests or
+ * dialogs. */
+export async function withPage(browser, body) {
+  const { page, errors } = await openPage(browser);
+  try {
+    await body(page);
+    assert.deepEqual(errors, [], 'no console errors, failed requests or dialogs');
+  } finally {
+    await page.close();
+  }
 }
 
 /** Opens `path` and waits for the page to hydrate. */

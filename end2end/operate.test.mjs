@@ -13,6 +13,7 @@ import {
   finished,
   launchBrowser,
   openPage,
+  withPage,
   root,
   screenshot,
   startServer,
@@ -40,15 +41,6 @@ after(async () => {
   await server?.stop();
 });
 
-async function withPage(body) {
-  const { page, errors } = await openPage(browser);
-  try {
-    await body(page);
-    assert.deepEqual(errors, [], 'no console errors, failed requests or dialogs');
-  } finally {
-    await page.close();
-  }
-}
 
 const byTestId = (page, id) => page.locator(`[data-testid="${id}"]`);
 
@@ -69,7 +61,7 @@ async function nodeLog(name, displayName) {
 }
 
 test('the typed form: inputs per parameter, a validation error, a preview, then the new run', async () => {
-  await withPage(async (page) => {
+  await withPage(browser, async (page) => {
     await visit(page, `${url}/templates/${NS}/release`);
     await byTestId(page, 'run-template-button').click();
     await page.waitForURL(/\/templates\/ops\/release\/run$/);
@@ -121,7 +113,7 @@ test('the typed form: inputs per parameter, a validation error, a preview, then 
   const log = await nodeLog(name, 'deploy');
   assert.match(log, /deploy 3 replicas, token ••••••/);
   assert.doesNotMatch(log, /tok-9f8e7d/);
-  await withPage(async (page) => {
+  await withPage(browser, async (page) => {
     await visit(page, `${url}/runs/${NS}/${name}`);
     const header = await byTestId(page, 'run-header').textContent();
     assert.match(header, /environment=production/);
@@ -145,7 +137,7 @@ test('the typed form: inputs per parameter, a validation error, a preview, then 
 test('approve with a value: the next step uses it, the inbox empties, the audit records it', async () => {
   const name = await submit(url, NS, 'gate');
   await waiting(url, NS, name, 'approve');
-  await withPage(async (page) => {
+  await withPage(browser, async (page) => {
     await visit(page, `${url}/templates/${NS}/gate`);
     await page.locator('[data-testid="phase"][data-phase="waiting"]').first().waitFor();
     await byTestId(page, 'inbox-count').waitFor();
@@ -177,7 +169,7 @@ test('approve with a value: the next step uses it, the inbox empties, the audit 
 test('reject needs a comment, then fails the step with it', async () => {
   const name = await submit(url, NS, 'gate');
   await waiting(url, NS, name, 'approve');
-  await withPage(async (page) => {
+  await withPage(browser, async (page) => {
     await visit(page, `${url}/runs/${NS}/${name}`);
     await byTestId(page, 'approval').waitFor();
     await byTestId(page, 'reject').click();
@@ -200,7 +192,7 @@ test('reject needs a comment, then fails the step with it', async () => {
 test('a step only someone else may approve says why, and stays out of the inbox', async () => {
   const name = await submit(url, NS, 'guarded');
   await waiting(url, NS, name, 'sign-off');
-  await withPage(async (page) => {
+  await withPage(browser, async (page) => {
     await visit(page, `${url}/runs/${NS}/${name}`);
     await byTestId(page, 'approval').waitFor();
     assert.match(await byTestId(page, 'approval-why-not').textContent(), /user:bob/);
@@ -227,7 +219,7 @@ test('a timed pause counts down; a whole run is suspended and resumed', async ()
   const name = await submit(url, NS, 'timed');
   const wf = await waiting(url, NS, name, 'cool-down');
   const [id] = Object.entries(wf.status.nodes).find(([, n]) => n.displayName === 'cool-down');
-  await withPage(async (page) => {
+  await withPage(browser, async (page) => {
     await visit(page, `${url}/runs/${NS}/${name}?node=${id}`);
     await byTestId(page, 'countdown').waitFor();
     const first = await byTestId(page, 'countdown').textContent();
@@ -260,7 +252,7 @@ test('a timed pause counts down; a whole run is suspended and resumed', async ()
 test('retry from the failed step and resubmit memoized: each plan lists what runs again; compare runs', async () => {
   const failed = await submit(url, NS, 'pipeline');
   assert.equal((await finished(url, NS, failed)).status.phase, 'Failed');
-  await withPage(async (page) => {
+  await withPage(browser, async (page) => {
     await visit(page, `${url}/runs/${NS}/${failed}`);
     await byTestId(page, 'action-retry').click();
     await byTestId(page, 'plan').waitFor();
@@ -281,7 +273,7 @@ test('retry from the failed step and resubmit memoized: each plan lists what run
   await until(url, NS, failed, (wf) => wf.status?.phase === 'Succeeded', 'the retry succeeded');
   const second = await submit(url, NS, 'pipeline', ['fail=false']);
   await finished(url, NS, second);
-  await withPage(async (page) => {
+  await withPage(browser, async (page) => {
     await visit(page, `${url}/runs/${NS}/${second}`);
     await byTestId(page, 'action-compare').click();
     await page.waitForURL(/\/compare\/ops\//);
@@ -294,7 +286,7 @@ test('retry from the failed step and resubmit memoized: each plan lists what run
   });
   const first = await submit(url, NS, 'pipeline');
   await finished(url, NS, first);
-  await withPage(async (page) => {
+  await withPage(browser, async (page) => {
     await visit(page, `${url}/compare/${NS}/${first}/${second}`);
     const differs = await page.locator('[data-testid="param-row"][data-differs="true"]').allTextContents();
     assert.equal(differs.length, 1);

@@ -180,7 +180,7 @@ pub(crate) async fn resume_workflow(
     let checked = released.iter().filter_map(|n| n.id.clone()).collect();
     state
         .backend
-        .operate(&uid_of(&wf), Control::ResumeChecked(checked))
+        .operate(wf.uid(), Control::ResumeChecked(checked))
         .await?;
     let mut nodes: Vec<Option<&NodeStatus>> = released.iter().map(Some).collect();
     if nodes.is_empty() {
@@ -254,7 +254,7 @@ impl Loaded {
         let resolved = state.backend.resolve(&wf).await.map_err(|e| {
             ApiError::FailedPrecondition(format!(
                 "cannot read the templates of run `{}`: {e}",
-                name_of(&wf)
+                wf.name()
             ))
         })?;
         Ok(Loaded { wf, resolved })
@@ -282,7 +282,7 @@ impl Loaded {
             selector,
             update: update.clone(),
         };
-        state.backend.operate(&uid_of(&self.wf), control).await?;
+        state.backend.operate(self.wf.uid(), control).await?;
         Ok(())
     }
 }
@@ -305,7 +305,7 @@ fn rule_of(template: Option<&Template>, node: &NodeStatus) -> Result<ApprovalRul
 
 /// Whether `who` may approve `node` of `wf` under `rule` (a 403 saying why when not).
 fn permit(who: &Identity, wf: &Workflow, node: &NodeStatus, rule: &ApprovalRule) -> Result<()> {
-    let (step, run) = (step_of(node), name_of(wf));
+    let (step, run) = (step_of(node), wf.name());
     let submitter = wf
         .metadata
         .as_ref()
@@ -335,7 +335,7 @@ fn allowed(
 
 /// The node `node_id` of `wf`, if it is a suspend step waiting for approval.
 fn waiting_node<'a>(wf: &'a Workflow, node_id: &str) -> Result<&'a NodeStatus> {
-    let run = name_of(wf);
+    let run = wf.name();
     let node = wf
         .status
         .as_ref()
@@ -385,20 +385,6 @@ fn step_of(node: &NodeStatus) -> String {
         .clone()
         .or_else(|| node.name.clone())
         .or_else(|| node.id.clone())
-        .unwrap_or_default()
-}
-
-fn name_of(wf: &Workflow) -> String {
-    wf.metadata
-        .as_ref()
-        .and_then(|m| m.name.clone())
-        .unwrap_or_default()
-}
-
-fn uid_of(wf: &Workflow) -> String {
-    wf.metadata
-        .as_ref()
-        .and_then(|m| m.uid.clone())
         .unwrap_or_default()
 }
 

@@ -48,6 +48,24 @@ pub struct Workflow {
     pub status: Option<WorkflowStatus>,
 }
 
+impl Workflow {
+    /// `metadata.name` (empty when unset).
+    pub fn name(&self) -> &str {
+        self.metadata
+            .as_ref()
+            .and_then(|m| m.name.as_deref())
+            .unwrap_or_default()
+    }
+
+    /// `metadata.uid` (empty when unset).
+    pub fn uid(&self) -> &str {
+        self.metadata
+            .as_ref()
+            .and_then(|m| m.uid.as_deref())
+            .unwrap_or_default()
+    }
+}
+
 /// A namespaced library of templates, or a workflow to submit by name.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -225,7 +225,7 @@ async fn operate(
 ) -> ApiResult<Json<Value>> {
     let store = state.backend.store();
     let wf = store.get_workflow(ns, name).await?;
-    state.backend.operate(&uid_of(&wf), c).await?;
+    state.backend.operate(wf.uid(), c).await?;
     let who = state.identity();
     approvals::record(state, who, action, &wf, None, BTreeMap::new(), None).await?;
     Ok(Json(to_json(&store.get_workflow(ns, name).await?)))
@@ -272,13 +272,6 @@ fn output_values(text: &str) -> ApiResult<BTreeMap<String, String>> {
             other => Err(bad(format!("`{k}` is {other}"))),
         })
         .collect()
-}
-
-fn uid_of(wf: &Workflow) -> String {
-    wf.metadata
-        .as_ref()
-        .and_then(|m| m.uid.clone())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use engine::approval::{ApprovalRule, SuppliedField, supplied_fields};
 use engine::model::{NodeStatus, Parameter, Template, Workflow};
 use serde::Serialize;
 
-use super::{Loaded, Result, name_of, permit, rule_of, uid_of, waiting};
+use super::{Loaded, Result, permit, rule_of, waiting};
 use crate::api::ApiState;
 use crate::identity::Identity;
 
@@ -89,7 +89,7 @@ pub(crate) async fn inbox(state: &ApiState, who: &Identity) -> Result<Vec<Pendin
                     .filter(|p| p.may_approve && p.duration.is_none()),
             ),
             Err(e) => tracing::warn!(
-                workflow.name = %name_of(&wf),
+                workflow.name = %wf.name(),
                 error = %e,
                 "left out of the approvals inbox"
             ),
@@ -155,8 +155,8 @@ fn pending(who: &Identity, wf: &Workflow, node: &NodeStatus, t: Option<&Template
     }
     Pending {
         namespace: meta.namespace.clone().unwrap_or_default(),
-        workflow_name: name_of(wf),
-        uid: uid_of(wf),
+        workflow_name: wf.name().to_string(),
+        uid: wf.uid().to_string(),
         run_number: labels.get(LABEL_RUN_NUMBER).and_then(|n| n.parse().ok()),
         template_key: workflow_template_key(wf),
         template_kind: template.as_ref().map(|(k, _)| k.as_str().to_string()),

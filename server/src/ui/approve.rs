@@ -122,7 +122,7 @@ pub async fn of_run(
         .await
         .map_err(api_ui_error)?;
     let query = AuditQuery {
-        workflow_uid: Some(uid_of(&wf)),
+        workflow_uid: Some(wf.uid().to_string()),
         limit: Some(RUN_AUDIT),
         ..Default::default()
     };
@@ -207,11 +207,4 @@ pub async fn record(
         .await
         .map(|_| ())
         .map_err(api_ui_error)
-}
-
-fn uid_of(wf: &Workflow) -> String {
-    wf.metadata
-        .as_ref()
-        .and_then(|m| m.uid.clone())
-        .unwrap_or_default()
 }

@@ -203,6 +203,20 @@ pub async fn folder_rows(
     Ok((tree, rows, waiting))
 }
 
+/// The stored template `id` as a manifest.
+async fn stored_manifest(state: &ApiState, id: &TemplateId) -> Result<Manifest, UiError> {
+    let kind = convert::store_kind(id.kind);
+    let ns = (!id.kind.is_cluster_scoped()).then_some(id.namespace.as_str());
+    let stored = state
+        .backend
+        .store()
+        .get_template(kind, ns, &id.name)
+        .await
+        .map_err(ui_error)?;
+    manifest_of(kind, stored.body)
+        .ok_or_else(|| UiError::Internal("the stored template does not parse".into()))
+}
+
 /// A stored template's body as a manifest of its kind.
 fn manifest_of(kind: TemplateKind, body: serde_json::Value) -> Option<Manifest> {
     let m = match kind {
@@ -311,16 +325,7 @@ impl UiSource {
 
     async fn template_page(&self, id: TemplateId, page: String) -> Result<TemplatePage, UiError> {
         let kind = convert::store_kind(id.kind);
-        let ns = (!id.kind.is_cluster_scoped()).then_some(id.namespace.as_str());
-        let stored = self
-            .state
-            .backend
-            .store()
-            .get_template(kind, ns, &id.name)
-            .await
-            .map_err(ui_error)?;
-        let manifest = manifest_of(kind, stored.body)
-            .ok_or_else(|| UiError::Internal("the stored template does not parse".into()))?;
+        let manifest = stored_manifest(&self.state, &id).await?;
         let mut summary = crate::catalog::summarize(&manifest)
             .ok_or_else(|| UiError::Internal("the stored template has no name".into()))?;
         let secrets = engine::secrets::secret_names(annotations_of(&manifest));

@@ -18,13 +18,6 @@ use super::act::{api_ui_error, changed_parameters, outcome_of_new, plan_of, retr
 use super::{UiSource, approve, convert, trigger, ui_error};
 use crate::api::ApiState;
 
-fn uid_of(wf: &Workflow) -> String {
-    wf.metadata
-        .as_ref()
-        .and_then(|m| m.uid.clone())
-        .unwrap_or_default()
-}
-
 /// A run's parameters as its page shows them (with its template's defaults, secrets masked).
 async fn run_parameters(state: &ApiState, wf: &Workflow) -> Vec<(String, String)> {
     let full = state.backend.with_template_spec(wf).await;
@@ -45,7 +38,7 @@ pub async fn act(
         .await
         .map_err(ui_error)?;
     let control = |c: Control| {
-        let uid = uid_of(&wf);
+        let uid = wf.uid().to_string();
         async move {
             state
                 .backend

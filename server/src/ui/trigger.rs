@@ -15,7 +15,7 @@ use engine::model::{Parameter, WorkflowSpec};
 use engine::secrets::{TYPE_HINT_PREFIX, secret_names};
 use engine::submit::SubmitOptions;
 
-use super::{convert, graph, manifest_of, spec_of, ui_error};
+use super::{convert, graph, spec_of, ui_error};
 use crate::api::{ApiError, ApiState};
 
 /// A stored template, read for its form.
@@ -26,16 +26,7 @@ struct Source {
 }
 
 async fn source(state: &ApiState, id: &TemplateId) -> Result<Source, UiError> {
-    let kind = convert::store_kind(id.kind);
-    let ns = (!id.kind.is_cluster_scoped()).then_some(id.namespace.as_str());
-    let stored = state
-        .backend
-        .store()
-        .get_template(kind, ns, &id.name)
-        .await
-        .map_err(ui_error)?;
-    let manifest = manifest_of(kind, stored.body)
-        .ok_or_else(|| UiError::Internal("the stored template does not parse".into()))?;
+    let manifest = super::stored_manifest(state, id).await?;
     let title = crate::catalog::summarize(&manifest)
         .map(|s| s.display_title().to_string())
         .unwrap_or_else(|| id.name.clone());
