@@ -314,7 +314,7 @@ fn permit(who: &Identity, wf: &Workflow, node: &NodeStatus, rule: &ApprovalRule)
         .map(String::as_str);
     let gate = Gate {
         step: &step,
-        run: &run,
+        run,
         submitter,
     };
     rule.check(&who.actor(), &gate)
