@@ -39,8 +39,6 @@ pub const STATS_RUNS: u32 = 30;
 pub const RECENT_RUNS: u32 = 10;
 /// Runs in a template's grid.
 const GRID_RUNS: u32 = 20;
-/// Recent runs searched for a run's previous one (an older run compares from its history).
-const PREVIOUS_SCAN: u32 = 50;
 /// Laid-out graphs kept.
 const GRAPH_CACHE: usize = 64;
 
@@ -552,24 +550,40 @@ impl UiSource {
         })
     }
 
-    /// The run of the same template created just before `wf`, if any.
+    /// The run of the same template numbered just before `wf`, if it is still there: one
+    /// indexed lookup by template and run number.
     async fn previous_run(&self, wf: &Workflow) -> Result<Option<String>, UiError> {
         let Some(key) = controller::store::workflow_template_key(wf) else {
             return Ok(None);
         };
-        let name = wf.metadata.as_ref().and_then(|m| m.name.clone());
-        // The newest runs first: the one after `wf` in that order is the previous one.
-        let (runs, _) = history(&self.state, &key, vec![], PREVIOUS_SCAN, None)
+        let number = wf
+            .metadata
+            .as_ref()
+            .and_then(|m| m.labels.as_ref())
+            .and_then(|l| l.get(controller::store::LABEL_RUN_NUMBER))
+            .and_then(|n| n.parse::<u64>().ok());
+        let Some(previous) = number.and_then(|n| n.checked_sub(1)).filter(|n| *n > 0) else {
+            return Ok(None);
+        };
+        let labels = LabelSelector::parse(&format!(
+            "{}={previous}",
+            controller::store::LABEL_RUN_NUMBER
+        ))
+        .map_err(|e| UiError::Internal(e.to_string()))?;
+        let page = self
+            .state
+            .backend
+            .store()
+            .list_workflows(&WorkflowQuery {
+                scope: Scope::All,
+                template_key: Some(key),
+                labels,
+                limit: Some(1),
+                ..Default::default()
+            })
             .await
             .map_err(ui_error)?;
-        let names: Vec<Option<String>> = runs
-            .iter()
-            .map(|w| w.metadata.as_ref().and_then(|m| m.name.clone()))
-            .collect();
-        Ok(names
-            .iter()
-            .position(|n| *n == name)
-            .and_then(|i| names.get(i + 1).cloned().flatten()))
+        Ok(page.items.first().map(|w| w.name().to_string()))
     }
 
     async fn run_tab(
