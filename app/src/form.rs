@@ -154,6 +154,11 @@ pub fn field_kind(default: Option<&str>, enum_values: &[String], hint: Option<&s
         Some("text") => return FieldKind::Text,
         _ => {}
     }
+    let mut sorted: Vec<&str> = enum_values.iter().map(String::as_str).collect();
+    sorted.sort_unstable();
+    if sorted == ["false", "true"] {
+        return FieldKind::Boolean;
+    }
     if !enum_values.is_empty() {
         let values = enum_values.to_vec();
         return if values.len() <= MAX_RADIOS {
@@ -325,6 +330,11 @@ mod tests {
         assert_eq!(
             field_kind(Some("a"), &e(&["a", "b", "c", "d", "e"]), None),
             FieldKind::Select(e(&["a", "b", "c", "d", "e"]))
+        );
+        assert_eq!(
+            field_kind(Some("false"), &e(&["true", "false"]), None),
+            FieldKind::Boolean,
+            "an enum of true and false is a checkbox"
         );
         // A hint wins over what the default looks like.
         assert_eq!(field_kind(Some("true"), &[], Some("text")), FieldKind::Text);
