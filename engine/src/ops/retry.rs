@@ -83,11 +83,7 @@ pub fn retry(wf: &Workflow, opts: &RetryOptions) -> Result<Retried, OpError> {
         entrypoint: None,
     };
     let mut out = from_workflow(wf.clone(), &opts_params).map_err(OpError::NotRetryable)?;
-    let name = wf
-        .metadata
-        .as_ref()
-        .and_then(|m| m.name.clone())
-        .unwrap_or_default();
+    let name = wf.name().to_string();
     let nodes = wf
         .status
         .as_ref()

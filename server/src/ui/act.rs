@@ -115,11 +115,7 @@ pub fn plan_of(
     opts: &RetryOptions,
     parameters: Vec<(String, String)>,
 ) -> Result<RetryPlan, UiError> {
-    let name = wf
-        .metadata
-        .as_ref()
-        .and_then(|m| m.name.clone())
-        .unwrap_or_default();
+    let name = wf.name().to_string();
     let nodes: BTreeMap<String, NodeStatus> = wf
         .status
         .as_ref()
@@ -177,11 +173,7 @@ pub fn resubmit_plan(
     memoized: bool,
     parameters: Vec<(String, String)>,
 ) -> RetryPlan {
-    let name = wf
-        .metadata
-        .as_ref()
-        .and_then(|m| m.name.clone())
-        .unwrap_or_default();
+    let name = wf.name().to_string();
     let nodes = wf
         .status
         .as_ref()
