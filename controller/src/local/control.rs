@@ -38,9 +38,9 @@ impl LocalBackend {
         self.send(uid, Event::Control(c, None))
     }
 
-    /// Applies an operation to a running workflow and waits until it has (the status that
-    /// follows is persisted on the workflow's next pass). An operation that does not apply
-    /// (no suspend node matches, a value that is not supplied…) changes nothing.
+    /// Applies an operation to a running workflow and waits until the status it leads to is
+    /// stored, so what the caller reads next shows it. An operation that does not apply (no
+    /// suspend node matches, a value that is not supplied…) changes nothing.
     pub async fn operate(&self, uid: &str, c: Control) -> Result<(), BackendError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.send(uid, Event::Control(c, Some(tx)))?;

@@ -302,6 +302,8 @@ struct Driver {
     memo_saves: Vec<(engine::plan::Memo, String, serde_json::Value)>,
     /// The workflow was deleted from the store while it ran.
     deleted: bool,
+    /// Callers of operations that applied, answered once the status they led to is stored.
+    applied: Vec<Reply>,
 }
 
 impl Driver {
@@ -333,6 +335,7 @@ impl Driver {
             memo_saves: Vec::new(),
             lock_generation: 0,
             deleted: false,
+            applied: Vec::new(),
         }
     }
 
@@ -368,7 +371,12 @@ impl Driver {
             let obs = std::mem::take(&mut self.obs);
             let (status, actions) = plan(&resolved, status, &obs, Utc::now());
             self.wf.status = Some(status);
-            if !self.persist().await {
+            if self.persist().await {
+                // What was asked of the workflow is stored now: those who asked may read it.
+                for reply in self.applied.drain(..) {
+                    let _ = reply.send(Ok(()));
+                }
+            } else {
                 if self.deleted {
                     // Deleted under our feet: stop what still runs and let the workflow go.
                     for id in &self.running {
@@ -438,6 +446,12 @@ impl Driver {
                     Some(ev) => self.handle(ev, resolved),
                     None => return,
                 },
+            }
+            // An operation while waiting (a suspend, say) is stored and answered now.
+            if !self.applied.is_empty() && self.persist().await {
+                for reply in self.applied.drain(..) {
+                    let _ = reply.send(Ok(()));
+                }
             }
         }
     }
@@ -656,12 +670,14 @@ impl Driver {
                 }
                 self.obs.steps.insert(id, *o);
             }
-            Event::Control(c, reply) => {
-                let result = self.apply_control(c, resolved);
-                if let Some(reply) = reply {
+            Event::Control(c, reply) => match (self.apply_control(c, resolved), reply) {
+                // Answered after the next pass has stored what it led to.
+                (Ok(()), Some(reply)) => self.applied.push(reply),
+                (result, Some(reply)) => {
                     let _ = reply.send(result);
                 }
-            }
+                (_, None) => {}
+            },
         }
     }
 }
