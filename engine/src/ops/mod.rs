@@ -14,7 +14,7 @@ mod retry;
 mod selector;
 mod suspend;
 
-pub use retry::{Retried, RetryOptions, retry};
+pub use retry::{Retried, RetryOptions, executes, retry};
 pub use selector::NodeSelector;
 pub use suspend::{
     NodeUpdate, is_waiting_suspend, node_template, resume_all, resume_checked, update_suspended,

@@ -37,8 +37,8 @@ pub struct Retried {
     pub removed: BTreeSet<String>,
 }
 
-/// Node types that run something (the ones a retry starts from).
-fn executes(t: Option<NodeType>) -> bool {
+/// Whether nodes of this type run something (the steps a retry starts from and lists).
+pub fn executes(t: Option<NodeType>) -> bool {
     matches!(
         t,
         Some(

@@ -12,7 +12,7 @@ use app::ops::{
 use chrono::Utc;
 use controller::store::workflow_template_key;
 use engine::model::{NodeStatus, NodeType, Workflow};
-use engine::ops::{NodeSelector, RetryOptions};
+use engine::ops::{NodeSelector, RetryOptions, executes};
 
 use super::{convert, history};
 use crate::api::{ApiError, ApiState};
@@ -34,20 +34,6 @@ pub fn api_ui_error(e: ApiError) -> UiError {
 
 /// A run's parameters, in order.
 type Parameters = Vec<(String, String)>;
-
-/// Node types that run something: the steps a retry lists.
-fn executes(t: Option<NodeType>) -> bool {
-    matches!(
-        t,
-        Some(
-            NodeType::Pod
-                | NodeType::Container
-                | NodeType::Suspend
-                | NodeType::Http
-                | NodeType::Plugin
-        )
-    )
-}
 
 /// A node's name without its workflow's name in front.
 fn step_name(wf_name: &str, n: &NodeStatus) -> String {
