@@ -3,6 +3,7 @@
 //!
 //! This crate is pure: no I/O, no clock, no async runtime. It compiles to wasm too.
 
+pub mod access;
 pub mod approval;
 pub mod cron;
 pub mod data;
