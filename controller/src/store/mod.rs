@@ -28,7 +28,10 @@ pub use identity::{
     LABEL_WORKFLOW_TEMPLATE, TemplateKind, generated_name, template_key, workflow_template_key,
 };
 pub use selector::{LabelSelector, Operator, Requirement, SelectorError};
-pub use sql::{Database, RUNNER_LOCK, RunnerLock, SqlStore, redact, scratch};
+pub use sql::{
+    ApiToken, Database, NewApiToken, RUNNER_LOCK, RunnerLock, SqlStore, StoredSession, redact,
+    scratch,
+};
 pub use types::{
     AuditAction, AuditEntry, AuditQuery, Event, MemoEntry, NewAudit, Page, Scope, StepClaim,
     StoredTemplate, StoredWorkflow, WorkflowQuery,

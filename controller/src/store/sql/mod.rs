@@ -4,6 +4,7 @@
 //! through [`db`], which holds what differs between them.
 
 mod audit;
+mod auth;
 mod db;
 mod list;
 mod postgres;
@@ -25,6 +26,7 @@ use super::types::{
     AuditEntry, AuditQuery, Event, MemoEntry, NewAudit, Page, StepClaim, StoredTemplate,
     StoredWorkflow, WorkflowQuery,
 };
+pub use auth::{ApiToken, NewApiToken, StoredSession};
 use db::{Dialect, Pool, Sql, Tx};
 pub use postgres::{RUNNER_LOCK, RunnerLock};
 
