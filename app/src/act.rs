@@ -11,7 +11,7 @@ use crate::form::{TriggerForm, TriggerOutcome, TriggerRequest};
 use crate::model::TemplateId;
 use crate::ops::{
     ActOutcome, AuditFilter, AuditPage, Comparison, Decision, PendingApproval, RetryChoice,
-    RetryPlan, RunAction, RunApprovals,
+    RetryPlan, RunAction, RunApprovals, RunPermissions, Viewer,
 };
 
 /// What the actions read and do, provided by the server as `Arc<dyn ActData>` in context.
@@ -22,7 +22,7 @@ pub mod data {
     use crate::model::TemplateId;
     use crate::ops::{
         ActOutcome, AuditFilter, AuditPage, Comparison, Decision, PendingApproval, RetryChoice,
-        RetryPlan, RunAction, RunApprovals,
+        RetryPlan, RunAction, RunApprovals, RunPermissions, Viewer,
     };
 
     /// The actions of the UI, done as the current user.
@@ -64,6 +64,10 @@ pub mod data {
         ) -> Fut<'_, ()>;
         /// One page of the audit trail.
         fn audit(&self, filter: AuditFilter) -> Fut<'_, AuditPage>;
+        /// Who the current user is.
+        fn viewer(&self) -> Fut<'_, Viewer>;
+        /// What the current user may do to a run, with the policy's explanations.
+        fn permissions(&self, namespace: String, name: String) -> Fut<'_, RunPermissions>;
     }
 }
 
@@ -186,4 +190,22 @@ pub async fn audit_trail(
     filter: AuditFilter,
 ) -> Result<AuditPage, UiError> {
     actions()?.audit(filter).await
+}
+
+/// Who the current user is, and whether they can sign in or out (open to everyone: the sign-in
+/// page asks it before anyone is signed in).
+#[server(input = Json, endpoint = "trellis/viewer")]
+pub async fn who_am_i() -> Result<Viewer, UiError> {
+    actions()?.viewer().await
+}
+
+/// What the current user may do to a run, and why not.
+#[server(input = Json)]
+pub async fn load_permissions(
+    /// The run's namespace.
+    namespace: String,
+    /// The run's name.
+    name: String,
+) -> Result<RunPermissions, UiError> {
+    actions()?.permissions(namespace, name).await
 }

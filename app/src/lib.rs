@@ -30,6 +30,7 @@ use crate::components::header::Header;
 use crate::pages::approvals::{ApprovalsPage, AuditTrailPage};
 use crate::pages::compare::ComparePage;
 use crate::pages::home::HomePage;
+use crate::pages::login::LoginPage;
 use crate::pages::not_found::NotFound;
 use crate::pages::run::RunPage;
 use crate::pages::runs::RunsPage;
@@ -47,6 +48,8 @@ document.documentElement.classList.toggle('dark',d)}catch(e){}})()";
 
 /// The whole HTML document around [`App`], rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    content_security_policy();
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -54,7 +57,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <link rel="icon" href="data:," />
-                <script inner_html=THEME_SCRIPT></script>
+                <script nonce=leptos::nonce::use_nonce() inner_html=THEME_SCRIPT></script>
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
@@ -63,6 +66,30 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App />
             </body>
         </html>
+    }
+}
+
+/// Sends the page's Content Security Policy: scripts only from this server or inline with this
+/// response's nonce (Leptos puts it on its hydration scripts), WebAssembly compiled from those
+/// scripts, everything else from this server, and no framing by other sites.
+#[cfg(feature = "ssr")]
+fn content_security_policy() {
+    let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) else {
+        return;
+    };
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; \
+         object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
+    );
+    if let Ok(value) = policy.parse() {
+        response.insert_header(
+            leptos::server_fn::http_export::header::CONTENT_SECURITY_POLICY,
+            value,
+        );
     }
 }
 
@@ -126,6 +153,7 @@ pub fn App() -> impl IntoView {
                         <Route path=path!("/compare/:namespace/:a/:b") view=ComparePage ssr=SsrMode::Async />
                         <Route path=path!("/approvals") view=ApprovalsPage ssr=SsrMode::Async />
                         <Route path=path!("/audit") view=AuditTrailPage ssr=SsrMode::Async />
+                        <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async />
                         <Route path=path!("/runs/:namespace/:name") view=RunPage ssr=SsrMode::Async />
                     </Routes>
                 </main>

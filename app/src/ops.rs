@@ -348,3 +348,71 @@ mod tests {
         assert!(RunAction::Terminate.consequence().contains("does not run"));
     }
 }
+
+/// Who is looking at the UI, and how they may sign in or out.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Viewer {
+    /// The signed-in user (or the server's own user when it needs no sign-in); `None` when no
+    /// one is signed in.
+    pub user: Option<UserView>,
+    /// Whether the server offers single sign-on (`/auth/login`).
+    pub sso: bool,
+}
+
+/// A user as the top bar shows them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserView {
+    /// Their subject (`token:NAME` for an API token).
+    pub subject: String,
+    /// Their display name, if known.
+    pub name: Option<String>,
+    /// Their email, if known.
+    pub email: Option<String>,
+    /// Their groups.
+    pub groups: Vec<String>,
+    /// Whether they signed in with a session (so they can sign out).
+    pub session: bool,
+}
+
+impl UserView {
+    /// The name to show: display name, else email, else subject.
+    pub fn shown(&self) -> &str {
+        self.name
+            .as_deref()
+            .or(self.email.as_deref())
+            .unwrap_or(&self.subject)
+    }
+}
+
+/// Whether the current user may do one action on a run, and the policy's explanation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Permission {
+    /// The policy's action: `stop`, `retry`, `resubmit`, `delete`, `submit`, `approve`.
+    pub action: String,
+    /// Whether it is allowed.
+    pub allowed: bool,
+    /// Which binding allowed it, or why none did.
+    pub why: String,
+}
+
+/// What the current user may do to a run.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunPermissions {
+    /// One entry per action.
+    pub actions: Vec<Permission>,
+}
+
+impl RunPermissions {
+    /// Whether `action` is allowed (unknown actions are: the server checks again anyway).
+    pub fn allows(&self, action: &str) -> bool {
+        self.actions
+            .iter()
+            .find(|p| p.action == action)
+            .is_none_or(|p| p.allowed)
+    }
+
+    /// The refused actions.
+    pub fn denied(&self) -> impl Iterator<Item = &Permission> {
+        self.actions.iter().filter(|p| !p.allowed)
+    }
+}

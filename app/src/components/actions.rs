@@ -6,10 +6,10 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_navigate;
 
-use crate::act::{act, plan_resubmit, plan_retry};
+use crate::act::{act, load_permissions, plan_resubmit, plan_retry};
 use crate::components::status::PhaseBadge;
 use crate::model::RunRow;
-use crate::ops::{ActOutcome, PlannedStep, RetryChoice, RetryPlan, RunAction};
+use crate::ops::{ActOutcome, PlannedStep, RetryChoice, RetryPlan, RunAction, RunPermissions};
 
 const BUTTON: &str = "rounded border border-slate-300 dark:border-slate-600 bg-white dark:bg-slate-900 px-3 py-1 text-sm hover:bg-slate-100 dark:hover:bg-slate-800";
 const DANGER: &str = "rounded border border-red-300 bg-white dark:bg-slate-900 px-3 py-1 text-sm text-red-700 hover:bg-red-50 dark:hover:bg-red-950";
@@ -40,8 +40,30 @@ pub fn RunActions(
 ) -> impl IntoView {
     let open = RwSignal::new(None::<Dialog>);
     let live = run.phase.is_live();
-    let button = |label: &'static str, id: &'static str, d: Dialog, class: &'static str| {
-        view! { <button class=class data-testid=format!("action-{id}") on:click=move |_| open.set(Some(d))>{label}</button> }
+    let permissions = RwSignal::new(RunPermissions::default());
+    {
+        let (ns, name) = (run.namespace.clone(), run.name.clone());
+        // Read in the browser only: the buttons are usable at once and the server checks anyway.
+        Effect::new(move |_| {
+            let (ns, name) = (ns.clone(), name.clone());
+            spawn_local(async move {
+                if let Ok(p) = load_permissions(ns, name).await {
+                    permissions.set(p);
+                }
+            });
+        });
+    }
+    let button = move |label: &'static str, id: &'static str, d: Dialog, class: &'static str| {
+        let needs = policy_action(d);
+        view! {
+            <button
+                class=class
+                data-testid=format!("action-{id}")
+                disabled=move || !permissions.with(|p| p.allows(needs))
+                title=move || permissions.with(|p| p.actions.iter().find(|a| a.action == needs && !a.allowed).map(|a| a.why.clone()))
+                on:click=move |_| open.set(Some(d))
+            >{label}</button>
+        }
     };
     let rebuild = run.template.clone().map(|t| {
         let href = format!("{}/run?from={}/{}", t.href(), run.namespace, run.name);
@@ -72,10 +94,36 @@ pub fn RunActions(
             {compare}
             {button("Delete", "delete", Dialog::Delete, DANGER)}
         </div>
+        {move || {
+            let denied: Vec<_> = permissions.with(|p| p.denied().cloned().collect());
+            (!denied.is_empty()).then(|| {
+                let names: Vec<String> = denied.iter().map(|p| p.action.clone()).collect();
+                view! {
+                    <details class="mt-2 text-sm text-slate-600 dark:text-slate-400" data-testid="why-not">
+                        <summary class="cursor-pointer">{format!("Why can't I {}?", names.join(", "))}</summary>
+                        <ul class="mt-1 space-y-1">
+                            {denied.into_iter().map(|p| view! {
+                                <li><span class="font-semibold">{p.action.clone()}</span>": "<span class="whitespace-pre-wrap">{p.why.clone()}</span></li>
+                            }).collect_view()}
+                        </ul>
+                    </details>
+                }
+            })
+        }}
         {move || open.get().map(|d| {
             let close = Callback::new(move |()| open.set(None));
             view! { <ActionDialog dialog=d namespace=ns.clone() name=name.clone() parameters=params.clone() close on_done /> }
         })}
+    }
+}
+
+/// The policy's action a dialog needs.
+fn policy_action(d: Dialog) -> &'static str {
+    match d {
+        Dialog::Stop | Dialog::Terminate | Dialog::Suspend | Dialog::Resume => "stop",
+        Dialog::Delete => "delete",
+        Dialog::Retry => "retry",
+        Dialog::Resubmit => "resubmit",
     }
 }
 

@@ -38,6 +38,7 @@ pub fn Header() -> impl IntoView {
                     />
                 </form>
                 <ThemeToggle />
+                <UserMenu />
                 <span class="hidden text-xs text-slate-400 sm:block">
                     "Press "<kbd class="rounded border border-slate-600 px-1 font-mono">"?"</kbd>" for shortcuts"
                 </span>
@@ -133,6 +134,43 @@ fn NamespaceSwitcher() -> impl IntoView {
                 }
             })
             }}
+        </Suspense>
+    }
+}
+
+/// Who is signed in, with a way to sign out (or in).
+#[component]
+fn UserMenu() -> impl IntoView {
+    let viewer = Resource::new(|| (), |()| crate::act::who_am_i());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let v = viewer.await.unwrap_or_default();
+                match (v.user, v.sso) {
+                    (Some(user), _) => {
+                        let groups = if user.groups.is_empty() {
+                            "no groups".to_string()
+                        } else {
+                            format!("groups: {}", user.groups.join(", "))
+                        };
+                        let title = format!("{} ({groups})", user.email.clone().unwrap_or_else(|| user.subject.clone()));
+                        view! {
+                            <span class="flex items-center gap-2 text-sm text-slate-200" data-testid="user-menu">
+                                <span data-testid="user-name" title=title>{user.shown().to_string()}</span>
+                                {user.session.then(|| view! {
+                                    <form method="post" action="/auth/logout">
+                                        <button type="submit" class="rounded px-2 py-1 text-slate-300 hover:bg-slate-800" data-testid="sign-out">"Sign out"</button>
+                                    </form>
+                                })}
+                            </span>
+                        }.into_any()
+                    }
+                    (None, true) => view! {
+                        <a href="/login" class="rounded px-2 py-1 text-sm text-white hover:bg-slate-800" data-testid="sign-in">"Sign in"</a>
+                    }.into_any(),
+                    (None, false) => ().into_any(),
+                }
+            })}
         </Suspense>
     }
 }

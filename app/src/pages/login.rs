@@ -1,0 +1,59 @@
+//! The sign-in page: a button to the OpenID provider, and what went wrong last time.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+/// `/login?redirect=PATH&error=WHY&signed_out=1`.
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let query = use_query_map();
+    let param = move |k: &str| query.with(|q| q.get(k)).filter(|v| !v.is_empty());
+    let redirect = move || {
+        param("redirect")
+            .filter(|r| r.starts_with('/') && !r.starts_with("//"))
+            .unwrap_or_else(|| "/".into())
+    };
+    let viewer = Resource::new(|| (), |()| crate::act::who_am_i());
+    view! {
+        <Title text="Sign in" />
+        <div class="mx-auto mt-16 max-w-md rounded-lg border border-slate-200 dark:border-slate-700 bg-white dark:bg-slate-900 p-8 shadow-sm">
+            <h1 class="text-xl font-semibold">"Sign in to Trellis"</h1>
+            {move || param("error").map(|e| view! {
+                <p class="mt-4 rounded border border-red-300 bg-red-50 dark:bg-red-950 p-3 text-sm text-red-800 dark:text-red-200" role="alert" data-testid="login-error">{e}</p>
+            })}
+            {move || param("signed_out").map(|_| view! {
+                <p class="mt-4 text-sm text-slate-600 dark:text-slate-400" data-testid="signed-out">"You are signed out."</p>
+            })}
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    let v = viewer.await.unwrap_or_default();
+                    match (v.user, v.sso) {
+                        (Some(user), _) => view! {
+                            <p class="mt-4 text-sm">
+                                "You are signed in as "<strong data-testid="login-user">{user.shown().to_string()}</strong>". "
+                                <a href=redirect() class="text-emerald-700 underline">"Go on"</a>
+                            </p>
+                        }.into_any(),
+                        (None, true) => {
+                            let href = format!("/auth/login?redirect={}", leptos_router::location::Url::escape(&redirect()));
+                            view! {
+                                <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">"Trellis signs you in with your organisation's account."</p>
+                                <a href=href rel="external" class="mt-6 inline-block rounded-md bg-emerald-600 px-4 py-2 text-sm font-semibold text-white hover:bg-emerald-700" data-testid="sso-login">
+                                    "Sign in with single sign-on"
+                                </a>
+                            }.into_any()
+                        }
+                        (None, false) => view! {
+                            <p class="mt-4 text-sm text-slate-600 dark:text-slate-400">
+                                "This server has no single sign-on. Send an API token ("
+                                <code class="font-mono">"Authorization: Bearer …"</code>
+                                ", from "<code class="font-mono">"trellis token create"</code>") or ask its administrator."
+                            </p>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </div>
+    }
+}
