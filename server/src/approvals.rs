@@ -25,7 +25,9 @@ use engine::plan::ResolvedWorkflow;
 pub(crate) use pending::{Pending, inbox, pending_for_run};
 
 use crate::api::{ApiError, ApiState};
+use crate::auth::{Caller, guard};
 use crate::identity::Identity;
+use engine::access::Action;
 
 type Result<T, E = ApiError> = std::result::Result<T, E>;
 
@@ -34,14 +36,16 @@ type Result<T, E = ApiError> = std::result::Result<T, E>;
 /// them; audited `approve` with the values and comment. Returns the workflow as stored after.
 pub(crate) async fn approve(
     state: &ApiState,
-    who: &Identity,
+    caller: &Caller,
     namespace: &str,
     name: &str,
     node_id: &str,
     values: BTreeMap<String, String>,
     comment: Option<String>,
 ) -> Result<Workflow> {
+    let who = &caller.identity;
     let l = Loaded::load(state, namespace, name).await?;
+    guard::check_workflow(state, caller, Action::Approve, &l.wf).await?;
     let node = waiting_node(&l.wf, node_id)?;
     let template = l.template(node);
     allowed(who, &l.wf, node, template)?;
@@ -83,17 +87,19 @@ pub(crate) async fn approve(
 /// comment is required. Audited `reject`. Returns the workflow as stored after.
 pub(crate) async fn reject(
     state: &ApiState,
-    who: &Identity,
+    caller: &Caller,
     namespace: &str,
     name: &str,
     node_id: &str,
     comment: String,
 ) -> Result<Workflow> {
+    let who = &caller.identity;
     let comment = comment.trim().to_string();
     if comment.is_empty() {
         return Err(ApiError::bad("a comment is required to reject"));
     }
     let l = Loaded::load(state, namespace, name).await?;
+    guard::check_workflow(state, caller, Action::Approve, &l.wf).await?;
     let node = waiting_node(&l.wf, node_id)?;
     allowed(who, &l.wf, node, l.template(node))?;
     let update = NodeUpdate {
@@ -122,13 +128,15 @@ pub(crate) async fn reject(
 /// and audited — `approve` when released, `reject` when failed, `set` otherwise.
 pub(crate) async fn update_nodes(
     state: &ApiState,
-    who: &Identity,
+    caller: &Caller,
     namespace: &str,
     name: &str,
     selector: &NodeSelector,
     update: NodeUpdate,
 ) -> Result<Workflow> {
+    let who = &caller.identity;
     let l = Loaded::load(state, namespace, name).await?;
+    guard::check_workflow(state, caller, Action::Approve, &l.wf).await?;
     let picked: Vec<&NodeStatus> = waiting(&l.wf).filter(|n| selector.matches(n)).collect();
     if picked.is_empty() {
         let none = OpError::NoSuspendedNode(selector.as_str().to_string());
@@ -161,14 +169,17 @@ pub(crate) async fn update_nodes(
 /// `resume` once per step released, or once for the workflow when none waited.
 pub(crate) async fn resume_workflow(
     state: &ApiState,
-    who: &Identity,
+    caller: &Caller,
     namespace: &str,
     name: &str,
 ) -> Result<Workflow> {
+    let who = &caller.identity;
     let store = state.backend.store();
     let wf = store.get_workflow(namespace, name).await?;
+    guard::check_workflow(state, caller, Action::Stop, &wf).await?;
     let released: Vec<NodeStatus> = waiting(&wf).cloned().collect();
     if !released.is_empty() {
+        guard::check_workflow(state, caller, Action::Approve, &wf).await?;
         let l = Loaded::resolve(state, wf.clone()).await?;
         for n in &released {
             allowed(who, &l.wf, n, l.template(n))?;
@@ -232,9 +243,24 @@ pub(crate) async fn record(
     Ok(stored)
 }
 
-/// One page of the audit trail, newest first.
-pub(crate) async fn audit(state: &ApiState, query: &AuditQuery) -> Result<Page<AuditEntry>> {
-    Ok(state.backend.store().audit(query).await?)
+/// One page of the audit trail, newest first, without the entries of runs `caller` may not
+/// read (a page may then hold fewer than its limit).
+pub(crate) async fn audit(
+    state: &ApiState,
+    caller: &Caller,
+    query: &AuditQuery,
+) -> Result<Page<AuditEntry>> {
+    let mut page = state.backend.store().audit(query).await?;
+    let mut kept = Vec::with_capacity(page.items.len());
+    for entry in page.items {
+        let target =
+            guard::run_target(state, &entry.namespace, entry.template_key.as_deref()).await;
+        if state.auth().allows(caller, Action::Read, &target) {
+            kept.push(entry);
+        }
+    }
+    page.items = kept;
+    Ok(page)
 }
 
 /// A stored workflow with its templates resolved, to read its suspend steps' rules and to

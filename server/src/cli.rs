@@ -29,6 +29,16 @@ enum Command {
     /// Run a workflow to completion on this machine (no server, no Kubernetes), showing its progress
     /// like `argo watch`. Exits 0 when it Succeeded, 1 when it Failed or Errored, 2 on invalid input.
     Run(crate::run_cmd::RunArgs),
+    /// Manage API tokens (for `--auth-mode client`) in a server's database.
+    Token {
+        #[command(subcommand)]
+        cmd: crate::auth::cli::TokenCommand,
+    },
+    /// Explain what an RBAC policy allows.
+    Auth {
+        #[command(subcommand)]
+        cmd: crate::auth::cli::AuthCommand,
+    },
     /// Run one step (used by the backends; not meant to be called by hand).
     #[command(hide = true)]
     Exec(ExecArgs),
@@ -104,9 +114,104 @@ pub struct ServeArgs {
         value_delimiter = ','
     )]
     pub user_groups: Vec<String>,
+    /// How requests authenticate: `server` (no sign-in; every request acts as --user),
+    /// `client` (API tokens from `trellis token create`, sent as `Authorization: Bearer`),
+    /// `sso` (OpenID Connect sign-in, then a session cookie). Repeatable; the variable takes a
+    /// comma-separated list. `server` is allowed only on a loopback --host (see
+    /// --insecure-no-auth).
+    #[arg(
+        long = "auth-mode",
+        env = "TRELLIS_AUTH_MODE",
+        value_enum,
+        value_delimiter = ',',
+        default_value = "server"
+    )]
+    pub auth_modes: Vec<crate::auth::AuthMode>,
+    /// The RBAC policy: who (users, groups, tokens) holds which role (viewer, runner, approver,
+    /// admin) over which namespaces, folders and templates; see docs/policy.md. Required with
+    /// `sso`. Without it, `server` mode allows everything and tokens hold only their own role.
+    #[arg(long, env = "TRELLIS_POLICY", value_name = "FILE")]
+    pub policy: Option<PathBuf>,
+    /// Allow `--auth-mode server` (no sign-in) on an address other people can reach. Anyone who
+    /// can connect can then do everything: only behind something that authenticates them.
+    #[arg(long, env = "TRELLIS_INSECURE_NO_AUTH")]
+    pub insecure_no_auth: bool,
+    /// The OpenID provider's issuer URL, for `sso` (e.g. `https://accounts.google.com`,
+    /// `https://keycloak.example.com/realms/team`, `https://dex.example.com`).
+    #[arg(long, env = "TRELLIS_SSO_ISSUER", value_name = "URL")]
+    pub sso_issuer: Option<String>,
+    /// This server's client id at the provider.
+    #[arg(long, env = "TRELLIS_SSO_CLIENT_ID", value_name = "ID")]
+    pub sso_client_id: Option<String>,
+    /// A file holding the client secret (its first line), so it is not on the command line.
+    #[arg(long, env = "TRELLIS_SSO_CLIENT_SECRET_FILE", value_name = "FILE")]
+    pub sso_client_secret_file: Option<PathBuf>,
+    /// The callback URL registered at the provider: `https://HOST/auth/callback`. Default:
+    /// `http://HOST:PORT/auth/callback` of --host and --port.
+    #[arg(long, env = "TRELLIS_SSO_REDIRECT_URL", value_name = "URL")]
+    pub sso_redirect_url: Option<String>,
+    /// Scopes to ask for besides `openid`. Repeatable; comma-separated in the variable.
+    #[arg(
+        long = "sso-scope",
+        env = "TRELLIS_SSO_SCOPES",
+        value_delimiter = ',',
+        default_values_t = ["profile".to_string(), "email".to_string(), "groups".to_string()]
+    )]
+    pub sso_scopes: Vec<String>,
+    /// The ID token claim that lists the user's groups (Keycloak and Dex: `groups`; Entra ID:
+    /// `groups` or `roles`).
+    #[arg(long, env = "TRELLIS_SSO_GROUPS_CLAIM", default_value = "groups")]
+    pub sso_groups_claim: String,
+    /// A session ends after this long without a request (`30m`, `8h`).
+    #[arg(long, env = "TRELLIS_SESSION_IDLE", default_value = "8h", value_parser = parse_positive)]
+    pub session_idle: std::time::Duration,
+    /// A session ends this long after sign-in, however active (`12h`, `7d`).
+    #[arg(long, env = "TRELLIS_SESSION_MAX_AGE", default_value = "24h", value_parser = parse_positive)]
+    pub session_max_age: std::time::Duration,
+    /// Serve HTTPS with a self-signed certificate made at start (as Argo Server's `--secure`);
+    /// session cookies are then `Secure`.
+    #[arg(long, env = "TRELLIS_SECURE", conflicts_with_all = ["tls_cert", "tls_key"])]
+    pub secure: bool,
+    /// Serve HTTPS with this certificate chain (PEM); needs --tls-key.
+    #[arg(
+        long,
+        env = "TRELLIS_TLS_CERT",
+        value_name = "FILE",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(
+        long,
+        env = "TRELLIS_TLS_KEY",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
+}
+
+/// A positive duration such as `30m`, `8h` or `7d`.
+fn parse_positive(text: &str) -> Result<std::time::Duration, String> {
+    crate::auth::cli::parse_validity(text)?
+        .to_std()
+        .map_err(|e| e.to_string())
 }
 
 impl ServeArgs {
+    /// The TLS certificate and key to serve with, if HTTPS is asked for.
+    pub fn tls_identity(&self) -> anyhow::Result<Option<crate::tls::Identity>> {
+        match (&self.tls_cert, &self.tls_key, self.secure) {
+            (Some(cert), Some(key), _) => crate::tls::from_files(cert, key).map(Some),
+            (_, _, true) => crate::tls::self_signed(&self.host).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    /// Whether the server speaks HTTPS.
+    pub fn serves_tls(&self) -> bool {
+        self.secure || self.tls_cert.is_some()
+    }
+
     /// The identity requests act as: --user (else `$USER`, else `trellis`) and --user-group.
     pub fn identity(&self) -> crate::identity::Identity {
         let os_user = std::env::var("USER").ok();
@@ -135,6 +240,8 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Serve(args) => serve(args).map(|()| true),
         Command::Crdgen(args) => crdgen(&args).map(|()| true),
         Command::Client(c) => return exit(crate::client::run(c)),
+        Command::Token { cmd } => return exit(crate::auth::cli::token(cmd)),
+        Command::Auth { cmd } => return exit(crate::auth::cli::auth(cmd)),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,

@@ -2,6 +2,7 @@
 
 mod api;
 mod approvals;
+mod auth;
 mod catalog;
 mod cli;
 mod client;
@@ -11,6 +12,7 @@ mod manifests;
 mod origin;
 mod run_cmd;
 mod term;
+mod tls;
 mod ui;
 mod web;
 

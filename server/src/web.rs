@@ -75,37 +75,50 @@ pub async fn serve(
     warn_if_assets_missing(&options);
     let templates = catalog.templates.len();
     let runner = backend.clone();
-    let identity = args.identity();
-    tracing::info!(
-        user = %identity.subject,
-        groups = ?identity.groups,
-        "requests act as this user"
-    );
-    let api = crate::api::ApiState::new(backend).with_identity(identity);
+    let store = backend.store().clone();
+    let auth = Arc::new(crate::auth::setup::from_args(&args, addr.port(), store.clone()).await?);
+    crate::auth::setup::purge_sessions(store.clone());
+    let tls = args.tls_identity()?;
+    let sessions = crate::auth::setup::session_layer(store, args.session_idle, tls.is_some());
+    let api = crate::api::ApiState::new(backend).with_auth(auth);
     let app = app(
         {
             let source = crate::ui::UiSource::new(api.clone());
             router(options, source.clone(), Some(source))
         },
         api.clone(),
+        sessions,
     );
     let lost_flag = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let lost = lost_flag.clone();
 
-    tracing::info!(templates, "Trellis is listening on http://{addr}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            tokio::select! {
-                () = shutdown_signal() => {}
-                err = runner.runner_lost() => {
-                    tracing::error!(error = %err, "stopping: this server no longer runs the database's workflows");
-                    lost.store(true, std::sync::atomic::Ordering::SeqCst);
-                }
+    let stop = async move {
+        tokio::select! {
+            () = shutdown_signal() => {}
+            err = runner.runner_lost() => {
+                tracing::error!(error = %err, "stopping: this server no longer runs the database's workflows");
+                lost.store(true, std::sync::atomic::Ordering::SeqCst);
             }
-            api.shut_down();
-        })
-        .await
-        .context("the web server failed")?;
+        }
+        api.shut_down();
+    };
+    match tls {
+        Some(identity) => {
+            let listener = crate::tls::TlsListener::new(listener, identity)?;
+            tracing::info!(templates, "Trellis is listening on https://{addr}");
+            axum::serve(listener, app)
+                .with_graceful_shutdown(stop)
+                .await
+                .context("the web server failed")?;
+        }
+        None => {
+            tracing::info!(templates, "Trellis is listening on http://{addr}");
+            axum::serve(listener, app)
+                .with_graceful_shutdown(stop)
+                .await
+                .context("the web server failed")?;
+        }
+    }
     if lost_flag.load(std::sync::atomic::Ordering::SeqCst) {
         anyhow::bail!("another Trellis server took over this database's workflows");
     }
@@ -149,12 +162,27 @@ pub fn router(
         .layer(CompressionLayer::new())
 }
 
-/// The whole server: the UI (compressed) and the REST API (not compressed, so its streams are
-/// sent as they are written), with request tracing; state-changing requests from other sites
-/// are refused (`origin`).
-pub fn app(ui: Router, api: crate::api::ApiState) -> Router {
+/// The whole server: the UI (compressed), the REST API (not compressed, so its streams are
+/// sent as they are written) and the sign-in routes, every request authenticated first
+/// (`auth`), with sessions, security headers and request tracing; state-changing requests from
+/// other sites are refused (`origin`).
+pub fn app(
+    ui: Router,
+    api: crate::api::ApiState,
+    sessions: tower_sessions::SessionManagerLayer<crate::auth::sessions::SqlSessions>,
+) -> Router {
+    let auth = api.auth().clone();
     ui.merge(crate::api::router(api))
+        .merge(crate::auth::oidc::routes().with_state(auth.clone()))
+        .layer(axum::middleware::from_fn_with_state(
+            auth,
+            crate::auth::authenticate,
+        ))
+        .layer(sessions)
         .layer(axum::middleware::from_fn(crate::origin::same_origin))
+        .layer(axum::middleware::from_fn(
+            crate::auth::headers::security_headers,
+        ))
         .layer(TraceLayer::new_for_http())
 }
 

@@ -26,6 +26,7 @@ use super::body::JsonBody;
 use super::error::{ApiError, ApiResult};
 use super::workflows::to_json;
 use crate::approvals;
+use crate::auth::{Caller, guard};
 
 /// Entries an audit page holds unless `limit` says otherwise.
 const DEFAULT_LIMIT: u32 = 100;
@@ -72,23 +73,31 @@ type NodePath = Path<(String, String, String)>;
 
 async fn approve(
     State(state): State<ApiState>,
+    caller: Caller,
     Path((namespace, name, node)): NodePath,
     JsonBody(req): JsonBody<ApproveRequest>,
 ) -> ApiResult<Json<Value>> {
     let values = texts(req.output_parameters)?;
-    let who = state.identity().clone();
-    let wf =
-        approvals::approve(&state, &who, &namespace, &name, &node, values, req.comment).await?;
+    let wf = approvals::approve(
+        &state,
+        &caller,
+        &namespace,
+        &name,
+        &node,
+        values,
+        req.comment,
+    )
+    .await?;
     Ok(Json(to_json(&wf)))
 }
 
 async fn reject(
     State(state): State<ApiState>,
+    caller: Caller,
     Path((namespace, name, node)): NodePath,
     JsonBody(req): JsonBody<RejectRequest>,
 ) -> ApiResult<Json<Value>> {
-    let who = state.identity().clone();
-    let wf = approvals::reject(&state, &who, &namespace, &name, &node, req.comment).await?;
+    let wf = approvals::reject(&state, &caller, &namespace, &name, &node, req.comment).await?;
     Ok(Json(to_json(&wf)))
 }
 
@@ -105,13 +114,14 @@ fn texts(map: serde_json::Map<String, Value>) -> ApiResult<BTreeMap<String, Stri
         .collect()
 }
 
-async fn inbox(State(state): State<ApiState>) -> ApiResult<Json<Value>> {
-    let items = approvals::inbox(&state, state.identity()).await?;
+async fn inbox(State(state): State<ApiState>, caller: Caller) -> ApiResult<Json<Value>> {
+    let items = approvals::inbox(&state, &caller).await?;
     Ok(Json(pending_list(&items)))
 }
 
 async fn of_run(
     State(state): State<ApiState>,
+    caller: Caller,
     Path((namespace, name)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
     let wf = state
@@ -119,7 +129,8 @@ async fn of_run(
         .store()
         .get_workflow(&namespace, &name)
         .await?;
-    let items = approvals::pending_for_run(&state, state.identity(), &wf).await?;
+    guard::check_workflow(&state, &caller, engine::access::Action::Read, &wf).await?;
+    let items = approvals::pending_for_run(&state, &caller, &wf).await?;
     Ok(Json(pending_list(&items)))
 }
 
@@ -130,13 +141,18 @@ fn pending_list(items: &[approvals::Pending]) -> Value {
 /// The query of an audit listing, as given (read by [`audit_query`]).
 type RawQuery = Query<Vec<(String, String)>>;
 
-async fn audit(State(state): State<ApiState>, Query(raw): RawQuery) -> ApiResult<Json<Value>> {
+async fn audit(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Query(raw): RawQuery,
+) -> ApiResult<Json<Value>> {
     let query = audit_query(&raw, true)?;
-    audit_page(&state, &query).await
+    audit_page(&state, &caller, &query).await
 }
 
 async fn audit_of_run(
     State(state): State<ApiState>,
+    caller: Caller,
     Path((namespace, name)): Path<(String, String)>,
     Query(raw): RawQuery,
 ) -> ApiResult<Json<Value>> {
@@ -146,12 +162,17 @@ async fn audit_of_run(
         .store()
         .get_workflow(&namespace, &name)
         .await?;
+    guard::check_workflow(&state, &caller, engine::access::Action::Read, &wf).await?;
     query.workflow_uid = wf.metadata.and_then(|m| m.uid);
-    audit_page(&state, &query).await
+    audit_page(&state, &caller, &query).await
 }
 
-async fn audit_page(state: &ApiState, query: &AuditQuery) -> ApiResult<Json<Value>> {
-    let page = approvals::audit(state, query).await?;
+async fn audit_page(
+    state: &ApiState,
+    caller: &Caller,
+    query: &AuditQuery,
+) -> ApiResult<Json<Value>> {
+    let page = approvals::audit(state, caller, query).await?;
     Ok(Json(json!({
         "items": page.items,
         "metadata": {"continue": page.continue_token.unwrap_or_default()},

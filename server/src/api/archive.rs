@@ -15,6 +15,8 @@ use super::error::{ApiError, ApiResult};
 use super::operations::{OpRequest, resubmit_from, retry_live};
 use super::workflows::{ListQuery, to_json, workflow_query};
 use super::{ApiState, fields};
+use crate::auth::{Caller, guard};
+use engine::access::Action;
 
 pub(super) fn routes() -> Router<ApiState> {
     Router::new()
@@ -52,7 +54,11 @@ struct ArchiveQuery {
 }
 
 /// Lists archived workflows, newest first; like Argo's archive, without their node maps.
-async fn list(State(s): State<ApiState>, Query(q): Query<ArchiveQuery>) -> ApiResult<Json<Value>> {
+async fn list(
+    State(s): State<ApiState>,
+    caller: Caller,
+    Query(q): Query<ArchiveQuery>,
+) -> ApiResult<Json<Value>> {
     let lq = ListQuery {
         label_selector: q.label_selector,
         field_selector: q.field_selector,
@@ -67,9 +73,10 @@ async fn list(State(s): State<ApiState>, Query(q): Query<ArchiveQuery>) -> ApiRe
         query.name_prefix = Some(q.name_prefix);
     }
     let page = s.backend.store().list_workflows(&query).await?;
+    let items = guard::readable_workflows(&s, &caller, page.items).await;
     let body = json!({
         "metadata": {"continue": page.continue_token.unwrap_or_default(), "resourceVersion": ""},
-        "items": page.items,
+        "items": items,
     });
     let mask = if q.fields.is_empty() {
         "-items.status.nodes"
@@ -79,41 +86,62 @@ async fn list(State(s): State<ApiState>, Query(q): Query<ArchiveQuery>) -> ApiRe
     Ok(Json(fields::apply(body, mask)))
 }
 
-/// The archived workflow of a uid (404 for one that is not archived).
-async fn archived(s: &ApiState, uid: &str) -> ApiResult<engine::model::Workflow> {
-    Ok(s.backend.store().get_archived_workflow(uid).await?)
+/// The archived workflow of a uid (404 for one that is not archived), if `caller` may do
+/// `action` on it.
+async fn archived(
+    s: &ApiState,
+    caller: &Caller,
+    action: Action,
+    uid: &str,
+) -> ApiResult<engine::model::Workflow> {
+    let wf = s.backend.store().get_archived_workflow(uid).await?;
+    guard::check_workflow(s, caller, action, &wf).await?;
+    Ok(wf)
 }
 
-async fn get_one(State(s): State<ApiState>, Path(uid): Path<String>) -> ApiResult<Json<Value>> {
-    Ok(Json(to_json(&archived(&s, &uid).await?)))
+async fn get_one(
+    State(s): State<ApiState>,
+    caller: Caller,
+    Path(uid): Path<String>,
+) -> ApiResult<Json<Value>> {
+    Ok(Json(to_json(
+        &archived(&s, &caller, Action::Read, &uid).await?,
+    )))
 }
 
-async fn delete(State(s): State<ApiState>, Path(uid): Path<String>) -> ApiResult<Json<Value>> {
+async fn delete(
+    State(s): State<ApiState>,
+    caller: Caller,
+    Path(uid): Path<String>,
+) -> ApiResult<Json<Value>> {
+    archived(&s, &caller, Action::Delete, &uid).await?;
     s.backend.store().delete_archived_workflow(&uid).await?;
     Ok(Json(json!({})))
 }
 
 async fn retry(
     State(s): State<ApiState>,
+    caller: Caller,
     Path(uid): Path<String>,
     JsonBody(req): JsonBody<OpRequest>,
 ) -> ApiResult<Json<Value>> {
-    let old = archived(&s, &uid).await?;
+    let old = archived(&s, &caller, Action::Retry, &uid).await?;
     // Refused retries must not leave the workflow live: check before reviving it.
     super::operations::retry_options(&req).and_then(|opts| {
         engine::ops::retry(&old, &opts).map_err(|e| ApiError::FailedPrecondition(e.to_string()))
     })?;
     let wf = s.backend.store().revive_workflow(&uid).await?;
-    retry_live(&s, &wf, &req).await
+    retry_live(&s, &caller, &wf, &req).await
 }
 
 async fn resubmit(
     State(s): State<ApiState>,
+    caller: Caller,
     Path(uid): Path<String>,
     JsonBody(req): JsonBody<OpRequest>,
 ) -> ApiResult<Json<Value>> {
-    let old = archived(&s, &uid).await?;
-    resubmit_from(&s, &old, &req).await
+    let old = archived(&s, &caller, Action::Read, &uid).await?;
+    resubmit_from(&s, &caller, &old, &req).await
 }
 
 /// Query of the label lookups.
@@ -130,18 +158,32 @@ fn namespace(q: &LabelQuery) -> Option<&str> {
     Some(q.namespace.as_str()).filter(|n| !n.is_empty())
 }
 
+/// Label keys and values of the archive: asked for a namespace the caller sees nothing in,
+/// they are empty.
+fn hidden(s: &ApiState, caller: &Caller, q: &LabelQuery) -> bool {
+    namespace(q).is_some_and(|ns| !s.auth().sees_namespace(caller, ns))
+}
+
 async fn label_keys(
     State(s): State<ApiState>,
+    caller: Caller,
     Query(q): Query<LabelQuery>,
 ) -> ApiResult<Json<Value>> {
+    if hidden(&s, &caller, &q) {
+        return Ok(Json(json!({"items": []})));
+    }
     let keys = s.backend.store().archived_label_keys(namespace(&q)).await?;
     Ok(Json(json!({"items": keys})))
 }
 
 async fn label_values(
     State(s): State<ApiState>,
+    caller: Caller,
     Query(q): Query<LabelQuery>,
 ) -> ApiResult<Json<Value>> {
+    if hidden(&s, &caller, &q) {
+        return Ok(Json(json!({"items": []})));
+    }
     let key = q.label_selector.trim();
     if key.is_empty() {
         return Err(ApiError::bad(

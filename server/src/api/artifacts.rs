@@ -15,6 +15,7 @@ use futures::TryStreamExt;
 
 use super::ApiState;
 use super::error::{ApiError, ApiResult};
+use crate::auth::{Caller, guard};
 
 pub(super) fn routes() -> Router<ApiState> {
     Router::new()
@@ -32,20 +33,23 @@ type Args = Path<(String, String, String, String)>;
 
 async fn output(
     State(s): State<ApiState>,
+    caller: Caller,
     Path((ns, name, node, art)): Args,
 ) -> ApiResult<Response> {
-    download(&s, &ns, &name, &node, &art, false).await
+    download(&s, &caller, &ns, &name, &node, &art, false).await
 }
 
 async fn input(
     State(s): State<ApiState>,
+    caller: Caller,
     Path((ns, name, node, art)): Args,
 ) -> ApiResult<Response> {
-    download(&s, &ns, &name, &node, &art, true).await
+    download(&s, &caller, &ns, &name, &node, &art, true).await
 }
 
 async fn download(
     state: &ApiState,
+    caller: &Caller,
     ns: &str,
     name: &str,
     node_id: &str,
@@ -53,6 +57,7 @@ async fn download(
     inputs: bool,
 ) -> ApiResult<Response> {
     let wf = state.backend.store().get_workflow(ns, name).await?;
+    guard::check_workflow(state, caller, engine::access::Action::Read, &wf).await?;
     let node = wf
         .status
         .as_ref()

@@ -43,6 +43,9 @@ pub enum ApiError {
     /// The caller may not do this, and the message says why (gRPC PermissionDenied).
     #[error("{0}")]
     Forbidden(String),
+    /// The request carries no valid credentials (gRPC Unauthenticated).
+    #[error("{0}")]
+    Unauthenticated(String),
     /// The server failed; the cause is logged, not sent.
     #[error("internal error")]
     Internal(String),
@@ -59,6 +62,7 @@ enum Code {
     FailedPrecondition = 9,
     Aborted = 10,
     Internal = 13,
+    Unauthenticated = 16,
 }
 
 /// The JSON body of an error (google.rpc.Status, as grpc-gateway writes it).
@@ -78,6 +82,7 @@ impl ApiError {
             ApiError::Conflict(_) => Code::Aborted,
             ApiError::FailedPrecondition(_) => Code::FailedPrecondition,
             ApiError::Forbidden(_) => Code::PermissionDenied,
+            ApiError::Unauthenticated(_) => Code::Unauthenticated,
             ApiError::Internal(_) => Code::Internal,
         }
     }
@@ -89,6 +94,7 @@ impl ApiError {
             Code::NotFound => StatusCode::NOT_FOUND,
             Code::AlreadyExists | Code::Aborted => StatusCode::CONFLICT,
             Code::PermissionDenied => StatusCode::FORBIDDEN,
+            Code::Unauthenticated => StatusCode::UNAUTHORIZED,
             Code::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -162,6 +168,7 @@ mod tests {
             (ApiError::FailedPrecondition("x".into()), 9, 400),
             (ApiError::Conflict("x".into()), 10, 409),
             (ApiError::Forbidden("x".into()), 7, 403),
+            (ApiError::Unauthenticated("x".into()), 16, 401),
             (ApiError::Internal("disk on fire".into()), 13, 500),
         ];
         for (e, code, status) in cases {

@@ -41,6 +41,7 @@ fn metadata(headers: &HeaderMap) -> BTreeMap<String, Vec<String>> {
 
 async fn event(
     State(state): State<ApiState>,
+    caller: crate::auth::Caller,
     Path((namespace, discriminator)): Path<(String, String)>,
     headers: HeaderMap,
     body: Bytes,
@@ -74,7 +75,7 @@ async fn event(
                 continue;
             }
         };
-        match submit(&state, &namespace, wf).await {
+        match submit(&state, &caller, &namespace, wf).await {
             Ok(name) => {
                 tracing::info!(binding = %stored.name, workflow.name = %name, "event matched")
             }
@@ -89,11 +90,12 @@ async fn event(
 /// Lints and starts a workflow an event made; returns its name.
 async fn submit(
     state: &ApiState,
+    caller: &crate::auth::Caller,
     namespace: &str,
     wf: engine::model::Workflow,
 ) -> ApiResult<String> {
     let value = serde_json::to_value(&wf).map_err(|e| ApiError::Internal(e.to_string()))?;
     let wf = super::workflows::checked_workflow(state, namespace, value).await?;
-    let stored = super::workflows::start(state, wf, false).await?;
+    let stored = super::workflows::start(state, caller, wf, false).await?;
     Ok(stored.metadata.and_then(|m| m.name).unwrap_or_default())
 }

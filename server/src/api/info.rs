@@ -7,6 +7,7 @@ use axum::routing::get;
 use serde_json::{Value, json};
 
 use super::ApiState;
+use crate::auth::{Caller, Via};
 
 pub(super) fn routes() -> Router<ApiState> {
     Router::new()
@@ -38,8 +39,17 @@ fn version_body() -> Value {
     })
 }
 
-/// Who the caller is (Argo's `GetUserInfoResponse`: `subject`, `email`, `name`, `groups`).
-/// Until authentication lands every request acts as the server's `--user`.
-async fn userinfo(State(state): State<ApiState>) -> Json<Value> {
-    Json(serde_json::to_value(state.identity()).unwrap_or_default())
+/// Who the caller is (Argo's `GetUserInfoResponse`: `issuer`, `subject`, `groups`, `email`,
+/// `name`): the OpenID provider's issuer for a signed-in user, none for a token or the server's
+/// own user.
+async fn userinfo(State(state): State<ApiState>, caller: Caller) -> Json<Value> {
+    let issuer = match caller.via {
+        Via::Session => state.auth().sso().map(|s| s.issuer().to_owned()),
+        Via::Token(_) | Via::Server => None,
+    };
+    let mut body = serde_json::to_value(&caller.identity).unwrap_or_default();
+    if let (Some(issuer), Some(o)) = (issuer, body.as_object_mut()) {
+        o.insert("issuer".into(), issuer.into());
+    }
+    Json(body)
 }

@@ -77,37 +77,41 @@ struct Filter {
 
 async fn workflow_logs(
     State(state): State<ApiState>,
+    caller: crate::auth::Caller,
     Path((namespace, name)): Path<(String, String)>,
     Query(q): Query<LogQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    logs(state, namespace, name, q, headers).await
+    logs(state, &caller, namespace, name, q, headers).await
 }
 
 async fn pod_logs(
     State(state): State<ApiState>,
+    caller: crate::auth::Caller,
     Path((namespace, name, pod)): Path<(String, String, String)>,
     Query(mut q): Query<LogQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     q.pod_name = pod;
-    logs(state, namespace, name, q, headers).await
+    logs(state, &caller, namespace, name, q, headers).await
 }
 
 async fn logs(
     state: ApiState,
+    caller: &crate::auth::Caller,
     namespace: String,
     name: String,
     q: LogQuery,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let filter = filter(&q, Utc::now())?;
-    // 404 before the stream starts.
-    state
+    // 404 or 403 before the stream starts.
+    let wf = state
         .backend
         .store()
         .get_workflow(&namespace, &name)
         .await?;
+    crate::auth::guard::check_workflow(&state, caller, engine::access::Action::Read, &wf).await?;
     let (tx, resp) = channel(Framing::of(&headers));
     let stopping = state.stopping();
     tokio::spawn(async move {

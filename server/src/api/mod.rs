@@ -18,6 +18,7 @@ mod metrics;
 pub(crate) mod operations;
 mod stream;
 mod templates;
+mod tokens;
 mod trellis;
 mod validate;
 mod watch;
@@ -29,7 +30,8 @@ use axum::Router;
 use axum::http::{Method, Uri};
 use controller::local::LocalBackend;
 
-use crate::identity::Identity;
+use crate::auth::Auth;
+use crate::auth::guard::Folders;
 
 pub use error::ApiError;
 pub use watch::Hub;
@@ -43,34 +45,43 @@ pub struct ApiState {
     pub hub: Hub,
     /// Becomes true when the server shuts down: open streams end then.
     down: tokio::sync::watch::Sender<bool>,
-    /// Who every request acts as (until authentication lands).
-    identity: Arc<Identity>,
+    /// How requests authenticate and what the policy lets them do.
+    auth: Arc<Auth>,
+    /// The folders of templates, for the policy's folder scopes.
+    folders: Arc<Folders>,
 }
 
 impl ApiState {
     /// The state for a backend; starts forwarding its status changes to watchers. Requests act
-    /// as [`crate::identity::FALLBACK_SUBJECT`] until [`ApiState::with_identity`] says otherwise.
+    /// as [`crate::identity::FALLBACK_SUBJECT`] and may do everything until
+    /// [`ApiState::with_auth`] says otherwise.
     pub fn new(backend: LocalBackend) -> Self {
         let hub = Hub::new(&backend);
         let (down, _) = tokio::sync::watch::channel(false);
-        let identity = Arc::new(Identity::new(crate::identity::FALLBACK_SUBJECT, vec![]));
+        let anyone = crate::identity::Identity::new(crate::identity::FALLBACK_SUBJECT, vec![]);
         Self {
             backend,
             hub,
             down,
-            identity,
+            auth: Arc::new(Auth::open(anyone)),
+            folders: Arc::default(),
         }
     }
 
-    /// The same state with requests acting as `identity`.
-    pub fn with_identity(mut self, identity: Identity) -> Self {
-        self.identity = Arc::new(identity);
+    /// The same state with these authentication settings and policy.
+    pub fn with_auth(mut self, auth: Arc<Auth>) -> Self {
+        self.auth = auth;
         self
     }
 
-    /// Who requests act as.
-    pub fn identity(&self) -> &Identity {
-        &self.identity
+    /// How requests authenticate and what they may do.
+    pub fn auth(&self) -> &Arc<Auth> {
+        &self.auth
+    }
+
+    /// The folders of templates, remembered a few seconds.
+    pub(crate) fn folders(&self) -> &Folders {
+        &self.folders
     }
 
     /// Ends every open stream (log follows, watches), so a graceful shutdown does not wait for
@@ -101,6 +112,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(templates::routes())
         .merge(trellis::routes())
         .merge(approvals::routes())
+        .merge(tokens::routes())
         .route_layer(axum::middleware::from_fn(metrics::track))
         .merge(metrics::routes())
         .route("/api/{*rest}", axum::routing::any(no_route))

@@ -21,6 +21,8 @@ use super::body::JsonBody;
 use super::error::{ApiError, ApiResult};
 use super::workflows::{checked_workflow, parameters, start_as, to_json};
 use crate::approvals;
+use crate::auth::{Caller, guard};
+use engine::access::Action;
 
 pub(super) fn routes() -> Router<ApiState> {
     let one = "/api/v1/workflows/{namespace}/{name}";
@@ -56,53 +58,92 @@ pub(super) struct OpRequest {
     parameters: Vec<String>,
 }
 
-type OpArgs = (State<ApiState>, Path<(String, String)>, JsonBody<OpRequest>);
+type OpArgs = (
+    State<ApiState>,
+    Caller,
+    Path<(String, String)>,
+    JsonBody<OpRequest>,
+);
+
+/// The workflow `ns/name` if `caller` may do `action` on it.
+async fn allowed(
+    s: &ApiState,
+    caller: &Caller,
+    action: Action,
+    ns: &str,
+    name: &str,
+) -> ApiResult<Workflow> {
+    let wf = s.backend.store().get_workflow(ns, name).await?;
+    guard::check_workflow(s, caller, action, &wf).await?;
+    Ok(wf)
+}
 
 /// Resumes a workflow, or (with a selector) approves the suspend steps it picks; either way
 /// only where their approval rules allow the caller (`crate::approvals`).
-async fn resume((State(s), Path((ns, name)), req): OpArgs) -> ApiResult<Json<Value>> {
+async fn resume((State(s), caller, Path((ns, name)), req): OpArgs) -> ApiResult<Json<Value>> {
     let req = req.0;
-    let who = s.identity();
     let wf = match selector(&req.node_field_selector)? {
-        None => approvals::resume_workflow(&s, who, &ns, &name).await?,
+        None => {
+            allowed(&s, &caller, Action::Stop, &ns, &name).await?;
+            approvals::resume_workflow(&s, &caller, &ns, &name).await?
+        }
         Some(selector) => {
+            allowed(&s, &caller, Action::Approve, &ns, &name).await?;
             let update = NodeUpdate {
                 phase: Some(NodePhase::Succeeded),
                 ..Default::default()
             };
-            approvals::update_nodes(&s, who, &ns, &name, &selector, update).await?
+            approvals::update_nodes(&s, &caller, &ns, &name, &selector, update).await?
         }
     };
     Ok(Json(to_json(&wf)))
 }
 
-async fn suspend((State(s), Path((ns, name)), _): OpArgs) -> ApiResult<Json<Value>> {
-    operate(&s, &ns, &name, Control::Suspend, AuditAction::Suspend).await
+async fn suspend((State(s), caller, Path((ns, name)), _): OpArgs) -> ApiResult<Json<Value>> {
+    operate(
+        &s,
+        &caller,
+        &ns,
+        &name,
+        Control::Suspend,
+        AuditAction::Suspend,
+    )
+    .await
 }
 
-async fn terminate((State(s), Path((ns, name)), _): OpArgs) -> ApiResult<Json<Value>> {
-    operate(&s, &ns, &name, Control::Terminate, AuditAction::Terminate).await
+async fn terminate((State(s), caller, Path((ns, name)), _): OpArgs) -> ApiResult<Json<Value>> {
+    operate(
+        &s,
+        &caller,
+        &ns,
+        &name,
+        Control::Terminate,
+        AuditAction::Terminate,
+    )
+    .await
 }
 
 /// Stops a workflow, or (with a selector) rejects the suspend steps it picks where their
 /// approval rules allow the caller.
-async fn stop((State(s), Path((ns, name)), req): OpArgs) -> ApiResult<Json<Value>> {
+async fn stop((State(s), caller, Path((ns, name)), req): OpArgs) -> ApiResult<Json<Value>> {
     let req = req.0;
     let Some(selector) = selector(&req.node_field_selector)? else {
-        return operate(&s, &ns, &name, Control::Stop, AuditAction::Stop).await;
+        return operate(&s, &caller, &ns, &name, Control::Stop, AuditAction::Stop).await;
     };
+    allowed(&s, &caller, Action::Approve, &ns, &name).await?;
     let update = NodeUpdate {
         phase: Some(NodePhase::Failed),
         message: Some(req.message).filter(|m| !m.is_empty()),
         ..Default::default()
     };
-    let wf = approvals::update_nodes(&s, s.identity(), &ns, &name, &selector, update).await?;
+    let wf = approvals::update_nodes(&s, &caller, &ns, &name, &selector, update).await?;
     Ok(Json(to_json(&wf)))
 }
 
 /// Sets the suspend steps a selector picks, where their approval rules allow the caller.
-async fn set((State(s), Path((ns, name)), req): OpArgs) -> ApiResult<Json<Value>> {
+async fn set((State(s), caller, Path((ns, name)), req): OpArgs) -> ApiResult<Json<Value>> {
     let req = req.0;
+    allowed(&s, &caller, Action::Approve, &ns, &name).await?;
     let selector = selector(&req.node_field_selector)?
         .ok_or_else(|| ApiError::bad("nodeFieldSelector is required: set targets suspend nodes"))?;
     let update = NodeUpdate {
@@ -110,18 +151,19 @@ async fn set((State(s), Path((ns, name)), req): OpArgs) -> ApiResult<Json<Value>
         message: Some(req.message).filter(|m| !m.is_empty()),
         outputs: output_values(&req.output_parameters)?,
     };
-    let wf = approvals::update_nodes(&s, s.identity(), &ns, &name, &selector, update).await?;
+    let wf = approvals::update_nodes(&s, &caller, &ns, &name, &selector, update).await?;
     Ok(Json(to_json(&wf)))
 }
 
-async fn resubmit((State(s), Path((ns, name)), req): OpArgs) -> ApiResult<Json<Value>> {
-    let old = s.backend.store().get_workflow(&ns, &name).await?;
-    resubmit_from(&s, &old, &req.0).await
+async fn resubmit((State(s), caller, Path((ns, name)), req): OpArgs) -> ApiResult<Json<Value>> {
+    let old = allowed(&s, &caller, Action::Read, &ns, &name).await?;
+    resubmit_from(&s, &caller, &old, &req.0).await
 }
 
 /// A new run of `old`'s spec (Argo's resubmit), started.
 pub(super) async fn resubmit_from(
     s: &ApiState,
+    caller: &Caller,
     old: &Workflow,
     req: &OpRequest,
 ) -> ApiResult<Json<Value>> {
@@ -135,8 +177,7 @@ pub(super) async fn resubmit_from(
         .map(|n| ("resubmittedFrom".to_string(), n))
         .into_iter()
         .collect();
-    let who = s.identity();
-    let started = start_as(s, who, wf, false, AuditAction::Resubmit, values).await?;
+    let started = start_as(s, caller, wf, false, AuditAction::Resubmit, values).await?;
     Ok(Json(to_json(&started)))
 }
 
@@ -171,22 +212,32 @@ pub(crate) async fn resubmission(
 
 /// Runs a finished workflow again from its failed steps (with `restartSuccessful`, also the
 /// succeeded nodes `nodeFieldSelector` picks).
-async fn retry((State(s), Path((ns, name)), req): OpArgs) -> ApiResult<Json<Value>> {
+async fn retry((State(s), caller, Path((ns, name)), req): OpArgs) -> ApiResult<Json<Value>> {
     let wf = s.backend.store().get_workflow(&ns, &name).await?;
-    retry_live(&s, &wf, &req.0).await
+    retry_live(&s, &caller, &wf, &req.0).await
 }
 
-/// Retries a live workflow.
+/// Retries a live workflow if `caller` may.
 pub(super) async fn retry_live(
     s: &ApiState,
+    caller: &Caller,
     wf: &Workflow,
     req: &OpRequest,
 ) -> ApiResult<Json<Value>> {
+    guard::check_workflow(s, caller, Action::Retry, wf).await?;
     let opts = retry_options(req)?;
     let stored = s.backend.retry(wf, &opts).await?;
-    let who = s.identity();
     let values = retry_values(wf, &opts);
-    approvals::record(s, who, AuditAction::Retry, &stored, None, values, None).await?;
+    approvals::record(
+        s,
+        &caller.identity,
+        AuditAction::Retry,
+        &stored,
+        None,
+        values,
+        None,
+    )
+    .await?;
     Ok(Json(to_json(&stored)))
 }
 
@@ -218,16 +269,25 @@ pub(super) fn retry_options(req: &OpRequest) -> ApiResult<engine::ops::RetryOpti
 /// workflow as stored.
 async fn operate(
     state: &ApiState,
+    caller: &Caller,
     ns: &str,
     name: &str,
     c: Control,
     action: AuditAction,
 ) -> ApiResult<Json<Value>> {
     let store = state.backend.store();
-    let wf = store.get_workflow(ns, name).await?;
+    let wf = allowed(state, caller, Action::Stop, ns, name).await?;
     state.backend.operate(wf.uid(), c).await?;
-    let who = state.identity();
-    approvals::record(state, who, action, &wf, None, BTreeMap::new(), None).await?;
+    approvals::record(
+        state,
+        &caller.identity,
+        action,
+        &wf,
+        None,
+        BTreeMap::new(),
+        None,
+    )
+    .await?;
     Ok(Json(to_json(&store.get_workflow(ns, name).await?)))
 }
 

@@ -15,6 +15,8 @@ use super::body::JsonBody;
 use super::error::{ApiError, ApiResult};
 use super::validate::{same_namespace, with_namespace};
 use super::{ApiState, validate};
+use crate::auth::{Caller, guard};
+use engine::access::Action;
 
 pub(super) fn routes() -> Router<ApiState> {
     Router::new()
@@ -24,16 +26,16 @@ pub(super) fn routes() -> Router<ApiState> {
         .route(
             "/api/v1/cron-workflows/{namespace}/{name}/suspend",
             put(
-                |State(s): State<ApiState>, Path((ns, n)): NsName| async move {
-                    cron_set_suspend(&s, &ns, &n, true).await
+                |State(s): State<ApiState>, c: Caller, Path((ns, n)): NsName| async move {
+                    cron_set_suspend(&s, &c, &ns, &n, true).await
                 },
             ),
         )
         .route(
             "/api/v1/cron-workflows/{namespace}/{name}/resume",
             put(
-                |State(s): State<ApiState>, Path((ns, n)): NsName| async move {
-                    cron_set_suspend(&s, &ns, &n, false).await
+                |State(s): State<ApiState>, c: Caller, Path((ns, n)): NsName| async move {
+                    cron_set_suspend(&s, &c, &ns, &n, false).await
                 },
             ),
         )
@@ -48,29 +50,29 @@ fn namespaced(kind: TemplateKind, base: &str) -> Router<ApiState> {
     Router::new()
         .route(
             &format!("{base}/{{namespace}}"),
-            post(move |State(s): State<ApiState>, Path(ns): Ns, JsonBody(r): Body| async move {
-                create(&s, kind, Some(&ns), r).await
+            post(move |State(s): State<ApiState>, c: Caller, Path(ns): Ns, JsonBody(r): Body| async move {
+                create(&s, &c, kind, Some(&ns), r).await
             })
-            .get(move |State(s): State<ApiState>, Path(ns): Ns, Query(q): Query<ListQuery>| async move {
-                list(&s, kind, Some(&ns), &q).await
+            .get(move |State(s): State<ApiState>, c: Caller, Path(ns): Ns, Query(q): Query<ListQuery>| async move {
+                list(&s, &c, kind, Some(&ns), &q).await
             }),
         )
         .route(
             &format!("{base}/{{namespace}}/lint"),
-            post(move |State(s): State<ApiState>, Path(ns): Ns, JsonBody(r): Body| async move {
-                lint(&s, kind, Some(&ns), r).await
+            post(move |State(s): State<ApiState>, c: Caller, Path(ns): Ns, JsonBody(r): Body| async move {
+                lint(&s, &c, kind, Some(&ns), r).await
             }),
         )
         .route(
             &format!("{base}/{{namespace}}/{{name}}"),
-            get(move |State(s): State<ApiState>, Path((ns, n)): NsName| async move {
-                get_one(&s, kind, Some(&ns), &n).await
+            get(move |State(s): State<ApiState>, c: Caller, Path((ns, n)): NsName| async move {
+                get_one(&s, &c, kind, Some(&ns), &n).await
             })
-            .put(move |State(s): State<ApiState>, Path((ns, n)): NsName, JsonBody(r): Body| async move {
-                update(&s, kind, Some(&ns), &n, r).await
+            .put(move |State(s): State<ApiState>, c: Caller, Path((ns, n)): NsName, JsonBody(r): Body| async move {
+                update(&s, &c, kind, Some(&ns), &n, r).await
             })
-            .delete(move |State(s): State<ApiState>, Path((ns, n)): NsName| async move {
-                delete(&s, kind, Some(&ns), &n).await
+            .delete(move |State(s): State<ApiState>, c: Caller, Path((ns, n)): NsName| async move {
+                delete(&s, &c, kind, Some(&ns), &n).await
             }),
         )
 }
@@ -80,30 +82,45 @@ fn cluster(kind: TemplateKind, base: &str) -> Router<ApiState> {
     Router::new()
         .route(
             base,
-            post(move |State(s): State<ApiState>, JsonBody(r): Body| async move {
-                create(&s, kind, None, r).await
-            })
-            .get(move |State(s): State<ApiState>, Query(q): Query<ListQuery>| async move {
-                list(&s, kind, None, &q).await
-            }),
+            post(
+                move |State(s): State<ApiState>, c: Caller, JsonBody(r): Body| async move {
+                    create(&s, &c, kind, None, r).await
+                },
+            )
+            .get(
+                move |State(s): State<ApiState>, c: Caller, Query(q): Query<ListQuery>| async move {
+                    list(&s, &c, kind, None, &q).await
+                },
+            ),
         )
         .route(
             &format!("{base}/lint"),
-            post(move |State(s): State<ApiState>, JsonBody(r): Body| async move {
-                lint(&s, kind, None, r).await
-            }),
+            post(
+                move |State(s): State<ApiState>, c: Caller, JsonBody(r): Body| async move {
+                    lint(&s, &c, kind, None, r).await
+                },
+            ),
         )
         .route(
             &format!("{base}/{{name}}"),
-            get(move |State(s): State<ApiState>, Path(n): Path<String>| async move {
-                get_one(&s, kind, None, &n).await
-            })
-            .put(move |State(s): State<ApiState>, Path(n): Path<String>, JsonBody(r): Body| async move {
-                update(&s, kind, None, &n, r).await
-            })
-            .delete(move |State(s): State<ApiState>, Path(n): Path<String>| async move {
-                delete(&s, kind, None, &n).await
-            }),
+            get(
+                move |State(s): State<ApiState>, c: Caller, Path(n): Path<String>| async move {
+                    get_one(&s, &c, kind, None, &n).await
+                },
+            )
+            .put(
+                move |State(s): State<ApiState>,
+                      c: Caller,
+                      Path(n): Path<String>,
+                      JsonBody(r): Body| async move {
+                    update(&s, &c, kind, None, &n, r).await
+                },
+            )
+            .delete(
+                move |State(s): State<ApiState>, c: Caller, Path(n): Path<String>| async move {
+                    delete(&s, &c, kind, None, &n).await
+                },
+            ),
         )
 }
 
@@ -208,12 +225,15 @@ pub(super) async fn library(
 
 async fn create(
     state: &ApiState,
+    caller: &Caller,
     kind: TemplateKind,
     namespace: Option<&str>,
     mut req: Request,
 ) -> ApiResult<Json<Value>> {
     let value = object_of(kind, namespace, &mut req)?;
     let (name, json) = checked(state, kind, namespace, value).await?;
+    let target = guard::template_target(kind, namespace, &name, &json);
+    state.auth().check(caller, Action::Manage, &target)?;
     let dry = req
         .get("createOptions")
         .and_then(|o| o.get("dryRun"))
@@ -232,6 +252,7 @@ async fn create(
 
 async fn update(
     state: &ApiState,
+    caller: &Caller,
     kind: TemplateKind,
     namespace: Option<&str>,
     name: &str,
@@ -246,6 +267,10 @@ async fn update(
     }
     let store = state.backend.store();
     let current = store.get_template(kind, namespace, name).await?;
+    for body in [&current.body, &json] {
+        let target = guard::template_target(kind, namespace, name, body);
+        state.auth().check(caller, Action::Manage, &target)?;
+    }
     let version = match json
         .pointer("/metadata/resourceVersion")
         .and_then(Value::as_str)
@@ -266,6 +291,7 @@ async fn update(
 
 async fn lint(
     state: &ApiState,
+    _caller: &Caller,
     kind: TemplateKind,
     namespace: Option<&str>,
     mut req: Request,
@@ -284,6 +310,7 @@ struct ListQuery {
 
 async fn list(
     state: &ApiState,
+    caller: &Caller,
     kind: TemplateKind,
     namespace: Option<&str>,
     q: &ListQuery,
@@ -297,6 +324,10 @@ async fn list(
         .list_templates(kind, namespace, &labels)
         .await?
         .into_iter()
+        .filter(|t: &StoredTemplate| {
+            let target = guard::template_target(kind, t.namespace.as_deref(), &t.name, &t.body);
+            state.auth().allows(caller, Action::Read, &target)
+        })
         .map(|t: StoredTemplate| t.body)
         .collect();
     Ok(Json(
@@ -306,6 +337,7 @@ async fn list(
 
 async fn get_one(
     state: &ApiState,
+    caller: &Caller,
     kind: TemplateKind,
     namespace: Option<&str>,
     name: &str,
@@ -315,26 +347,30 @@ async fn get_one(
         .store()
         .get_template(kind, namespace, name)
         .await?;
+    let target = guard::template_target(kind, namespace, name, &t.body);
+    state.auth().check(caller, Action::Read, &target)?;
     Ok(Json(t.body))
 }
 
 async fn delete(
     state: &ApiState,
+    caller: &Caller,
     kind: TemplateKind,
     namespace: Option<&str>,
     name: &str,
 ) -> ApiResult<Json<Value>> {
-    state
-        .backend
-        .store()
-        .delete_template(kind, namespace, name)
-        .await?;
+    let store = state.backend.store();
+    let current = store.get_template(kind, namespace, name).await?;
+    let target = guard::template_target(kind, namespace, name, &current.body);
+    state.auth().check(caller, Action::Manage, &target)?;
+    store.delete_template(kind, namespace, name).await?;
     Ok(Json(json!({})))
 }
 
 /// Sets a CronWorkflow's `spec.suspend`.
 async fn cron_set_suspend(
     state: &ApiState,
+    caller: &Caller,
     namespace: &str,
     name: &str,
     suspend: bool,
@@ -344,6 +380,8 @@ async fn cron_set_suspend(
     let mut attempts = 0;
     loop {
         let t = store.get_template(CRON, Some(namespace), name).await?;
+        let target = guard::template_target(CRON, Some(namespace), name, &t.body);
+        state.auth().check(caller, Action::Manage, &target)?;
         let mut body = t.body;
         let spec = body
             .as_object_mut()

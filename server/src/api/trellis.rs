@@ -22,7 +22,9 @@ use serde_json::{Value, json};
 
 use super::ApiState;
 use super::error::{ApiError, ApiResult};
+use crate::auth::{Caller, guard};
 use crate::ui::{STATS_RUNS, finished, history};
+use engine::access::Action;
 
 /// Most runs one history page or grid returns.
 const MAX_PAGE: u32 = 500;
@@ -68,11 +70,24 @@ fn key_of(q: &TemplateQuery) -> ApiResult<String> {
     Ok(template_key(kind, &q.namespace, &q.name))
 }
 
+/// `Ok` when `caller` may read the runs of the template `key` names.
+async fn may_read(
+    state: &ApiState,
+    caller: &Caller,
+    q: &TemplateQuery,
+    key: &str,
+) -> ApiResult<()> {
+    let target = guard::run_target(state, &q.namespace, Some(key)).await;
+    state.auth().check(caller, Action::Read, &target)
+}
+
 async fn runs(
     State(state): State<ApiState>,
+    caller: Caller,
     Query(q): Query<TemplateQuery>,
 ) -> ApiResult<Json<Value>> {
     let key = key_of(&q)?;
+    may_read(&state, &caller, &q, &key).await?;
     let limit = q.limit.unwrap_or(50).clamp(1, MAX_PAGE);
     let now = chrono::Utc::now();
     let token = Some(q.continue_token.clone()).filter(|c| !c.is_empty());
@@ -100,9 +115,11 @@ async fn runs(
 
 async fn grid_of(
     State(state): State<ApiState>,
+    caller: Caller,
     Query(q): Query<TemplateQuery>,
 ) -> ApiResult<Json<Value>> {
     let key = key_of(&q)?;
+    may_read(&state, &caller, &q, &key).await?;
     let n = q.runs.unwrap_or(20).clamp(1, 100);
     let (page, _) = history(&state, &key, vec![], n, None).await?;
     Ok(Json(
@@ -120,15 +137,17 @@ struct FolderQuery {
 
 async fn folders(
     State(state): State<ApiState>,
+    caller: Caller,
     Query(q): Query<FolderQuery>,
 ) -> ApiResult<Json<Value>> {
-    let (tree, rows, _) = crate::ui::folder_rows(&state, &q.q).await?;
+    let (tree, rows, _) = crate::ui::folder_rows(&state, &caller, &q.q).await?;
     Ok(Json(json!({"tree": tree, "runs": rows})))
 }
 
 /// A step's log as plain text, read and sent line by line.
 async fn log_text(
     State(state): State<ApiState>,
+    caller: Caller,
     axum::extract::Path((namespace, name, node)): axum::extract::Path<(String, String, String)>,
 ) -> ApiResult<axum::response::Response> {
     use axum::http::header;
@@ -140,6 +159,7 @@ async fn log_text(
         .store()
         .get_workflow(&namespace, &name)
         .await?;
+    guard::check_workflow(&state, &caller, Action::Read, &wf).await?;
     let known = wf
         .status
         .as_ref()

@@ -101,6 +101,7 @@ pub(super) struct WatchQuery {
 
 async fn watch(
     State(state): State<ApiState>,
+    caller: crate::auth::Caller,
     Path(namespace): Path<String>,
     Query(q): Query<WatchQuery>,
     headers: HeaderMap,
@@ -127,9 +128,10 @@ async fn watch(
         json!({"type": change.as_str(), "object": object})
     };
     let stopping = state.stopping();
+    let existing = crate::auth::guard::readable_workflows(&state, &caller, existing.items).await;
     tokio::spawn(async move {
         tokio::pin!(stopping);
-        for wf in existing.items.iter().rev() {
+        for wf in existing.iter().rev() {
             if tx.send(event(Change::Added, wf)).await.is_err() {
                 return;
             }
@@ -145,6 +147,13 @@ async fn watch(
                 Err(broadcast::error::RecvError::Closed) => return,
             };
             if !matches(&wf, namespace.as_deref(), name.as_deref(), &labels) {
+                continue;
+            }
+            let target = crate::auth::guard::workflow_target(&state, &wf).await;
+            if !state
+                .auth()
+                .allows(&caller, engine::access::Action::Read, &target)
+            {
                 continue;
             }
             if tx.send(event(change, &wf)).await.is_err() {

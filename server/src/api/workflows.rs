@@ -20,7 +20,8 @@ use super::validate::{same_namespace, with_namespace};
 use super::watch::{Change, name_of_field_selector};
 use super::{ApiState, fields, validate};
 use crate::approvals;
-use crate::identity::Identity;
+use crate::auth::Caller;
+use crate::auth::guard;
 
 pub(super) fn routes() -> Router<ApiState> {
     Router::new()
@@ -58,6 +59,7 @@ struct CreateOptions {
 
 async fn create(
     State(state): State<ApiState>,
+    caller: Caller,
     Path(namespace): Path<String>,
     JsonBody(req): JsonBody<CreateRequest>,
 ) -> ApiResult<Json<Value>> {
@@ -67,7 +69,7 @@ async fn create(
         .ok_or_else(|| ApiError::bad("the request has no `workflow`"))?;
     let dry = req.server_dry_run || req.create_options.is_some_and(|o| !o.dry_run.is_empty());
     let wf = checked_workflow(&state, &namespace, value).await?;
-    let wf = start(&state, wf, dry).await?;
+    let wf = start(&state, &caller, wf, dry).await?;
     Ok(Json(to_json(&wf)))
 }
 
@@ -91,23 +93,40 @@ pub(crate) async fn checked_workflow(
     Ok(wf)
 }
 
-/// Stores and starts a checked workflow (or, dry, only shows it) as the server's identity,
-/// labelled with its creator and audited `submit`.
-pub(crate) async fn start(state: &ApiState, wf: Workflow, dry: bool) -> ApiResult<Workflow> {
-    let who = state.identity().clone();
-    start_as(state, &who, wf, dry, AuditAction::Submit, BTreeMap::new()).await
+/// Stores and starts a checked workflow (or, dry, only shows it) for `caller`, labelled with
+/// its creator and audited `submit`.
+pub(crate) async fn start(
+    state: &ApiState,
+    caller: &Caller,
+    wf: Workflow,
+    dry: bool,
+) -> ApiResult<Workflow> {
+    start_as(state, caller, wf, dry, AuditAction::Submit, BTreeMap::new()).await
 }
 
-/// Stores and starts a checked workflow as `who` (or, dry, only shows it): it is labelled with
-/// its creator (whatever the client sent) and audited as `action` with `values`.
+/// Stores and starts a checked workflow for `caller` (or, dry, only shows it) if the policy
+/// lets them (`submit`, or `resubmit` for a resubmission): it is labelled with its creator
+/// (whatever the client sent) and audited as `action` with `values`.
 pub(crate) async fn start_as(
     state: &ApiState,
-    who: &Identity,
+    caller: &Caller,
     mut wf: Workflow,
     dry: bool,
     action: AuditAction,
     values: BTreeMap<String, String>,
 ) -> ApiResult<Workflow> {
+    let needed = match action {
+        AuditAction::Resubmit => engine::access::Action::Resubmit,
+        _ => engine::access::Action::Submit,
+    };
+    let namespace = wf
+        .metadata
+        .as_ref()
+        .and_then(|m| m.namespace.clone())
+        .unwrap_or_else(|| controller::store::DEFAULT_NAMESPACE.to_owned());
+    let target = guard::new_workflow_target(state, &namespace, &wf).await;
+    state.auth().check(caller, needed, &target)?;
+    let who = &caller.identity;
     who.label_creator(&mut wf);
     if dry {
         return Ok(wf);
@@ -172,6 +191,7 @@ struct SubmitOpts {
 
 async fn submit_from(
     State(state): State<ApiState>,
+    caller: Caller,
     Path(namespace): Path<String>,
     JsonBody(req): JsonBody<SubmitRequest>,
 ) -> ApiResult<Json<Value>> {
@@ -202,7 +222,7 @@ async fn submit_from(
     }
     let value = serde_json::to_value(&wf).map_err(|e| ApiError::Internal(e.to_string()))?;
     let wf = checked_workflow(&state, &namespace, value).await?;
-    let wf = start(&state, wf, o.server_dry_run || o.dry_run).await?;
+    let wf = start(&state, &caller, wf, o.server_dry_run || o.dry_run).await?;
     Ok(Json(to_json(&wf)))
 }
 
@@ -307,29 +327,35 @@ pub(super) struct ListQuery {
 
 async fn list_all(
     State(state): State<ApiState>,
+    caller: Caller,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<Value>> {
-    list_in(&state, None, q).await
+    list_in(&state, &caller, None, q).await
 }
 
 async fn list(
     State(state): State<ApiState>,
+    caller: Caller,
     Path(namespace): Path<String>,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<Value>> {
-    list_in(&state, Some(namespace), q).await
+    list_in(&state, &caller, Some(namespace), q).await
 }
 
+/// A page of the workflows `caller` may read (a page may hold fewer than the limit when some
+/// are hidden from them; its continue token still goes on from where the store stopped).
 async fn list_in(
     state: &ApiState,
+    caller: &Caller,
     namespace: Option<String>,
     q: ListQuery,
 ) -> ApiResult<Json<Value>> {
     let query = workflow_query(namespace, &q)?;
     let page = state.backend.store().list_workflows(&query).await?;
+    let items = guard::readable_workflows(state, caller, page.items).await;
     let body = json!({
         "metadata": {"continue": page.continue_token.unwrap_or_default(), "resourceVersion": ""},
-        "items": page.items,
+        "items": items,
     });
     Ok(Json(fields::apply(body, &q.fields)))
 }
@@ -387,6 +413,7 @@ struct GetQuery {
 
 async fn get_one(
     State(state): State<ApiState>,
+    caller: Caller,
     Path((namespace, name)): Path<(String, String)>,
     Query(q): Query<GetQuery>,
 ) -> ApiResult<Json<Value>> {
@@ -395,19 +422,26 @@ async fn get_one(
         .store()
         .get_workflow(&namespace, &name)
         .await?;
+    guard::check_workflow(&state, &caller, engine::access::Action::Read, &wf).await?;
     Ok(Json(fields::apply(to_json(&wf), &q.fields)))
 }
 
 /// Deletes a workflow; one still running is terminated first (its steps are stopped).
 async fn delete(
     State(state): State<ApiState>,
+    caller: Caller,
     Path((namespace, name)): Path<(String, String)>,
 ) -> ApiResult<Json<Value>> {
+    let wf = state
+        .backend
+        .store()
+        .get_workflow(&namespace, &name)
+        .await?;
+    guard::check_workflow(&state, &caller, engine::access::Action::Delete, &wf).await?;
     let wf = state.backend.delete(&namespace, &name).await?;
-    let who = state.identity();
     approvals::record(
         &state,
-        who,
+        &caller.identity,
         AuditAction::Delete,
         &wf,
         None,

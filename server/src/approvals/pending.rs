@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::{Loaded, Result, permit, rule_of, waiting};
 use crate::api::ApiState;
+use crate::auth::Caller;
 use crate::identity::Identity;
 
 /// Annotation of a template whose text a suspend step shows its reviewers when it has no message.
@@ -77,8 +78,9 @@ pub(crate) struct PendingInput {
 
 /// Every waiting suspend step of the live, unfinished workflows that `who` may approve (not
 /// those with a `duration`, which resume by themselves), oldest first. A workflow whose templates cannot be read is left out (and logged).
-pub(crate) async fn inbox(state: &ApiState, who: &Identity) -> Result<Vec<Pending>> {
+pub(crate) async fn inbox(state: &ApiState, who: &Caller) -> Result<Vec<Pending>> {
     let active = state.backend.store().list_active_workflows().await?;
+    let active = crate::auth::guard::readable_workflows(state, who, active).await;
     let mut out = Vec::new();
     for wf in active {
         match pending_for_run(state, who, &wf).await {
@@ -103,16 +105,27 @@ pub(crate) async fn inbox(state: &ApiState, who: &Identity) -> Result<Vec<Pendin
 /// it and why not.
 pub(crate) async fn pending_for_run(
     state: &ApiState,
-    who: &Identity,
+    who: &Caller,
     wf: &Workflow,
 ) -> Result<Vec<Pending>> {
     if waiting(wf).next().is_none() {
         return Ok(Vec::new());
     }
+    let target = crate::auth::guard::workflow_target(state, wf).await;
+    let decision = state
+        .auth()
+        .decide(who, engine::access::Action::Approve, &target);
     let l = Loaded::resolve(state, wf.clone()).await?;
     let mut out: Vec<Pending> = waiting(&l.wf)
-        .map(|n| pending(who, &l.wf, n, l.template(n)))
+        .map(|n| pending(&who.identity, &l.wf, n, l.template(n)))
         .collect();
+    if !decision.allowed {
+        let why = decision.explain();
+        for p in &mut out {
+            p.may_approve = false;
+            p.why_not = Some(why.clone());
+        }
+    }
     out.sort_by(|a, b| order(a).cmp(&order(b)));
     Ok(out)
 }

@@ -13,6 +13,10 @@ pub struct Conn {
     /// The namespace.
     #[arg(short, long, env = "TRELLIS_NAMESPACE", default_value = "default")]
     pub namespace: String,
+    /// An API token (`trellis token create`) for a server that asks for one
+    /// (`--auth-mode client`); sent as `Authorization: Bearer`.
+    #[arg(long, env = "TRELLIS_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
 }
 
 /// How to print objects.

@@ -40,11 +40,24 @@ pub struct Api {
 }
 
 impl Api {
-    /// A client of the server at `base` (`http://127.0.0.1:2746`).
-    pub fn new(base: &str) -> Self {
+    /// A client of the server at `base` (`http://127.0.0.1:2746`), sending `token` (from
+    /// `trellis token create`) as `Authorization: Bearer` when given.
+    pub fn new(base: &str, token: Option<&str>) -> Self {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(Ok(mut value)) = token
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(|t| reqwest::header::HeaderValue::from_str(&format!("Bearer {t}")))
+        {
+            value.set_sensitive(true);
+            headers.insert(reqwest::header::AUTHORIZATION, value);
+        }
         Self {
             base: base.trim_end_matches('/').to_string(),
-            http: reqwest::Client::new(),
+            http: reqwest::Client::builder()
+                .default_headers(headers)
+                .build()
+                .unwrap_or_default(),
         }
     }
 

@@ -45,7 +45,7 @@ async fn dispatch(cmd: Command) -> anyhow::Result<u8> {
         Command::List(a) => list(a).await,
         Command::Get(a) => get(a).await,
         Command::Watch(a) => {
-            let api = Api::new(&a.conn.server);
+            let api = Api::new(&a.conn.server, a.conn.token.as_deref());
             watch(&api, &a.conn.namespace, &a.name).await
         }
         Command::Logs(a) => logs(a).await,
@@ -77,7 +77,7 @@ async fn dispatch(cmd: Command) -> anyhow::Result<u8> {
             op(&a.conn, &a.names, "retry", body, "retried").await
         }
         Command::Resubmit(a) => {
-            let api = Api::new(&a.conn.server);
+            let api = Api::new(&a.conn.server, a.conn.token.as_deref());
             for n in &a.names {
                 let path = format!("/api/v1/workflows/{}/{n}/resubmit", a.conn.namespace);
                 let wf = api.put(&path, &json!({"parameters": a.parameters})).await?;
@@ -120,7 +120,7 @@ where
     F: Fn(Api, String) -> Fut,
     Fut: std::future::Future<Output = Result<Value, ClientError>>,
 {
-    let api = Api::new(&conn.server);
+    let api = Api::new(&conn.server, conn.token.as_deref());
     for n in names {
         call(
             api.clone(),
@@ -148,7 +148,7 @@ async fn op(
 }
 
 async fn submit(a: SubmitArgs) -> anyhow::Result<u8> {
-    let api = Api::new(&a.conn.server);
+    let api = Api::new(&a.conn.server, a.conn.token.as_deref());
     let ns = &a.conn.namespace;
     let mut created = Vec::new();
     match (&a.from, a.files.is_empty()) {
@@ -306,7 +306,7 @@ async fn watch(api: &Api, ns: &str, name: &str) -> anyhow::Result<u8> {
 }
 
 async fn list(a: ListArgs) -> anyhow::Result<u8> {
-    let api = Api::new(&a.conn.server);
+    let api = Api::new(&a.conn.server, a.conn.token.as_deref());
     let ns = if a.all_namespaces {
         ""
     } else {
@@ -339,7 +339,7 @@ async fn list(a: ListArgs) -> anyhow::Result<u8> {
 }
 
 async fn get(a: GetArgs) -> anyhow::Result<u8> {
-    let api = Api::new(&a.conn.server);
+    let api = Api::new(&a.conn.server, a.conn.token.as_deref());
     let wf = api
         .get(&format!(
             "/api/v1/workflows/{}/{}",
@@ -361,7 +361,7 @@ async fn get(a: GetArgs) -> anyhow::Result<u8> {
 }
 
 async fn logs(a: LogsArgs) -> anyhow::Result<u8> {
-    let api = Api::new(&a.conn.server);
+    let api = Api::new(&a.conn.server, a.conn.token.as_deref());
     let mut path = format!(
         "/api/v1/workflows/{}/{}/log?logOptions.container=main&logOptions.follow={}&logOptions.timestamps={}",
         a.conn.namespace, a.name, a.follow, a.timestamps
@@ -414,7 +414,7 @@ fn stored_path(kind: Stored, ns: &str) -> String {
 async fn stored(kind: Stored, c: StoredCmd) -> anyhow::Result<u8> {
     match c {
         StoredCmd::Create { conn, files } => {
-            let api = Api::new(&conn.server);
+            let api = Api::new(&conn.server, conn.token.as_deref());
             let Some(docs) = linted(&files)? else {
                 return Ok(EXIT_BAD_INPUT);
             };
@@ -451,7 +451,7 @@ async fn stored(kind: Stored, c: StoredCmd) -> anyhow::Result<u8> {
             Ok(0)
         }
         StoredCmd::List { conn, output } => {
-            let api = Api::new(&conn.server);
+            let api = Api::new(&conn.server, conn.token.as_deref());
             let mut items = api.get(&stored_path(kind, &conn.namespace)).await?["items"]
                 .as_array()
                 .cloned()
@@ -468,7 +468,7 @@ async fn stored(kind: Stored, c: StoredCmd) -> anyhow::Result<u8> {
             Ok(0)
         }
         StoredCmd::Get { conn, name } => {
-            let api = Api::new(&conn.server);
+            let api = Api::new(&conn.server, conn.token.as_deref());
             let path = format!("{}/{name}", stored_path(kind, &conn.namespace));
             let found = match api.get(&path).await {
                 Err(ClientError::Server { status: 404, .. }) if kind == Stored::Template => {
@@ -481,7 +481,7 @@ async fn stored(kind: Stored, c: StoredCmd) -> anyhow::Result<u8> {
             Ok(0)
         }
         StoredCmd::Delete { conn, names } => {
-            let api = Api::new(&conn.server);
+            let api = Api::new(&conn.server, conn.token.as_deref());
             for n in names {
                 api.delete(&format!("{}/{n}", stored_path(kind, &conn.namespace)))
                     .await?;
@@ -501,7 +501,7 @@ async fn stored(kind: Stored, c: StoredCmd) -> anyhow::Result<u8> {
 }
 
 async fn cron_toggle(conn: &Conn, names: &[String], what: &str) -> anyhow::Result<u8> {
-    let api = Api::new(&conn.server);
+    let api = Api::new(&conn.server, conn.token.as_deref());
     for n in names {
         api.put(
             &format!("/api/v1/cron-workflows/{}/{n}/{what}", conn.namespace),

@@ -24,7 +24,7 @@ pub fn api_ui_error(e: ApiError) -> UiError {
         ApiError::BadRequest(m) | ApiError::FailedPrecondition(m) => UiError::Invalid(m),
         ApiError::Lint { summary, .. } => UiError::Invalid(summary),
         ApiError::AlreadyExists(m) | ApiError::Conflict(m) => UiError::Conflict(m),
-        ApiError::Forbidden(m) => UiError::Forbidden(m),
+        ApiError::Forbidden(m) | ApiError::Unauthenticated(m) => UiError::Forbidden(m),
         ApiError::Internal(m) => {
             tracing::error!(error = %m, "a UI action failed");
             UiError::Internal("see the server's log".into())

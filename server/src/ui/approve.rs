@@ -13,6 +13,7 @@ use super::act::api_ui_error;
 use super::{convert, ui_error};
 use crate::api::ApiState;
 use crate::approvals::{self, Pending};
+use crate::auth::Caller;
 
 /// Audit entries a run page shows.
 const RUN_AUDIT: u32 = 100;
@@ -99,8 +100,8 @@ pub fn audit_view(e: AuditEntry) -> AuditView {
 }
 
 /// The steps waiting for the current user's approval, oldest first.
-pub async fn inbox(state: &ApiState) -> Result<Vec<PendingApproval>, UiError> {
-    let list = approvals::inbox(state, state.identity())
+pub async fn inbox(state: &ApiState, caller: &Caller) -> Result<Vec<PendingApproval>, UiError> {
+    let list = approvals::inbox(state, caller)
         .await
         .map_err(api_ui_error)?;
     Ok(list.into_iter().map(view_of).collect())
@@ -109,6 +110,7 @@ pub async fn inbox(state: &ApiState) -> Result<Vec<PendingApproval>, UiError> {
 /// A run's waiting steps and its audit trail.
 pub async fn of_run(
     state: &ApiState,
+    caller: &Caller,
     namespace: &str,
     name: &str,
 ) -> Result<RunApprovals, UiError> {
@@ -118,7 +120,10 @@ pub async fn of_run(
         .get_workflow(namespace, name)
         .await
         .map_err(ui_error)?;
-    let pending = approvals::pending_for_run(state, state.identity(), &wf)
+    crate::auth::guard::check_workflow(state, caller, engine::access::Action::Read, &wf)
+        .await
+        .map_err(api_ui_error)?;
+    let pending = approvals::pending_for_run(state, caller, &wf)
         .await
         .map_err(api_ui_error)?;
     let query = AuditQuery {
@@ -126,7 +131,7 @@ pub async fn of_run(
         limit: Some(RUN_AUDIT),
         ..Default::default()
     };
-    let audit = approvals::audit(state, &query)
+    let audit = approvals::audit(state, caller, &query)
         .await
         .map_err(api_ui_error)?;
     Ok(RunApprovals {
@@ -138,12 +143,12 @@ pub async fn of_run(
 /// Approves or rejects a waiting step as the current user.
 pub async fn decide(
     state: &ApiState,
+    who: &Caller,
     namespace: &str,
     name: &str,
     node: &str,
     d: Decision,
 ) -> Result<(), UiError> {
-    let who = state.identity();
     let done = if d.approve {
         let comment = Some(d.comment).filter(|c| !c.trim().is_empty());
         approvals::approve(state, who, namespace, name, node, d.values, comment).await
@@ -154,7 +159,11 @@ pub async fn decide(
 }
 
 /// One page of the audit trail.
-pub async fn audit(state: &ApiState, f: AuditFilter) -> Result<AuditPage, UiError> {
+pub async fn audit(
+    state: &ApiState,
+    caller: &Caller,
+    f: AuditFilter,
+) -> Result<AuditPage, UiError> {
     let action = match f.action.trim() {
         "" => None,
         a => Some(AuditAction::parse(a).ok_or_else(|| {
@@ -171,7 +180,7 @@ pub async fn audit(state: &ApiState, f: AuditFilter) -> Result<AuditPage, UiErro
         continue_token: text(&f.page),
         ..Default::default()
     };
-    let page = approvals::audit(state, &query)
+    let page = approvals::audit(state, caller, &query)
         .await
         .map_err(api_ui_error)?;
     Ok(AuditPage {
@@ -181,11 +190,15 @@ pub async fn audit(state: &ApiState, f: AuditFilter) -> Result<AuditPage, UiErro
 }
 
 /// Resumes a whole run as the current user (its waiting steps' rules apply).
-pub async fn resume_workflow(state: &ApiState, wf: &Workflow) -> Result<(), UiError> {
+pub async fn resume_workflow(
+    state: &ApiState,
+    caller: &Caller,
+    wf: &Workflow,
+) -> Result<(), UiError> {
     let meta = wf.metadata.clone().unwrap_or_default();
     approvals::resume_workflow(
         state,
-        state.identity(),
+        caller,
         &meta.namespace.unwrap_or_default(),
         &meta.name.unwrap_or_default(),
     )
@@ -197,13 +210,14 @@ pub async fn resume_workflow(state: &ApiState, wf: &Workflow) -> Result<(), UiEr
 /// Records that the current user did `action` to `wf`, with `values`.
 pub async fn record(
     state: &ApiState,
+    caller: &Caller,
     action: &str,
     wf: &Workflow,
     values: std::collections::BTreeMap<String, String>,
 ) -> Result<(), UiError> {
     let action = AuditAction::parse(action)
         .ok_or_else(|| UiError::Internal(format!("no audit action {action:?}")))?;
-    approvals::record(state, state.identity(), action, wf, None, values, None)
+    approvals::record(state, &caller.identity, action, wf, None, values, None)
         .await
         .map(|_| ())
         .map_err(api_ui_error)

@@ -28,6 +28,8 @@ use engine::history::{RunSummary, TemplateRuns, duration_stats, summarize, templ
 use engine::model::{Manifest, Workflow, WorkflowPhase};
 
 use crate::api::ApiState;
+use crate::auth::{Caller, guard};
+use engine::access::Action;
 
 /// History rows per page of a template page.
 const HISTORY_PAGE: u32 = 25;
@@ -96,6 +98,13 @@ fn ui_error(e: StoreError) -> UiError {
     }
 }
 
+/// The caller of the current page or server function; without one (no request, or not signed
+/// in) nothing may be seen.
+pub(crate) fn caller() -> Result<Caller, UiError> {
+    Caller::of_leptos_request()
+        .ok_or_else(|| UiError::Forbidden("sign in to see this: /login".into()))
+}
+
 /// The error of a node a workflow does not have.
 fn no_node(namespace: &str, name: &str, node: &str) -> UiError {
     UiError::NotFound(format!("workflow {namespace}/{name} has no node {node:?}"))
@@ -137,6 +146,7 @@ pub fn finished() -> Vec<WorkflowPhase> {
 /// the names of their recent runs that wait at a suspend step.
 pub async fn folder_rows(
     state: &ApiState,
+    caller: &Caller,
     query: &str,
 ) -> Result<
     (
@@ -151,6 +161,10 @@ pub async fn folder_rows(
     let mut summaries = Vec::new();
     for kind in TemplateKind::ALL {
         for t in store.list_templates(kind, None, &all).await? {
+            let target = guard::template_target(kind, t.namespace.as_deref(), &t.name, &t.body);
+            if !state.auth().allows(caller, Action::Read, &target) {
+                continue;
+            }
             let Some(s) = manifest_of(kind, t.body)
                 .as_ref()
                 .and_then(crate::catalog::summarize)
@@ -201,8 +215,12 @@ pub async fn folder_rows(
     Ok((tree, rows, waiting))
 }
 
-/// The stored template `id` as a manifest.
-async fn stored_manifest(state: &ApiState, id: &TemplateId) -> Result<Manifest, UiError> {
+/// The stored template `id` as a manifest, if `caller` may read it.
+async fn stored_manifest(
+    state: &ApiState,
+    caller: &Caller,
+    id: &TemplateId,
+) -> Result<Manifest, UiError> {
     let kind = convert::store_kind(id.kind);
     let ns = (!id.kind.is_cluster_scoped()).then_some(id.namespace.as_str());
     let stored = state
@@ -211,6 +229,11 @@ async fn stored_manifest(state: &ApiState, id: &TemplateId) -> Result<Manifest, 
         .get_template(kind, ns, &id.name)
         .await
         .map_err(ui_error)?;
+    let target = guard::template_target(kind, ns, &id.name, &stored.body);
+    state
+        .auth()
+        .check(caller, Action::Read, &target)
+        .map_err(act::api_ui_error)?;
     manifest_of(kind, stored.body)
         .ok_or_else(|| UiError::Internal("the stored template does not parse".into()))
 }
@@ -310,8 +333,10 @@ pub fn runs_query(f: &RunsFilter) -> Result<WorkflowQuery, UiError> {
 }
 
 impl UiSource {
-    async fn folders_page(&self, query: String) -> Result<FolderPage, UiError> {
-        let (tree, rows, waiting) = folder_rows(&self.state, &query).await.map_err(ui_error)?;
+    async fn folders_page(&self, caller: Caller, query: String) -> Result<FolderPage, UiError> {
+        let (tree, rows, waiting) = folder_rows(&self.state, &caller, &query)
+            .await
+            .map_err(ui_error)?;
         Ok(FolderPage {
             tree,
             jobs: rows
@@ -321,9 +346,14 @@ impl UiSource {
         })
     }
 
-    async fn template_page(&self, id: TemplateId, page: String) -> Result<TemplatePage, UiError> {
+    async fn template_page(
+        &self,
+        caller: Caller,
+        id: TemplateId,
+        page: String,
+    ) -> Result<TemplatePage, UiError> {
         let kind = convert::store_kind(id.kind);
-        let manifest = stored_manifest(&self.state, &id).await?;
+        let manifest = stored_manifest(&self.state, &caller, &id).await?;
         let mut summary = crate::catalog::summarize(&manifest)
             .ok_or_else(|| UiError::Internal("the stored template has no name".into()))?;
         let secrets = engine::secrets::secret_names(annotations_of(&manifest));
@@ -394,7 +424,7 @@ impl UiSource {
         })
     }
 
-    async fn runs_page(&self, filter: RunsFilter) -> Result<RunsPage, UiError> {
+    async fn runs_page(&self, caller: Caller, filter: RunsFilter) -> Result<RunsPage, UiError> {
         let query = runs_query(&filter)?;
         let page = self
             .state
@@ -403,9 +433,9 @@ impl UiSource {
             .list_workflows(&query)
             .await
             .map_err(ui_error)?;
+        let items = guard::readable_workflows(&self.state, &caller, page.items).await;
         let now = Utc::now();
-        let mut runs: Vec<_> = page
-            .items
+        let mut runs: Vec<_> = items
             .iter()
             .map(|w| convert::row_of(w, now, |_| false))
             .collect();
@@ -420,13 +450,25 @@ impl UiSource {
         })
     }
 
-    pub(crate) async fn workflow(&self, namespace: &str, name: &str) -> Result<Workflow, UiError> {
-        self.state
+    /// The workflow `namespace/name`, if `caller` may do `action` on it.
+    pub(crate) async fn workflow(
+        &self,
+        caller: &Caller,
+        action: Action,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Workflow, UiError> {
+        let wf = self
+            .state
             .backend
             .store()
             .get_workflow(namespace, name)
             .await
-            .map_err(ui_error)
+            .map_err(ui_error)?;
+        guard::check_workflow(&self.state, caller, action, &wf)
+            .await
+            .map_err(act::api_ui_error)?;
+        Ok(wf)
     }
 
     /// The spec a run runs: its own, the one stored in its status, or its workflow template's.
@@ -518,11 +560,14 @@ impl UiSource {
 
     async fn run_page(
         &self,
+        caller: Caller,
         namespace: String,
         name: String,
         expand: Vec<String>,
     ) -> Result<RunPage, UiError> {
-        let wf = self.workflow(&namespace, &name).await?;
+        let wf = self
+            .workflow(&caller, Action::Read, &namespace, &name)
+            .await?;
         let now = Utc::now();
         let mut run = convert::row_of(&wf, now, |_| false);
         let expand: BTreeSet<String> = expand.into_iter().collect();
@@ -588,11 +633,14 @@ impl UiSource {
 
     async fn run_tab(
         &self,
+        caller: Caller,
         namespace: String,
         name: String,
         tab: String,
     ) -> Result<RunTab, UiError> {
-        let wf = self.workflow(&namespace, &name).await?;
+        let wf = self
+            .workflow(&caller, Action::Read, &namespace, &name)
+            .await?;
         match tab.as_str() {
             "timeline" => Ok(RunTab {
                 timeline: convert::timeline(&wf, Utc::now()),
@@ -614,11 +662,14 @@ impl UiSource {
 
     async fn node_page(
         &self,
+        caller: Caller,
         namespace: String,
         name: String,
         node: String,
     ) -> Result<NodeDetail, UiError> {
-        let wf = self.workflow(&namespace, &name).await?;
+        let wf = self
+            .workflow(&caller, Action::Read, &namespace, &name)
+            .await?;
         let spec = self.spec_of_run(&wf).await;
         let mut d = convert::node_detail(&wf, &spec, &node, Utc::now())
             .ok_or_else(|| no_node(&namespace, &name, &node))?;
@@ -634,13 +685,16 @@ impl UiSource {
 
     async fn log_window(
         &self,
+        caller: Caller,
         namespace: String,
         name: String,
         node: String,
         from: Option<u64>,
         count: u32,
     ) -> Result<LogWindow, UiError> {
-        let wf = self.workflow(&namespace, &name).await?;
+        let wf = self
+            .workflow(&caller, Action::Read, &namespace, &name)
+            .await?;
         // Read every second while a log is followed: only the node's phase is needed.
         let phase = wf
             .status
@@ -671,11 +725,14 @@ impl UiSource {
 
 impl UiData for UiSource {
     fn folders(&self, query: String) -> Fut<'_, FolderPage> {
-        Box::pin(self.folders_page(query))
+        let caller = caller();
+        Box::pin(async move { self.folders_page(caller?, query).await })
     }
 
     fn namespaces(&self) -> Fut<'_, Vec<String>> {
+        let caller = caller();
         Box::pin(async move {
+            let caller = caller?;
             let store = self.state.backend.store();
             let mut out = BTreeSet::new();
             for kind in TemplateKind::ALL {
@@ -684,6 +741,11 @@ impl UiData for UiSource {
                     .await
                     .map_err(ui_error)?;
                 for t in all {
+                    let target =
+                        guard::template_target(kind, t.namespace.as_deref(), &t.name, &t.body);
+                    if !self.state.auth().allows(&caller, Action::Read, &target) {
+                        continue;
+                    }
                     out.insert(
                         t.namespace
                             .unwrap_or_else(|| app::tree::CLUSTER_WIDE.to_string()),
@@ -695,23 +757,28 @@ impl UiData for UiSource {
     }
 
     fn template(&self, id: TemplateId, page: String) -> Fut<'_, TemplatePage> {
-        Box::pin(self.template_page(id, page))
+        let caller = caller();
+        Box::pin(async move { self.template_page(caller?, id, page).await })
     }
 
     fn runs(&self, filter: RunsFilter) -> Fut<'_, RunsPage> {
-        Box::pin(self.runs_page(filter))
+        let caller = caller();
+        Box::pin(async move { self.runs_page(caller?, filter).await })
     }
 
     fn run(&self, namespace: String, name: String, expand: Vec<String>) -> Fut<'_, RunPage> {
-        Box::pin(self.run_page(namespace, name, expand))
+        let caller = caller();
+        Box::pin(async move { self.run_page(caller?, namespace, name, expand).await })
     }
 
     fn tab(&self, namespace: String, name: String, tab: String) -> Fut<'_, RunTab> {
-        Box::pin(self.run_tab(namespace, name, tab))
+        let caller = caller();
+        Box::pin(async move { self.run_tab(caller?, namespace, name, tab).await })
     }
 
     fn node(&self, namespace: String, name: String, node: String) -> Fut<'_, NodeDetail> {
-        Box::pin(self.node_page(namespace, name, node))
+        let caller = caller();
+        Box::pin(async move { self.node_page(caller?, namespace, name, node).await })
     }
 
     fn log(
@@ -722,7 +789,11 @@ impl UiData for UiSource {
         from: Option<u64>,
         count: u32,
     ) -> Fut<'_, LogWindow> {
-        Box::pin(self.log_window(namespace, name, node, from, count))
+        let caller = caller();
+        Box::pin(async move {
+            self.log_window(caller?, namespace, name, node, from, count)
+                .await
+        })
     }
 }
 

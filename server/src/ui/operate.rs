@@ -6,8 +6,8 @@ use app::api::UiError;
 use app::form::{TriggerForm, TriggerOutcome, TriggerRequest};
 use app::model::TemplateId;
 use app::ops::{
-    ActOutcome, AuditFilter, AuditPage, Comparison, Decision, PendingApproval, RetryChoice,
-    RetryPlan, RunAction, RunApprovals,
+    ActOutcome, AuditFilter, AuditPage, Comparison, Decision, PendingApproval, Permission,
+    RetryChoice, RetryPlan, RunAction, RunApprovals, RunPermissions, UserView, Viewer,
 };
 use chrono::Utc;
 use controller::local::Control;
@@ -15,8 +15,10 @@ use controller::store::Store;
 use engine::model::Workflow;
 
 use super::act::{api_ui_error, changed_parameters, outcome_of_new, plan_of, retry_options};
-use super::{UiSource, approve, convert, trigger, ui_error};
+use super::{UiSource, approve, caller, convert, trigger, ui_error};
 use crate::api::ApiState;
+use crate::auth::{Caller, guard};
+use engine::access::Action;
 
 /// A run's parameters as its page shows them (with its template's defaults, secrets masked).
 async fn run_parameters(state: &ApiState, wf: &Workflow) -> Vec<(String, String)> {
@@ -25,9 +27,22 @@ async fn run_parameters(state: &ApiState, wf: &Workflow) -> Vec<(String, String)
     convert::effective_parameters(wf, &spec)
 }
 
-/// Does `action` to run `namespace/name` as the state's identity, and records it.
+/// The policy's action behind a run action.
+fn needed(action: &RunAction) -> Action {
+    match action {
+        RunAction::Stop | RunAction::Terminate | RunAction::Suspend | RunAction::Resume => {
+            Action::Stop
+        }
+        RunAction::Delete => Action::Delete,
+        RunAction::Retry(_) => Action::Retry,
+        RunAction::Resubmit { .. } => Action::Resubmit,
+    }
+}
+
+/// Does `action` to run `namespace/name` for `caller` if the policy lets them, and records it.
 pub async fn act(
     state: &ApiState,
+    caller: &Caller,
     namespace: &str,
     name: &str,
     action: RunAction,
@@ -37,6 +52,9 @@ pub async fn act(
         .get_workflow(namespace, name)
         .await
         .map_err(ui_error)?;
+    guard::check_workflow(state, caller, needed(&action), &wf)
+        .await
+        .map_err(api_ui_error)?;
     let control = |c: Control| {
         let uid = wf.uid().to_string();
         async move {
@@ -56,7 +74,7 @@ pub async fn act(
             .await
             .map(|()| ActOutcome::Changed)?,
         RunAction::Resume => {
-            approve::resume_workflow(state, &wf).await?;
+            approve::resume_workflow(state, caller, &wf).await?;
             return Ok(ActOutcome::Changed);
         }
         RunAction::Delete => {
@@ -79,7 +97,7 @@ pub async fn act(
                 .await
                 .map_err(|e| api_ui_error(e.into()))?;
             let values = crate::api::operations::retry_values(&wf, &opts);
-            approve::record(state, "retry", &wf, values).await?;
+            approve::record(state, caller, "retry", &wf, values).await?;
             return Ok(ActOutcome::Changed);
         }
         RunAction::Resubmit {
@@ -97,7 +115,7 @@ pub async fn act(
             // Recorded as `resubmit` of the new run, as the REST API records it.
             let stored = crate::api::workflows::start_as(
                 state,
-                state.identity(),
+                caller,
                 checked,
                 false,
                 controller::store::AuditAction::Resubmit,
@@ -108,18 +126,21 @@ pub async fn act(
             return Ok(outcome_of_new(&stored));
         }
     };
-    approve::record(state, action.name(), &wf, Default::default()).await?;
+    approve::record(state, caller, action.name(), &wf, Default::default()).await?;
     Ok(outcome)
 }
 
 impl UiSource {
     async fn plan_retry(
         &self,
+        caller: Caller,
         namespace: String,
         name: String,
         choice: RetryChoice,
     ) -> Result<RetryPlan, UiError> {
-        let wf = self.workflow(&namespace, &name).await?;
+        let wf = self
+            .workflow(&caller, Action::Read, &namespace, &name)
+            .await?;
         let spec = self.spec_of_run(&wf).await;
         let run = convert::effective_parameters(&wf, &spec);
         let opts = retry_options(&choice, &run)?;
@@ -131,11 +152,14 @@ impl UiSource {
 impl UiSource {
     async fn plan_resubmit(
         &self,
+        caller: Caller,
         namespace: String,
         name: String,
         memoized: bool,
     ) -> Result<RetryPlan, UiError> {
-        let wf = self.workflow(&namespace, &name).await?;
+        let wf = self
+            .workflow(&caller, Action::Read, &namespace, &name)
+            .await?;
         let spec = self.spec_of_run(&wf).await;
         Ok(super::act::resubmit_plan(
             &wf,
@@ -148,15 +172,18 @@ impl UiSource {
 
 impl ActData for UiSource {
     fn trigger_form(&self, id: TemplateId, from: String) -> Fut<'_, TriggerForm> {
-        Box::pin(trigger::form(&self.state, id, from))
+        let caller = caller();
+        Box::pin(async move { trigger::form(&self.state, &caller?, id, from).await })
     }
 
     fn trigger(&self, request: TriggerRequest, dry: bool) -> Fut<'_, TriggerOutcome> {
-        Box::pin(trigger::trigger(&self.state, request, dry))
+        let caller = caller();
+        Box::pin(async move { trigger::trigger(&self.state, &caller?, request, dry).await })
     }
 
     fn act(&self, namespace: String, name: String, action: RunAction) -> Fut<'_, ActOutcome> {
-        Box::pin(async move { act(&self.state, &namespace, &name, action).await })
+        let caller = caller();
+        Box::pin(async move { act(&self.state, &caller?, &namespace, &name, action).await })
     }
 
     fn retry_plan(
@@ -165,18 +192,22 @@ impl ActData for UiSource {
         name: String,
         choice: RetryChoice,
     ) -> Fut<'_, RetryPlan> {
-        Box::pin(self.plan_retry(namespace, name, choice))
+        let caller = caller();
+        Box::pin(async move { self.plan_retry(caller?, namespace, name, choice).await })
     }
 
     fn resubmit_plan(&self, namespace: String, name: String, memoized: bool) -> Fut<'_, RetryPlan> {
-        Box::pin(self.plan_resubmit(namespace, name, memoized))
+        let caller = caller();
+        Box::pin(async move { self.plan_resubmit(caller?, namespace, name, memoized).await })
     }
 
     fn compare(&self, namespace: String, a: String, b: String) -> Fut<'_, Comparison> {
+        let caller = caller();
         Box::pin(async move {
+            let caller = caller?;
             let (wa, wb) = (
-                self.workflow(&namespace, &a).await?,
-                self.workflow(&namespace, &b).await?,
+                self.workflow(&caller, Action::Read, &namespace, &a).await?,
+                self.workflow(&caller, Action::Read, &namespace, &b).await?,
             );
             let pa = convert::effective_parameters(&wa, &self.spec_of_run(&wa).await);
             let pb = convert::effective_parameters(&wb, &self.spec_of_run(&wb).await);
@@ -185,11 +216,13 @@ impl ActData for UiSource {
     }
 
     fn inbox(&self) -> Fut<'_, Vec<PendingApproval>> {
-        Box::pin(approve::inbox(&self.state))
+        let caller = caller();
+        Box::pin(async move { approve::inbox(&self.state, &caller?).await })
     }
 
     fn run_approvals(&self, namespace: String, name: String) -> Fut<'_, RunApprovals> {
-        Box::pin(async move { approve::of_run(&self.state, &namespace, &name).await })
+        let caller = caller();
+        Box::pin(async move { approve::of_run(&self.state, &caller?, &namespace, &name).await })
     }
 
     fn decide(
@@ -199,12 +232,60 @@ impl ActData for UiSource {
         node: String,
         decision: Decision,
     ) -> Fut<'_, ()> {
-        Box::pin(
-            async move { approve::decide(&self.state, &namespace, &name, &node, decision).await },
-        )
+        let caller = caller();
+        Box::pin(async move {
+            approve::decide(&self.state, &caller?, &namespace, &name, &node, decision).await
+        })
+    }
+
+    fn viewer(&self) -> Fut<'_, Viewer> {
+        let caller = Caller::of_leptos_request();
+        let sso = self.state.auth().sso().is_some();
+        Box::pin(async move {
+            Ok(Viewer {
+                user: caller.map(|c| UserView {
+                    session: c.via == crate::auth::Via::Session,
+                    subject: c.identity.subject,
+                    name: c.identity.name,
+                    email: c.identity.email,
+                    groups: c.identity.groups,
+                }),
+                sso,
+            })
+        })
+    }
+
+    fn permissions(&self, namespace: String, name: String) -> Fut<'_, RunPermissions> {
+        let caller = caller();
+        Box::pin(async move {
+            let caller = caller?;
+            let wf = self
+                .workflow(&caller, Action::Read, &namespace, &name)
+                .await?;
+            let target = guard::workflow_target(&self.state, &wf).await;
+            let actions = [
+                Action::Stop,
+                Action::Retry,
+                Action::Resubmit,
+                Action::Delete,
+                Action::Approve,
+            ]
+            .into_iter()
+            .map(|a| {
+                let d = self.state.auth().decide(&caller, a, &target);
+                Permission {
+                    action: a.name().to_string(),
+                    allowed: d.allowed,
+                    why: d.explain(),
+                }
+            })
+            .collect();
+            Ok(RunPermissions { actions })
+        })
     }
 
     fn audit(&self, filter: AuditFilter) -> Fut<'_, AuditPage> {
-        Box::pin(approve::audit(&self.state, filter))
+        let caller = caller();
+        Box::pin(async move { approve::audit(&self.state, &caller?, filter).await })
     }
 }

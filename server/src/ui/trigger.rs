@@ -17,6 +17,7 @@ use engine::submit::SubmitOptions;
 
 use super::{convert, graph, spec_of, ui_error};
 use crate::api::{ApiError, ApiState};
+use crate::auth::Caller;
 
 /// A stored template, read for its form.
 struct Source {
@@ -25,8 +26,8 @@ struct Source {
     title: String,
 }
 
-async fn source(state: &ApiState, id: &TemplateId) -> Result<Source, UiError> {
-    let manifest = super::stored_manifest(state, id).await?;
+async fn source(state: &ApiState, caller: &Caller, id: &TemplateId) -> Result<Source, UiError> {
+    let manifest = super::stored_manifest(state, caller, id).await?;
     let title = crate::catalog::summarize(&manifest)
         .map(|s| s.display_title().to_string())
         .unwrap_or_else(|| id.name.clone());
@@ -116,8 +117,13 @@ fn prefill(fields: &mut [FormField], run: &[(String, String)]) {
 }
 
 /// The form of template `id`, pre-filled from its run `from` when not empty.
-pub async fn form(state: &ApiState, id: TemplateId, from: String) -> Result<TriggerForm, UiError> {
-    let src = source(state, &id).await?;
+pub async fn form(
+    state: &ApiState,
+    caller: &Caller,
+    id: TemplateId,
+    from: String,
+) -> Result<TriggerForm, UiError> {
+    let src = source(state, caller, &id).await?;
     let mut fields = fields_of(&src.spec, &src.annotations);
     let entrypoints = entrypoints_of(&src.spec, &src.annotations);
     let (mut rebuilt_from, mut labels, mut entrypoint) = (
@@ -138,6 +144,9 @@ pub async fn form(state: &ApiState, id: TemplateId, from: String) -> Result<Trig
             .get_workflow(&ns, &run)
             .await
             .map_err(ui_error)?;
+        crate::auth::guard::check_workflow(state, caller, engine::access::Action::Read, &wf)
+            .await
+            .map_err(super::act::api_ui_error)?;
         if id.kind.is_cluster_scoped() {
             namespace = ns;
         }
@@ -268,6 +277,7 @@ fn run_namespace(text: &str) -> Result<String, FormProblems> {
 /// Checks a form; unless `dry`, creates the run.
 pub async fn trigger(
     state: &ApiState,
+    caller: &Caller,
     req: TriggerRequest,
     dry: bool,
 ) -> Result<TriggerOutcome, UiError> {
@@ -275,7 +285,7 @@ pub async fn trigger(
         .id
         .clone()
         .ok_or_else(|| UiError::Invalid("the form names no template".into()))?;
-    let src = source(state, &id).await?;
+    let src = source(state, caller, &id).await?;
     let (opts, labels) = match options_of(&src, &req) {
         Ok(o) => o,
         Err(p) => return Ok(TriggerOutcome::Rejected(p)),
@@ -305,6 +315,11 @@ pub async fn trigger(
         Ok(wf) => wf,
         Err(e) => return problems_of(e).map(TriggerOutcome::Rejected),
     };
+    let target = crate::auth::guard::new_workflow_target(state, &namespace, &wf).await;
+    state
+        .auth()
+        .check(caller, engine::access::Action::Submit, &target)
+        .map_err(super::act::api_ui_error)?;
     if dry {
         let mut spec = src.spec.clone();
         if let Some(e) = &opts.entrypoint {
@@ -312,7 +327,7 @@ pub async fn trigger(
         }
         return Ok(TriggerOutcome::Preview(graph::of_spec(&id.name, &spec)));
     }
-    let stored = crate::api::workflows::start(state, wf, false)
+    let stored = crate::api::workflows::start(state, caller, wf, false)
         .await
         .map_err(super::act::api_ui_error)?;
     let row = convert::row_of(&stored, chrono::Utc::now(), |_| false);
