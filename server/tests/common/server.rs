@@ -113,6 +113,30 @@ impl Server {
         }
     }
 
+    /// The flags that point `trellis token …` at this server's database.
+    pub fn store_args(&self) -> Vec<String> {
+        match &self.schema {
+            Some(schema) => vec!["--database-url".into(), schema.url().to_string()],
+            None => vec!["--data-dir".into(), self.data.display().to_string()],
+        }
+    }
+
+    /// Creates an API token with `trellis token create NAME ARGS…`; returns its secret.
+    pub fn create_token(&self, name: &str, args: &[&str]) -> String {
+        let out = Command::new(env!("CARGO_BIN_EXE_trellis"))
+            .args(["token", "create", name])
+            .args(args)
+            .args(self.store_args())
+            .output()
+            .expect("trellis token create runs");
+        assert!(
+            out.status.success(),
+            "token create {name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    }
+
     /// A directory for the test's own files beside the data directory, removed with the server.
     pub fn scratch(&self) -> std::path::PathBuf {
         let dir = self.data.with_extension("scratch");
@@ -155,8 +179,22 @@ impl Server {
 
     /// Sends a request with an optional JSON body; returns the status and the JSON answer.
     pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        self.call_as(None, method, path, body).await
+    }
+
+    /// [`Server::call`] with `Authorization: Bearer TOKEN` when a token is given.
+    pub async fn call_as(
+        &self,
+        token: Option<&str>,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
         let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
         let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
         if let Some(b) = body {
             req = req
                 .header("content-type", "application/json")

@@ -1,0 +1,554 @@
+//! The RBAC matrix: every role × every action × in scope and out of scope (by namespace, by
+//! folder, by template name), through the REST API and through the UI's server functions,
+//! against a real server in `--auth-mode client` with a policy. The expected answers come from
+//! the documented role table below and the scope the target is in, never from the server.
+
+#[path = "common/server.rs"]
+mod server;
+
+use std::collections::BTreeMap;
+
+use leptos::server_fn::ServerFn as _;
+use serde_json::{Value, json};
+use server::Server;
+
+/// The role table of docs/policy.md.
+fn role_allows(role: &str, action: &str) -> bool {
+    let viewer = ["read"];
+    let runner = ["read", "submit", "retry", "resubmit", "stop"];
+    let approver = ["read", "approve"];
+    match role {
+        "viewer" => viewer.contains(&action),
+        "runner" => runner.contains(&action),
+        "approver" => approver.contains(&action),
+        "admin" => true,
+        _ => false,
+    }
+}
+
+const ROLES: [&str; 4] = ["viewer", "runner", "approver", "admin"];
+const ACTIONS: [&str; 8] = [
+    "read", "submit", "retry", "resubmit", "stop", "approve", "manage", "delete",
+];
+
+/// Where a target sits relative to the bindings' scope (team-a, folders ci/**, templates job-*).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    InScope,
+    OtherNamespace,
+    OtherFolder,
+    OtherTemplate,
+}
+
+const PLACES: [Place; 4] = [
+    Place::InScope,
+    Place::OtherNamespace,
+    Place::OtherFolder,
+    Place::OtherTemplate,
+];
+
+impl Place {
+    /// The namespace and template of targets in this place.
+    fn target(self) -> (&'static str, &'static str) {
+        match self {
+            Place::InScope => ("team-a", "job-build"),
+            Place::OtherNamespace => ("team-b", "job-build"),
+            Place::OtherFolder => ("team-a", "job-ops"),
+            Place::OtherTemplate => ("team-a", "tool"),
+        }
+    }
+}
+
+fn template(ns: &str, name: &str, folder: &str) -> String {
+    format!(
+        r#"apiVersion: argoproj.io/v1alpha1
+kind: WorkflowTemplate
+metadata:
+  name: {name}
+  namespace: {ns}
+  labels:
+    trellis.dev/folder: {folder}
+spec:
+  entrypoint: main
+  arguments:
+    parameters:
+      - name: mode
+        value: wait
+  templates:
+    - name: main
+      steps:
+        - - name: gate
+            template: gate
+            when: "{{{{workflow.parameters.mode}}}} == wait"
+          - name: boom
+            template: boom
+            when: "{{{{workflow.parameters.mode}}}} == fail"
+    - name: gate
+      suspend: {{}}
+    - name: boom
+      container:
+        image: alpine
+        command: [sh, -c, "exit 3"]
+---
+"#
+    )
+}
+
+fn policy() -> String {
+    let mut out = String::from("apiVersion: trellis.dev/v1\nkind: Policy\nbindings:\n");
+    for role in ROLES {
+        out.push_str(&format!(
+            "  - name: {role}s\n    role: {role}\n    subjects:\n      - token: {role}\n    scope:\n      \
+             namespaces: [team-a]\n      folders: [\"ci/**\"]\n      templates: [\"job-*\"]\n"
+        ));
+    }
+    out
+}
+
+/// The fixtures: the templates of every place, the policy, and the tokens.
+struct Fixture {
+    server: Server,
+    root: String,
+    tokens: BTreeMap<&'static str, String>,
+}
+
+async fn fixture(test: &str) -> Fixture {
+    let dir = std::env::temp_dir().join(format!("trellis-rbac-{test}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut manifests = String::new();
+    manifests += &template("team-a", "job-build", "ci/build");
+    manifests += &template("team-b", "job-build", "ci/build");
+    manifests += &template("team-a", "job-ops", "ops");
+    manifests += &template("team-a", "tool", "ci/build");
+    std::fs::write(dir.join("templates.yaml"), manifests).unwrap();
+    std::fs::write(dir.join("policy.yaml"), policy()).unwrap();
+    let load = dir.join("templates.yaml").display().to_string();
+    let policy = dir.join("policy.yaml").display().to_string();
+    let server = Server::start_with(
+        test,
+        &[
+            "--load",
+            &load,
+            "--auth-mode",
+            "client",
+            "--policy",
+            &policy,
+        ],
+    )
+    .await;
+    let root = server.create_token("root", &["--role", "admin"]);
+    let tokens = ROLES
+        .into_iter()
+        .map(|r| (r, server.create_token(r, &[])))
+        .collect();
+    Fixture {
+        server,
+        root,
+        tokens,
+    }
+}
+
+impl Fixture {
+    /// Starts a run of `place`'s template as root, in `mode` (`wait` at the gate or `fail`),
+    /// and waits until it is there; returns its name.
+    async fn run(&self, place: Place, mode: &str) -> String {
+        let (ns, t) = place.target();
+        let (status, wf) = self
+            .server
+            .call_as(
+                Some(&self.root),
+                "POST",
+                &format!("/api/v1/workflows/{ns}/submit"),
+                Some(
+                    json!({"resourceKind": "WorkflowTemplate", "resourceName": t,
+                    "submitOptions": {"parameters": [format!("mode={mode}")]}}),
+                ),
+            )
+            .await;
+        assert_eq!(status, 200, "{wf}");
+        let name = server::name(&wf);
+        for _ in 0..300 {
+            let (_, wf) = self
+                .server
+                .call_as(
+                    Some(&self.root),
+                    "GET",
+                    &format!("/api/v1/workflows/{ns}/{name}"),
+                    None,
+                )
+                .await;
+            let there = match mode {
+                "wait" => gate(&wf).is_some(),
+                _ => wf["status"]["phase"] == "Failed",
+            };
+            if there {
+                return name;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("run {name} never got to {mode}");
+    }
+}
+
+/// The id of the run's gate while it waits.
+fn gate(wf: &Value) -> Option<String> {
+    wf["status"]["nodes"]
+        .as_object()?
+        .iter()
+        .find_map(|(id, n)| (n["type"] == "Suspend" && n["phase"] == "Running").then(|| id.clone()))
+}
+
+/// Runs made once per place for the refused cases (a refusal changes nothing).
+struct Shared {
+    waiting: String,
+    failed: String,
+}
+
+/// How a case reaches the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Channel {
+    Rest,
+    ServerFn,
+}
+
+/// Sends `action` on `place` as `token`; returns whether it was allowed (`Some(true)`),
+/// forbidden (`Some(false)`), or not offered on that channel (`None`). Fails the test on any
+/// other answer.
+async fn attempt(
+    f: &Fixture,
+    channel: Channel,
+    token: &str,
+    action: &str,
+    place: Place,
+    shared: &Shared,
+    expected: bool,
+) -> Option<bool> {
+    let (ns, t) = place.target();
+    // A case that is expected to succeed changes its run: give it a fresh one.
+    let waiting = if expected && action != "read" {
+        f.run(place, "wait").await
+    } else {
+        shared.waiting.clone()
+    };
+    let failed = if expected && matches!(action, "retry" | "delete") {
+        f.run(place, "fail").await
+    } else {
+        shared.failed.clone()
+    };
+    let (method, path, body) = match (channel, action) {
+        (Channel::Rest, "read") => ("GET", format!("/api/v1/workflows/{ns}/{waiting}"), None),
+        (Channel::Rest, "submit") => (
+            "POST",
+            format!("/api/v1/workflows/{ns}/submit"),
+            Some(json!({"resourceKind": "WorkflowTemplate", "resourceName": t})),
+        ),
+        (Channel::Rest, "retry") => (
+            "PUT",
+            format!("/api/v1/workflows/{ns}/{failed}/retry"),
+            Some(json!({})),
+        ),
+        (Channel::Rest, "resubmit") => (
+            "PUT",
+            format!("/api/v1/workflows/{ns}/{failed}/resubmit"),
+            Some(json!({})),
+        ),
+        (Channel::Rest, "stop") => (
+            "PUT",
+            format!("/api/v1/workflows/{ns}/{waiting}/stop"),
+            Some(json!({})),
+        ),
+        (Channel::Rest, "approve") => {
+            let (_, wf) = f
+                .server
+                .call_as(
+                    Some(&f.root),
+                    "GET",
+                    &format!("/api/v1/workflows/{ns}/{waiting}"),
+                    None,
+                )
+                .await;
+            let node = gate(&wf).expect("the run waits at its gate");
+            (
+                "PUT",
+                format!("/api/v1/trellis/workflows/{ns}/{waiting}/nodes/{node}/approve"),
+                Some(json!({})),
+            )
+        }
+        (Channel::Rest, "manage") => {
+            let (_, body) = f
+                .server
+                .call_as(
+                    Some(&f.root),
+                    "GET",
+                    &format!("/api/v1/workflow-templates/{ns}/{t}"),
+                    None,
+                )
+                .await;
+            (
+                "PUT",
+                format!("/api/v1/workflow-templates/{ns}/{t}"),
+                Some(json!({"template": body})),
+            )
+        }
+        (Channel::Rest, "delete") => ("DELETE", format!("/api/v1/workflows/{ns}/{failed}"), None),
+        (Channel::ServerFn, "read") => (
+            "POST",
+            app::api::LoadRun::PATH.to_string(),
+            Some(json!({"namespace": ns, "name": waiting, "expand": []})),
+        ),
+        (Channel::ServerFn, "submit") => (
+            "POST",
+            app::act::Trigger::PATH.to_string(),
+            Some(
+                json!({"request": {"id": {"kind": "WorkflowTemplate", "namespace": ns, "name": t},
+                "values": {}, "entrypoint": "", "labels": "", "namespace": ns}, "dry": false}),
+            ),
+        ),
+        (Channel::ServerFn, "retry" | "resubmit" | "stop" | "delete") => {
+            let (run, act) = match action {
+                "retry" => (&failed, json!({"Retry": {"node": null, "parameters": []}})),
+                "resubmit" => (
+                    &failed,
+                    json!({"Resubmit": {"parameters": [], "memoized": false}}),
+                ),
+                "stop" => (&waiting, json!("Stop")),
+                _ => (&failed, json!("Delete")),
+            };
+            (
+                "POST",
+                app::act::Act::PATH.to_string(),
+                Some(json!({"namespace": ns, "name": run, "action": act})),
+            )
+        }
+        (Channel::ServerFn, "approve") => {
+            let (_, wf) = f
+                .server
+                .call_as(
+                    Some(&f.root),
+                    "GET",
+                    &format!("/api/v1/workflows/{ns}/{waiting}"),
+                    None,
+                )
+                .await;
+            let node = gate(&wf).expect("the run waits at its gate");
+            (
+                "POST",
+                app::act::Decide::PATH.to_string(),
+                Some(json!({"namespace": ns, "name": waiting, "node": node,
+                    "decision": {"approve": true, "values": {}, "comment": ""}})),
+            )
+        }
+        (Channel::ServerFn, _) => return None,
+        (Channel::Rest, other) => panic!("no REST case for {other}"),
+    };
+    let (status, answer) = f.server.call_as(Some(token), method, &path, body).await;
+    let forbidden = match channel {
+        Channel::Rest => status == 403,
+        Channel::ServerFn => status != 200 && answer.get("Forbidden").is_some(),
+    };
+    assert!(
+        status == 200 || forbidden,
+        "{channel:?} {action} on {place:?}: unexpected {status} {answer}"
+    );
+    Some(status == 200)
+}
+
+async fn matrix(channel: Channel, test: &str) {
+    let f = fixture(test).await;
+    let mut shared = BTreeMap::new();
+    for place in PLACES {
+        let s = Shared {
+            waiting: f.run(place, "wait").await,
+            failed: f.run(place, "fail").await,
+        };
+        shared.insert(place as u8, s);
+    }
+    let mut checked = 0;
+    let mut wrong = Vec::new();
+    for role in ROLES {
+        for action in ACTIONS {
+            for place in PLACES {
+                let expected = role_allows(role, action) && place == Place::InScope;
+                let token = &f.tokens[role];
+                let s = &shared[&(place as u8)];
+                let Some(got) = attempt(&f, channel, token, action, place, s, expected).await
+                else {
+                    continue;
+                };
+                checked += 1;
+                if got != expected {
+                    wrong.push(format!(
+                        "{role} {action} on {place:?}: expected {expected}, got {got}"
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} wrong of {checked}:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+    let min = match channel {
+        Channel::Rest => ROLES.len() * ACTIONS.len() * PLACES.len(),
+        // Templates are not managed through server functions.
+        Channel::ServerFn => ROLES.len() * (ACTIONS.len() - 1) * PLACES.len(),
+    };
+    assert_eq!(checked, min, "every case ran");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_rest_api_follows_the_policy() {
+    matrix(Channel::Rest, "rbac-rest").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_ui_server_functions_follow_the_policy() {
+    matrix(Channel::ServerFn, "rbac-fn").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn lists_hide_what_a_role_does_not_cover() {
+    let f = fixture("rbac-lists").await;
+    for place in PLACES {
+        f.run(place, "wait").await;
+    }
+    let viewer = &f.tokens["viewer"];
+    let (status, all) = f
+        .server
+        .call_as(Some(viewer), "GET", "/api/v1/workflows/", None)
+        .await;
+    assert_eq!(status, 200, "{all}");
+    let items = all["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "only the in-scope run: {all}");
+    assert_eq!(items[0]["metadata"]["namespace"], "team-a");
+    let (_, templates) = f
+        .server
+        .call_as(
+            Some(viewer),
+            "GET",
+            "/api/v1/workflow-templates/team-a",
+            None,
+        )
+        .await;
+    let names: Vec<&str> = templates["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["metadata"]["name"].as_str())
+        .collect();
+    assert_eq!(names, ["job-build"], "{templates}");
+    let (_, none) = f
+        .server
+        .call_as(
+            Some(viewer),
+            "GET",
+            "/api/v1/workflow-templates/team-b",
+            None,
+        )
+        .await;
+    assert_eq!(none["items"].as_array().map(Vec::len), Some(0), "{none}");
+    // The root token (admin over every namespace) sees everything.
+    let (_, every) = f
+        .server
+        .call_as(Some(&f.root), "GET", "/api/v1/workflows/", None)
+        .await;
+    assert_eq!(every["items"].as_array().unwrap().len(), 4);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn tokens_are_checked_revoked_and_expire() {
+    let f = fixture("rbac-tokens").await;
+    let (status, body) = f.server.call("GET", "/api/v1/workflows/", None).await;
+    assert_eq!(status, 401, "no token: {body}");
+    assert_eq!(body["code"], 16);
+    let (status, _) = f
+        .server
+        .call_as(Some("trellis_forged"), "GET", "/api/v1/workflows/", None)
+        .await;
+    assert_eq!(status, 401, "a token this server never issued");
+    let scoped = f
+        .server
+        .create_token("ci", &["--role", "runner", "--namespace", "team-b"]);
+    let submit = |ns: &str| {
+        (
+            format!("/api/v1/workflows/{ns}/submit"),
+            json!({"resourceKind": "WorkflowTemplate", "resourceName": "job-build"}),
+        )
+    };
+    let (path, body) = submit("team-b");
+    let (status, answer) = f
+        .server
+        .call_as(Some(&scoped), "POST", &path, Some(body))
+        .await;
+    assert_eq!(status, 200, "its own role in its namespace: {answer}");
+    assert_eq!(
+        answer["metadata"]["labels"]["workflows.argoproj.io/creator"], "token-ci",
+        "the run records the token as its creator"
+    );
+    let (path, body) = submit("team-a");
+    let (status, answer) = f
+        .server
+        .call_as(Some(&scoped), "POST", &path, Some(body))
+        .await;
+    assert_eq!(status, 403, "outside its namespaces: {answer}");
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("team-a"),
+        "the refusal explains: {answer}"
+    );
+    let (status, info) = f
+        .server
+        .call_as(Some(&scoped), "GET", "/api/v1/userinfo", None)
+        .await;
+    assert_eq!((status, info["subject"].as_str()), (200, Some("token:ci")));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_trellis"))
+        .args(["token", "revoke", "ci"])
+        .args(f.server.store_args())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (status, answer) = f
+        .server
+        .call_as(Some(&scoped), "GET", "/api/v1/userinfo", None)
+        .await;
+    assert_eq!(status, 401, "revoked: {answer}");
+    assert!(answer["message"].as_str().unwrap().contains("revoked"));
+    let brief = f
+        .server
+        .create_token("brief", &["--role", "viewer", "--expires-in", "1s"]);
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let (status, answer) = f
+        .server
+        .call_as(Some(&brief), "GET", "/api/v1/userinfo", None)
+        .await;
+    assert_eq!(status, 401, "expired: {answer}");
+    assert!(answer["message"].as_str().unwrap().contains("expired"));
+    // Only an unscoped admin may list tokens, and the list never shows a secret.
+    let (status, list) = f
+        .server
+        .call_as(Some(&f.root), "GET", "/api/v1/trellis/tokens", None)
+        .await;
+    assert_eq!(status, 200, "{list}");
+    assert!(!list.to_string().contains(&scoped), "no secret in {list}");
+    let (status, _) = f
+        .server
+        .call_as(
+            Some(&f.tokens["admin"]),
+            "GET",
+            "/api/v1/trellis/tokens",
+            None,
+        )
+        .await;
+    assert_eq!(
+        status, 403,
+        "an admin of team-a only does not manage tokens"
+    );
+}
