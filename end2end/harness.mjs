@@ -7,7 +7,7 @@
 //                     as `cargo xtask site-dir` prints)
 //   CHROMIUM          the browser (default: /usr/bin/chromium)
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -52,9 +52,9 @@ async function waitForHealth(url, child, logs, timeoutMs = 30_000) {
 
 /** Starts `trellis serve --load <each of load> <args…>` in a fresh data directory; waits up to
  * `healthTimeoutMs` for it to answer (loading lints every manifest first). */
-export async function startServer(load, { healthTimeoutMs = 30_000, args: extra = [] } = {}) {
+export async function startServer(load, { healthTimeoutMs = 30_000, args: extra = [], port: fixed } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'trellis-e2e-'));
-  const port = await freePort();
+  const port = fixed ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const logs = [];
   const args = ['serve', '--host', '127.0.0.1', '--port', String(port), '--site-dir', siteDir, '--data-dir', dataDir];
@@ -72,6 +72,7 @@ export async function startServer(load, { healthTimeoutMs = 30_000, args: extra 
   return {
     url,
     logs,
+    dataDir,
     async stop() {
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once('exit', r));
@@ -143,10 +144,12 @@ export async function screenshot(page, name) {
 }
 
 /** Calls the REST API; returns the parsed JSON, failing on an error status. */
-export async function api(url, method, path, body) {
+export async function api(url, method, path, body, token) {
+  const headers = { 'content-type': 'application/json' };
+  if (token) headers.authorization = `Bearer ${token}`;
   const response = await fetch(url + path, {
     method,
-    headers: { 'content-type': 'application/json' },
+    headers,
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
@@ -155,13 +158,25 @@ export async function api(url, method, path, body) {
 }
 
 /** Submits a workflow template with parameters; returns the new workflow's name. */
-export async function submit(url, namespace, template, parameters = []) {
-  const wf = await api(url, 'POST', `/api/v1/workflows/${namespace}/submit`, {
-    resourceKind: 'WorkflowTemplate',
-    resourceName: template,
-    submitOptions: { parameters },
-  });
+export async function submit(url, namespace, template, parameters = [], token = undefined) {
+  const wf = await api(
+    url,
+    'POST',
+    `/api/v1/workflows/${namespace}/submit`,
+    { resourceKind: 'WorkflowTemplate', resourceName: template, submitOptions: { parameters } },
+    token,
+  );
   return wf.metadata.name;
+}
+
+/** Creates an API token in a server's data directory with `trellis token create`; returns its
+ * secret. */
+export function createToken(server, name, args = []) {
+  const out = execFileSync(bin, ['token', 'create', name, ...args, '--data-dir', server.dataDir], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return out.trim();
 }
 
 /** Waits until the workflow has finished; returns it. */
@@ -176,10 +191,10 @@ export async function finished(url, namespace, name, timeoutMs = 60_000) {
 }
 
 /** Waits until `test(wf)` holds for the workflow; returns it. */
-export async function until(url, namespace, name, test, what, timeoutMs = 60_000) {
+export async function until(url, namespace, name, test, what, timeoutMs = 60_000, token = undefined) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const wf = await api(url, 'GET', `/api/v1/workflows/${namespace}/${name}`);
+    const wf = await api(url, 'GET', `/api/v1/workflows/${namespace}/${name}`, undefined, token);
     if (test(wf)) return wf;
     if (Date.now() > deadline) throw new Error(`${name}: ${what} did not happen: ${JSON.stringify(wf.status)}`);
     await new Promise((r) => setTimeout(r, 200));
@@ -187,13 +202,15 @@ export async function until(url, namespace, name, test, what, timeoutMs = 60_000
 }
 
 /** Waits until a node with this display name waits at its suspend step; returns the workflow. */
-export function waiting(url, namespace, name, displayName) {
+export function waiting(url, namespace, name, displayName, token = undefined) {
   return until(
     url,
     namespace,
     name,
     (wf) => Object.values(wf.status?.nodes ?? {}).some((n) => n.displayName === displayName && n.type === 'Suspend' && n.phase === 'Running'),
     `${displayName} waiting`,
+    60_000,
+    token,
   );
 }
 

@@ -94,22 +94,27 @@ pub fn RunActions(
             {compare}
             {button("Delete", "delete", Dialog::Delete, DANGER)}
         </div>
-        {move || {
-            let denied: Vec<_> = permissions.with(|p| p.denied().cloned().collect());
-            (!denied.is_empty()).then(|| {
-                let names: Vec<String> = denied.iter().map(|p| p.action.clone()).collect();
-                view! {
-                    <details class="mt-2 text-sm text-slate-600 dark:text-slate-400" data-testid="why-not">
-                        <summary class="cursor-pointer">{format!("Why can't I {}?", names.join(", "))}</summary>
-                        <ul class="mt-1 space-y-1">
-                            {denied.into_iter().map(|p| view! {
-                                <li><span class="font-semibold">{p.action.clone()}</span>": "<span class="whitespace-pre-wrap">{p.why.clone()}</span></li>
-                            }).collect_view()}
-                        </ul>
-                    </details>
-                }
-            })
-        }}
+        <details
+            class="mt-2 text-sm text-slate-600 dark:text-slate-400"
+            data-testid="why-not"
+            hidden=move || permissions.with(|p| p.denied().next().is_none())
+        >
+            <summary class="cursor-pointer">
+                {move || {
+                    let names: Vec<String> = permissions.with(|p| p.denied().map(|d| d.action.clone()).collect());
+                    format!("Why can't I {}?", names.join(", "))
+                }}
+            </summary>
+            <ul class="mt-1 space-y-1">
+                <For
+                    each=move || permissions.with(|p| p.denied().cloned().collect::<Vec<_>>())
+                    key=|p| p.action.clone()
+                    children=|p| view! {
+                        <li><span class="font-semibold">{p.action.clone()}</span>": "<span class="whitespace-pre-wrap">{p.why.clone()}</span></li>
+                    }
+                />
+            </ul>
+        </details>
         {move || open.get().map(|d| {
             let close = Callback::new(move |()| open.set(None));
             view! { <ActionDialog dialog=d namespace=ns.clone() name=name.clone() parameters=params.clone() close on_done /> }

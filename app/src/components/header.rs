@@ -54,9 +54,18 @@ const INBOX_REFRESH: std::time::Duration = std::time::Duration::from_secs(5);
 #[component]
 fn ApprovalsLink() -> impl IntoView {
     let count = RwSignal::new(None::<usize>);
+    // Whether someone is signed in (asked once): no one, no inbox to read.
+    let signed_in = RwSignal::new(None::<bool>);
     let location = leptos_router::hooks::use_location();
     let read = move || {
         leptos::task::spawn_local(async move {
+            if signed_in.get_untracked().is_none() {
+                let who = crate::act::who_am_i().await.ok();
+                signed_in.set(Some(who.is_some_and(|v| v.user.is_some())));
+            }
+            if signed_in.get_untracked() != Some(true) {
+                return;
+            }
             if let Ok(list) = crate::act::inbox().await {
                 count.set(Some(list.len()));
             }
