@@ -23,7 +23,7 @@ enum Command {
     /// invalid names, durations and cron schedules. Exits 1 when there are errors.
     Lint(crate::lint_cmd::LintArgs),
     /// Start the web UI and API server.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Print the CustomResourceDefinitions Trellis needs on Kubernetes (or write them to a directory).
     Crdgen(CrdgenArgs),
     /// Run a workflow to completion on this machine (no server, no Kubernetes), showing its progress
@@ -99,10 +99,10 @@ pub struct ServeArgs {
     /// Run steps without the bubblewrap sandbox even when it is available.
     #[arg(long, env = "TRELLIS_NO_SANDBOX")]
     pub no_sandbox: bool,
-    /// Who every request acts as (until authentication is configured): the creator of the
-    /// workflows it submits (label `workflows.argoproj.io/creator`) and the user approval rules
-    /// (`trellis.dev/approvers`) check and the audit trail records. Default: the OS user
-    /// (`$USER`), else `trellis`.
+    /// Who requests act as in `--auth-mode server` (no sign-in): the creator of the workflows
+    /// they submit (label `workflows.argoproj.io/creator`), the user the approval rules
+    /// (`trellis.dev/approvers`) and the policy check, and the actor the audit trail records.
+    /// Default: the OS user (`$USER`), else `trellis`.
     #[arg(long = "user", env = "TRELLIS_USER", value_name = "NAME")]
     pub user: Option<String>,
     /// A group of --user, for approval rules naming `group:GROUP`. Repeatable; the variable
@@ -237,7 +237,7 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         Command::Exec(args) => exec(&args).map(|()| true),
         Command::Lint(args) => crate::lint_cmd::run(&args),
-        Command::Serve(args) => serve(args).map(|()| true),
+        Command::Serve(args) => serve(*args).map(|()| true),
         Command::Crdgen(args) => crdgen(&args).map(|()| true),
         Command::Client(c) => return exit(crate::client::run(c)),
         Command::Token { cmd } => return exit(crate::auth::cli::token(cmd)),

@@ -24,11 +24,14 @@ const FOLDER_TTL: Duration = Duration::from_secs(10);
 /// reads each template once.
 #[derive(Debug, Default)]
 pub struct Folders {
-    known: Mutex<HashMap<(TemplateKind, Option<String>, String), (Option<String>, Instant)>>,
+    known: Mutex<HashMap<TemplateAt, (Option<String>, Instant)>>,
 }
 
+/// A template by kind, namespace (none when cluster-scoped) and name.
+type TemplateAt = (TemplateKind, Option<String>, String);
+
 impl Folders {
-    fn get(&self, key: &(TemplateKind, Option<String>, String)) -> Option<Option<String>> {
+    fn get(&self, key: &TemplateAt) -> Option<Option<String>> {
         let known = self.known.lock().unwrap_or_else(|e| e.into_inner());
         known
             .get(key)
@@ -36,7 +39,7 @@ impl Folders {
             .map(|(folder, _)| folder.clone())
     }
 
-    fn put(&self, key: (TemplateKind, Option<String>, String), folder: Option<String>) {
+    fn put(&self, key: TemplateAt, folder: Option<String>) {
         let mut known = self.known.lock().unwrap_or_else(|e| e.into_inner());
         if known.len() > 10_000 {
             known.clear();
@@ -154,7 +157,7 @@ pub async fn run_target(state: &ApiState, namespace: &str, template_key: Option<
         let mut parts = key.split('/');
         let kind = parts.next()?;
         let kind = TemplateKind::ALL.into_iter().find(|k| k.as_str() == kind)?;
-        let name = parts.last()?.to_owned();
+        let name = parts.next_back()?.to_owned();
         Some((kind, name))
     });
     let folder = match &template {

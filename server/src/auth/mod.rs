@@ -330,14 +330,14 @@ async fn identify(
         }
         _ => {}
     }
-    if let (Some(sso), Some(session)) = (auth.sso(), session) {
-        if let Some(identity) = sso.signed_in(session).await? {
-            return Ok(Some(Caller {
-                identity,
-                via: Via::Session,
-                grant: None,
-            }));
-        }
+    if let (Some(sso), Some(session)) = (auth.sso(), session)
+        && let Some(identity) = sso.signed_in(session).await?
+    {
+        return Ok(Some(Caller {
+            identity,
+            via: Via::Session,
+            grant: None,
+        }));
     }
     Ok(auth.allows_mode(AuthMode::Server).then(|| Caller {
         identity: auth.server_identity.clone(),

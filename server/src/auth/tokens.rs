@@ -67,10 +67,9 @@ pub async fn caller_of(auth: &Auth, secret: &str) -> Result<Caller, ApiError> {
     if token
         .last_used_at
         .is_none_or(|at| (now - at).num_seconds() >= TOUCH_EVERY_SECONDS)
+        && let Err(err) = store.touch_api_token(&token.name).await
     {
-        if let Err(err) = store.touch_api_token(&token.name).await {
-            tracing::warn!(token = %token.name, error = %err, "cannot record the token's use");
-        }
+        tracing::warn!(token = %token.name, error = %err, "cannot record the token's use");
     }
     let grant = Grant::of(&token).map_err(ApiError::Internal)?;
     Ok(Caller {
