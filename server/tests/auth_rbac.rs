@@ -149,6 +149,24 @@ async fn fixture(test: &str) -> Fixture {
 }
 
 impl Fixture {
+    /// A GET as the root token.
+    async fn as_root(&self, path: &str) -> Value {
+        let (status, body) = self
+            .server
+            .call_as(Some(&self.root), "GET", path, None)
+            .await;
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    }
+
+    /// The id of the gate run `name` of `ns` waits at.
+    async fn gate_of(&self, ns: &str, name: &str) -> String {
+        let wf = self
+            .as_root(&format!("/api/v1/workflows/{ns}/{name}"))
+            .await;
+        gate(&wf).expect("the run waits at its gate")
+    }
+
     /// Starts a run of `place`'s template as root, in `mode` (`wait` at the gate or `fail`),
     /// and waits until it is there; returns its name.
     async fn run(&self, place: Place, mode: &str) -> String {
@@ -168,14 +186,8 @@ impl Fixture {
         assert_eq!(status, 200, "{wf}");
         let name = server::name(&wf);
         for _ in 0..300 {
-            let (_, wf) = self
-                .server
-                .call_as(
-                    Some(&self.root),
-                    "GET",
-                    &format!("/api/v1/workflows/{ns}/{name}"),
-                    None,
-                )
+            let wf = self
+                .as_root(&format!("/api/v1/workflows/{ns}/{name}"))
                 .await;
             let there = match mode {
                 "wait" => gate(&wf).is_some(),
@@ -258,16 +270,7 @@ async fn attempt(
             Some(json!({})),
         ),
         (Channel::Rest, "approve") => {
-            let (_, wf) = f
-                .server
-                .call_as(
-                    Some(&f.root),
-                    "GET",
-                    &format!("/api/v1/workflows/{ns}/{waiting}"),
-                    None,
-                )
-                .await;
-            let node = gate(&wf).expect("the run waits at its gate");
+            let node = f.gate_of(ns, &waiting).await;
             (
                 "PUT",
                 format!("/api/v1/trellis/workflows/{ns}/{waiting}/nodes/{node}/approve"),
@@ -275,14 +278,8 @@ async fn attempt(
             )
         }
         (Channel::Rest, "manage") => {
-            let (_, body) = f
-                .server
-                .call_as(
-                    Some(&f.root),
-                    "GET",
-                    &format!("/api/v1/workflow-templates/{ns}/{t}"),
-                    None,
-                )
+            let body = f
+                .as_root(&format!("/api/v1/workflow-templates/{ns}/{t}"))
                 .await;
             (
                 "PUT",
@@ -321,16 +318,7 @@ async fn attempt(
             )
         }
         (Channel::ServerFn, "approve") => {
-            let (_, wf) = f
-                .server
-                .call_as(
-                    Some(&f.root),
-                    "GET",
-                    &format!("/api/v1/workflows/{ns}/{waiting}"),
-                    None,
-                )
-                .await;
-            let node = gate(&wf).expect("the run waits at its gate");
+            let node = f.gate_of(ns, &waiting).await;
             (
                 "POST",
                 app::act::Decide::PATH.to_string(),
