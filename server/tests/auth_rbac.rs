@@ -437,12 +437,45 @@ async fn lists_hide_what_a_role_does_not_cover() {
         )
         .await;
     assert_eq!(none["items"].as_array().map(Vec::len), Some(0), "{none}");
+    // A run is not in a template's scope because its creator says so.
+    let spoofed = json!({"workflow": {
+        "metadata": {"generateName": "spoof-", "labels": {"workflows.argoproj.io/workflow-template": "job-build"}},
+        "spec": {"entrypoint": "main", "templates": [{"name": "main", "container": {"image": "alpine", "command": ["true"]}}]}}});
+    let (status, answer) = f
+        .server
+        .call_as(
+            Some(&f.tokens["runner"]),
+            "POST",
+            "/api/v1/workflows/team-a",
+            Some(spoofed.clone()),
+        )
+        .await;
+    assert_eq!(
+        status, 403,
+        "a label does not make a run one of job-build's: {answer}"
+    );
+    let (status, made) = f
+        .server
+        .call_as(
+            Some(&f.root),
+            "POST",
+            "/api/v1/workflows/team-a",
+            Some(spoofed),
+        )
+        .await;
+    assert_eq!(status, 200, "{made}");
+    assert!(
+        made["metadata"]["labels"]
+            .get("workflows.argoproj.io/workflow-template")
+            .is_none(),
+        "the client's origin label is dropped: {made}"
+    );
     // The root token (admin over every namespace) sees everything.
     let (_, every) = f
         .server
         .call_as(Some(&f.root), "GET", "/api/v1/workflows/", None)
         .await;
-    assert_eq!(every["items"].as_array().unwrap().len(), 4);
+    assert_eq!(every["items"].as_array().unwrap().len(), 5);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -291,11 +291,16 @@ async fn update(
 
 async fn lint(
     state: &ApiState,
-    _caller: &Caller,
+    caller: &Caller,
     kind: TemplateKind,
     namespace: Option<&str>,
     mut req: Request,
 ) -> ApiResult<Json<Value>> {
+    // Linting reads the namespace's templates.
+    if let Some(ns) = namespace {
+        let target = engine::access::Target::namespace(ns);
+        state.auth().check(caller, Action::Read, &target)?;
+    }
     let value = object_of(kind, namespace, &mut req)?;
     let (_, json) = checked(state, kind, namespace, value).await?;
     Ok(Json(json))

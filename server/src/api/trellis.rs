@@ -91,8 +91,8 @@ async fn runs(
     let limit = q.limit.unwrap_or(50).clamp(1, MAX_PAGE);
     let now = chrono::Utc::now();
     let token = Some(q.continue_token.clone()).filter(|c| !c.is_empty());
-    let (page, next) = history(&state, &key, vec![], limit, token).await?;
-    let (recent, _) = history(&state, &key, finished(), STATS_RUNS, None).await?;
+    let (page, next) = history(&state, &caller, &key, vec![], limit, token).await?;
+    let (recent, _) = history(&state, &caller, &key, finished(), STATS_RUNS, None).await?;
     let recent: Vec<RunSummary> = recent.iter().map(|w| summarize(w, now)).collect();
     let stats = duration_stats(&recent);
     let rows: Vec<Value> = page
@@ -121,7 +121,7 @@ async fn grid_of(
     let key = key_of(&q)?;
     may_read(&state, &caller, &q, &key).await?;
     let n = q.runs.unwrap_or(20).clamp(1, 100);
-    let (page, _) = history(&state, &key, vec![], n, None).await?;
+    let (page, _) = history(&state, &caller, &key, vec![], n, None).await?;
     Ok(Json(
         serde_json::to_value(grid(&page, chrono::Utc::now())).unwrap_or_default(),
     ))

@@ -64,9 +64,10 @@ async fn create(
     JsonBody(req): JsonBody<CreateRequest>,
 ) -> ApiResult<Json<Value>> {
     same_namespace(&namespace, &req.namespace)?;
-    let value = req
+    let mut value = req
         .workflow
         .ok_or_else(|| ApiError::bad("the request has no `workflow`"))?;
+    guard::strip_origin_labels(&mut value);
     let dry = req.server_dry_run || req.create_options.is_some_and(|o| !o.dry_run.is_empty());
     let wf = checked_workflow(&state, &namespace, value).await?;
     let wf = start(&state, &caller, wf, dry).await?;
@@ -147,10 +148,16 @@ struct LintRequest {
 
 async fn lint(
     State(state): State<ApiState>,
+    caller: Caller,
     Path(namespace): Path<String>,
     JsonBody(req): JsonBody<LintRequest>,
 ) -> ApiResult<Json<Value>> {
     same_namespace(&namespace, &req.namespace)?;
+    // Linting reads the namespace's templates.
+    let target = engine::access::Target::namespace(&namespace);
+    state
+        .auth()
+        .check(&caller, engine::access::Action::Read, &target)?;
     let value = req
         .workflow
         .ok_or_else(|| ApiError::bad("the request has no `workflow`"))?;

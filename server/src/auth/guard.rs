@@ -94,6 +94,20 @@ pub fn template_of(wf: &Workflow) -> Option<(TemplateKind, String)> {
     })
 }
 
+/// Removes from a client's workflow the labels that say which template a run comes from: the
+/// policy reads a run's template and folder from them, so only the server may set them (from
+/// the template it really runs).
+pub fn strip_origin_labels(value: &mut Value) {
+    if let Some(labels) = value
+        .pointer_mut("/metadata/labels")
+        .and_then(Value::as_object_mut)
+    {
+        for kind in TemplateKind::ALL {
+            labels.remove(kind.workflow_label());
+        }
+    }
+}
+
 /// The namespace of a workflow (`default` when it names none).
 fn namespace_of(wf: &Workflow) -> String {
     wf.metadata
@@ -245,6 +259,16 @@ mod tests {
         );
         assert_eq!((c.namespace, c.folder), (None, None));
         assert_eq!(c.kind, Kind::ClusterWorkflowTemplate);
+    }
+
+    #[test]
+    fn clients_cannot_say_which_template_a_run_comes_from() {
+        let mut wf = serde_json::json!({"metadata": {"labels": {
+            "workflows.argoproj.io/workflow-template": "deploy",
+            "workflows.argoproj.io/cron-workflow": "nightly",
+            "team": "a"}}});
+        strip_origin_labels(&mut wf);
+        assert_eq!(wf["metadata"]["labels"], serde_json::json!({"team": "a"}));
     }
 
     #[test]

@@ -109,6 +109,9 @@ pub struct Auth {
     policy: Option<Policy>,
     store: Option<SqlStore>,
     sso: Option<oidc::Sso>,
+    /// Whether requests without credentials may name any host (`--insecure-no-auth`); else only
+    /// loopback names, so a page elsewhere cannot reach a loopback server by rebinding its DNS.
+    any_host: bool,
 }
 
 impl Auth {
@@ -121,6 +124,7 @@ impl Auth {
             policy: None,
             store: None,
             sso: None,
+            any_host: false,
         }
     }
 
@@ -140,7 +144,15 @@ impl Auth {
             policy,
             store: Some(store),
             sso,
+            any_host: false,
         }
+    }
+
+    /// The same settings, accepting requests without credentials for any `Host`
+    /// (`--insecure-no-auth`: something in front authenticates them).
+    pub fn with_any_host(mut self, any: bool) -> Self {
+        self.any_host = any;
+        self
     }
 
     /// Whether requests may authenticate this way.
@@ -339,11 +351,34 @@ async fn identify(
             grant: None,
         }));
     }
-    Ok(auth.allows_mode(AuthMode::Server).then(|| Caller {
+    if !auth.allows_mode(AuthMode::Server) {
+        return Ok(None);
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    if !auth.any_host && !setup::is_loopback(host_name(host)) {
+        return Err(ApiError::Forbidden(format!(
+            "requests without sign-in are served for this machine's own addresses only, not for \
+             Host {host:?} (a page elsewhere may be pointing its name at this server)"
+        )));
+    }
+    Ok(Some(Caller {
         identity: auth.server_identity.clone(),
         via: Via::Server,
         grant: None,
     }))
+}
+
+/// The name of a `Host` header without its port (`[::1]:2746` → `::1`).
+pub fn host_name(host: &str) -> &str {
+    if let Some(rest) = host.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or_default();
+    }
+    host.rsplit_once(':')
+        .filter(|(_, port)| port.chars().all(|c| c.is_ascii_digit()))
+        .map_or(host, |(name, _)| name)
 }
 
 /// The answer to a request without credentials: a 401 for the API and other non-page requests,
@@ -423,7 +458,28 @@ mod tests {
             policy,
             store: None,
             sso: None,
+            any_host: false,
         }
+    }
+
+    #[test]
+    fn hosts_lose_their_ports() {
+        assert_eq!(host_name("127.0.0.1:2746"), "127.0.0.1");
+        assert_eq!(host_name("[::1]:2746"), "::1");
+        assert_eq!(host_name("localhost"), "localhost");
+        assert_eq!(host_name("evil.example:2746"), "evil.example");
+    }
+
+    #[tokio::test]
+    async fn without_credentials_only_loopback_hosts_are_served() {
+        let auth = auth(None);
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, "127.0.0.1:2746".parse().unwrap());
+        assert!(identify(&auth, &h, None).await.unwrap().is_some());
+        h.insert(header::HOST, "evil.example:2746".parse().unwrap());
+        assert!(identify(&auth, &h, None).await.is_err(), "a rebound name");
+        let open = auth.with_any_host(true);
+        assert!(identify(&open, &h, None).await.unwrap().is_some());
     }
 
     #[test]

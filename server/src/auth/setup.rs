@@ -134,7 +134,7 @@ pub async fn from_args(args: &ServeArgs, port: u16, store: SqlStore) -> anyhow::
         server_user = %identity.subject,
         "authentication"
     );
-    Ok(Auth::new(modes, identity, policy, store, sso))
+    Ok(Auth::new(modes, identity, policy, store, sso).with_any_host(args.insecure_no_auth))
 }
 
 /// The session layer: cookies `HttpOnly`, `SameSite=Lax`, `Secure` when served over TLS, ending

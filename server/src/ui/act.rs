@@ -216,6 +216,7 @@ fn never_ran(
 /// Two runs side by side; `parameters` are each one's (see [`convert::effective_parameters`]).
 pub async fn compare(
     state: &ApiState,
+    caller: &crate::auth::Caller,
     (wa, wb): (Workflow, Workflow),
     parameters: (Parameters, Parameters),
 ) -> Result<Comparison, UiError> {
@@ -245,7 +246,7 @@ pub async fn compare(
         })
         .collect();
     let others = match workflow_template_key(&wa) {
-        Some(key) => history(state, &key, vec![], 10, None)
+        Some(key) => history(state, caller, &key, vec![], 10, None)
             .await
             .map_err(super::ui_error)?
             .0

@@ -111,9 +111,11 @@ fn no_node(namespace: &str, name: &str, node: &str) -> UiError {
     UiError::NotFound(format!("workflow {namespace}/{name} has no node {node:?}"))
 }
 
-/// Runs of the template with store key `key`, newest first.
+/// Runs of the template with store key `key` that `caller` may read, newest first (a cluster
+/// template's runs live in many namespaces).
 pub async fn history(
     state: &ApiState,
+    caller: &Caller,
     key: &str,
     phases: Vec<WorkflowPhase>,
     limit: u32,
@@ -131,7 +133,8 @@ pub async fn history(
             ..Default::default()
         })
         .await?;
-    Ok((page.items, page.continue_token))
+    let items = guard::readable_workflows(state, caller, page.items).await;
+    Ok((items, page.continue_token))
 }
 
 /// The finished phases.
@@ -197,7 +200,7 @@ pub async fn folder_rows(
         if !shown.contains(&key) {
             continue;
         }
-        let (recent, _) = history(state, &key, vec![], RECENT_RUNS, None).await?;
+        let (recent, _) = history(state, caller, &key, vec![], RECENT_RUNS, None).await?;
         waiting.extend(
             recent
                 .iter()
@@ -206,7 +209,7 @@ pub async fn folder_rows(
         );
         let recent: Vec<RunSummary> = recent.iter().map(|w| summarize(w, now)).collect();
         let newest = async |phases: Vec<WorkflowPhase>| {
-            let (w, _) = history(state, &key, phases, 1, None).await?;
+            let (w, _) = history(state, caller, &key, phases, 1, None).await?;
             Ok::<_, StoreError>(w.first().map(|w| summarize(w, now)))
         };
         let success = newest(vec![WorkflowPhase::Succeeded]).await?;
@@ -317,19 +320,19 @@ impl UiSource {
         let key = template_key(kind, &id.namespace, &id.name);
         let now = Utc::now();
         let token = Some(page).filter(|p| !p.is_empty());
-        let (recent, _) = history(&self.state, &key, finished(), STATS_RUNS, None)
+        let (recent, _) = history(&self.state, &caller, &key, finished(), STATS_RUNS, None)
             .await
             .map_err(ui_error)?;
         let summaries: Vec<RunSummary> = recent.iter().map(|w| summarize(w, now)).collect();
         let ds = duration_stats(&summaries);
-        let (rows, next) = history(&self.state, &key, vec![], HISTORY_PAGE, token)
+        let (rows, next) = history(&self.state, &caller, &key, vec![], HISTORY_PAGE, token)
             .await
             .map_err(ui_error)?;
         let runs = rows
             .iter()
             .map(|w| convert::row_of(w, now, |d| ds.is_slow(d)))
             .collect();
-        let (grid_runs, _) = history(&self.state, &key, vec![], GRID_RUNS, None)
+        let (grid_runs, _) = history(&self.state, &caller, &key, vec![], GRID_RUNS, None)
             .await
             .map_err(ui_error)?;
         let total_runs = grid_runs

@@ -211,7 +211,7 @@ impl ActData for UiSource {
             );
             let pa = convert::effective_parameters(&wa, &self.spec_of_run(&wa).await);
             let pb = convert::effective_parameters(&wb, &self.spec_of_run(&wb).await);
-            super::act::compare(&self.state, (wa, wb), (pa, pb)).await
+            super::act::compare(&self.state, &caller, (wa, wb), (pa, pb)).await
         })
     }
 
