@@ -8,9 +8,22 @@ use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+/// Whether a method changes things (everything but GET, HEAD and OPTIONS).
+pub fn changes_state(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// Whether an `Origin` header names `host` (a `Host` header's value); never for `null`.
+pub fn names_host(origin: &str, host: &str) -> bool {
+    origin != "null"
+        && origin
+            .split_once("://")
+            .is_some_and(|(_, rest)| rest.trim_end_matches('/').eq_ignore_ascii_case(host))
+}
+
 /// Why a request is refused, if it is.
 pub fn cross_site(method: &Method, headers: &HeaderMap) -> Option<&'static str> {
-    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
+    if !changes_state(method) {
         return None;
     }
     let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
@@ -19,11 +32,7 @@ pub fn cross_site(method: &Method, headers: &HeaderMap) -> Option<&'static str> 
     }
     let origin = text(header::ORIGIN.as_str())?;
     let host = text(header::HOST.as_str()).unwrap_or_default();
-    let origin_host = origin
-        .split_once("://")
-        .map_or(origin, |(_, rest)| rest)
-        .trim_end_matches('/');
-    (origin == "null" || !origin_host.eq_ignore_ascii_case(host))
+    (!names_host(origin, host))
         .then_some("the request's Origin is not this server: a request from another site may not change anything here")
 }
 
@@ -77,6 +86,7 @@ mod tests {
         assert_eq!(cross_site(&Method::GET, &headers(&other)), None);
         let fetch = [("host", "127.0.0.1:2746"), ("sec-fetch-site", "cross-site")];
         assert!(cross_site(&post, &headers(&fetch)).is_some());
+        assert!(changes_state(&Method::POST) && !changes_state(&Method::GET));
         let opaque = [("host", "127.0.0.1:2746"), ("origin", "null")];
         assert!(cross_site(&post, &headers(&opaque)).is_some());
     }

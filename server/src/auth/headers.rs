@@ -11,7 +11,7 @@
 //! one are not subject to this rule.
 
 use axum::extract::Request;
-use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -43,16 +43,9 @@ pub fn from_own_pages(headers: &HeaderMap) -> bool {
         return true;
     }
     match (text(header::ORIGIN.as_str()), text(header::HOST.as_str())) {
-        (Some(origin), Some(host)) => origin
-            .split_once("://")
-            .is_some_and(|(_, rest)| rest.trim_end_matches('/').eq_ignore_ascii_case(host)),
+        (Some(origin), Some(host)) => crate::origin::names_host(origin, host),
         _ => false,
     }
-}
-
-/// Whether a method changes things (everything but GET, HEAD and OPTIONS).
-pub fn changes_state(method: &Method) -> bool {
-    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
 #[cfg(test)]
@@ -86,6 +79,5 @@ mod tests {
             "sec-fetch-site",
             "same-site"
         )])));
-        assert!(changes_state(&Method::POST) && !changes_state(&Method::GET));
     }
 }

@@ -298,7 +298,7 @@ pub async fn authenticate(
     match identify(&auth, request.headers(), session.as_ref()).await {
         Ok(Some(caller))
             if caller.via == Via::Session
-                && headers::changes_state(request.method())
+                && crate::origin::changes_state(request.method())
                 && !headers::from_own_pages(request.headers()) =>
         {
             tracing::warn!(user = %caller.identity.subject, path = %path, "refused a session request without proof of origin");
