@@ -11,8 +11,8 @@ use crate::components::status::PhaseBadge;
 use crate::model::RunRow;
 use crate::ops::{ActOutcome, PlannedStep, RetryChoice, RetryPlan, RunAction, RunPermissions};
 
-const BUTTON: &str = "rounded border border-slate-300 dark:border-slate-600 bg-white dark:bg-slate-900 px-3 py-1 text-sm hover:bg-slate-100 dark:hover:bg-slate-800";
-const DANGER: &str = "rounded border border-red-300 bg-white dark:bg-slate-900 px-3 py-1 text-sm text-red-700 hover:bg-red-50 dark:hover:bg-red-950";
+const BUTTON: &str = "rounded border border-slate-300 dark:border-slate-600 bg-white dark:bg-slate-900 px-3 py-1 text-sm hover:bg-slate-100 dark:hover:bg-slate-800 disabled:cursor-not-allowed disabled:opacity-50";
+const DANGER: &str = "rounded border border-red-300 bg-white dark:bg-slate-900 px-3 py-1 text-sm text-red-700 hover:bg-red-50 dark:hover:bg-red-950 disabled:cursor-not-allowed disabled:opacity-50";
 
 /// Which dialog is open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
