@@ -737,6 +737,7 @@ fn waiting_message(locks: &[engine::plan::Lock]) -> String {
 fn running_obs() -> StepObservation {
     StepObservation {
         ip: Some(probe::LOCAL_IP.into()),
+        host_node_name: Some(probe::host_name()),
         phase: NodePhase::Running,
         started_at: Some(engine::plan::format_time(Utc::now())),
         ..Default::default()

@@ -11,6 +11,20 @@ use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 /// The address of a step on the local backend: steps share the machine's network.
 pub const LOCAL_IP: &str = "127.0.0.1";
 
+/// The name of this machine, which steps on the local backend run on (`hostNodeName`).
+pub fn host_name() -> String {
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| {
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+            .map(|n| n.trim().to_string())
+            .ok()
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| "localhost".into())
+    })
+    .clone()
+}
+
 /// How to tell that a daemon is ready.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Readiness {

@@ -191,7 +191,8 @@ fn within(a: &Artifact, sub_path: &str, name: &str) -> Result<Artifact, String> 
     serde_json::from_value(serde_json::Value::Object(m)).map_err(|e| e.to_string())
 }
 
-/// Adds `inputs.parameters.*`, `inputs.parameters` and `inputs.artifacts.*.path` to a scope.
+/// Adds `inputs.parameters.*`, `inputs.parameters`, `inputs.artifacts.*` (the artifact, as JSON,
+/// for `from:`) and `inputs.artifacts.*.path` to a scope.
 pub(crate) fn add_input_vars(v: &mut Vars, inputs: Option<&Inputs>) {
     let Some(inputs) = inputs else { return };
     let mut all = Vec::new();
@@ -209,6 +210,9 @@ pub(crate) fn add_input_vars(v: &mut Vars, inputs: Option<&Inputs>) {
         let name = a.name.as_deref().unwrap_or_default();
         if let Some(path) = &a.path {
             v.insert(format!("inputs.artifacts.{name}.path"), path.clone());
+        }
+        if let Ok(j) = serde_json::to_string(a) {
+            v.insert(format!("inputs.artifacts.{name}"), j);
         }
     }
 }

@@ -249,7 +249,7 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, id: &str, found: &Found) {
     let rendered;
     let tmpl: &crate::model::Template = match target.filter(|t| t.contains("{{")) {
         Some(t) => {
-            let vars = ctx.input_vars(ctx.nodes.get(id).and_then(|n| n.inputs.as_ref()));
+            let vars = ctx.body_vars(found, ctx.nodes.get(id).and_then(|n| n.inputs.as_ref()));
             let mut copy = (*found.tmpl).clone();
             if let Some(d) = copy.dag.as_mut() {
                 d.target = Some(super::scope::render(&t, &vars, Unresolved::Error).unwrap_or(t));
@@ -267,7 +267,7 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, id: &str, found: &Found) {
         return;
     };
     let name = node.name.clone().unwrap_or_default();
-    let vars = ctx.input_vars(node.inputs.as_ref());
+    let vars = ctx.body_vars(found, node.inputs.as_ref());
     let tasks = found
         .tmpl
         .dag
@@ -467,6 +467,7 @@ fn task_call(
         scope: found.scope.clone(),
         args: t.arguments.clone().unwrap_or_default(),
         boundary_id: Some(dag_id.to_string()),
+        name_var: Some("tasks.name"),
     }
 }
 
@@ -545,6 +546,8 @@ fn needs_render(t: &DAGTask) -> bool {
 }
 
 fn render_task(t: &DAGTask, vars: &Vars) -> Result<DAGTask, String> {
+    let name = t.name.as_deref().unwrap_or_default();
+    let vars = &*super::scope::naming(vars, t.arguments.as_ref(), "tasks.name", name);
     let mut t = t.clone();
     drop_absent(&mut t.arguments, vars);
     let t = &t;
@@ -565,6 +568,7 @@ fn error_task(ctx: &mut Ctx<'_>, dag_id: &str, w: &Walk<'_>, i: usize, e: String
         scope: super::resolve::TemplateScope::Local,
         args: Default::default(),
         boundary_id: Some(dag_id.to_string()),
+        name_var: Some("tasks.name"),
     };
     super::walk::error_node(ctx, &call, e);
 }

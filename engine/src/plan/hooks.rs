@@ -111,6 +111,7 @@ fn hook_call(
         scope: found.scope.clone(),
         args,
         boundary_id: call.boundary_id.clone(),
+        name_var: None,
     }
 }
 

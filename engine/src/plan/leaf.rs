@@ -11,12 +11,19 @@ use super::walk::{Ctx, Found};
 use super::{Action, Memo, StepLaunch, duration_of, parse_time, pod_name};
 
 /// The variables a running step sees: workflow, inputs, `pod.name`, `retries`, output paths.
-fn step_vars(ctx: &Ctx<'_>, id: &str, tmpl: &Template, retries: Option<usize>) -> Vars {
+fn step_vars(ctx: &Ctx<'_>, id: &str, found: &Found, retries: Option<usize>) -> Vars {
+    let tmpl = &*found.tmpl;
     let node = ctx.nodes.get(id);
-    let mut v = ctx.input_vars(node.and_then(|n| n.inputs.as_ref()));
+    let mut v = ctx.body_vars(found, node.and_then(|n| n.inputs.as_ref()));
     let name = node.and_then(|n| n.name.clone()).unwrap_or_default();
     let tname = tmpl.name.clone().unwrap_or_default();
     v.insert("pod.name", pod_name(&ctx.wf.name, &name, &tname));
+    if let Some(n) = retries {
+        let previous = n
+            .checked_sub(1)
+            .and_then(|p| previous_attempt(ctx, &name, p));
+        super::retry::add_last_retry_vars(&mut v, previous, "0");
+    }
     v.insert("node.name", name);
     v.insert("retries", retries.unwrap_or(0).to_string());
     for p in tmpl
@@ -41,12 +48,23 @@ fn step_vars(ctx: &Ctx<'_>, id: &str, tmpl: &Template, retries: Option<usize>) -
     v
 }
 
+/// Attempt `p` of the retry node whose attempt `attempt_name` (`<retry node>(<n>)`) is.
+fn previous_attempt<'c>(
+    ctx: &'c Ctx<'_>,
+    attempt_name: &str,
+    p: usize,
+) -> Option<&'c crate::model::NodeStatus> {
+    let retry_name = attempt_name.rsplit_once('(')?.0;
+    let id = super::ids::node_id(&ctx.wf.name, &format!("{retry_name}({p})"));
+    ctx.nodes.get(&id)
+}
+
 /// Advances a step node: asks the backend to start it while it is Pending.
 pub(crate) fn execute(ctx: &mut Ctx<'_>, id: &str, found: &Found, retries: Option<usize>) {
     if ctx.phase(id) != NodePhase::Pending {
         return;
     }
-    let vars = step_vars(ctx, id, &found.tmpl, retries);
+    let vars = step_vars(ctx, id, found, retries);
     let mut raw = (*found.tmpl).clone();
     // Metrics are rendered when the step ends (`{{duration}}`, `{{status}}`), not now.
     let metrics = raw.metrics.take();
@@ -161,7 +179,7 @@ pub(crate) fn suspend(ctx: &mut Ctx<'_>, id: &str, found: &Found) {
     let Some(duration) = found.tmpl.suspend.as_ref().and_then(|s| s.duration.clone()) else {
         return;
     };
-    let vars = ctx.input_vars(ctx.nodes.get(id).and_then(|n| n.inputs.as_ref()));
+    let vars = ctx.body_vars(found, ctx.nodes.get(id).and_then(|n| n.inputs.as_ref()));
     let duration =
         super::scope::render(&duration, &vars, Unresolved::Error).and_then(|d| duration_of(&d));
     let wait = match duration {

@@ -73,6 +73,9 @@ pub struct StepObservation {
     /// The address other steps reach the step at (`{{steps.NAME.ip}}`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip: Option<String>,
+    /// The machine (Kubernetes: the node) the step runs on (`{{steps.NAME.hostNodeName}}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_node_name: Option<String>,
     /// The step did not run: its outputs come from its memoization cache.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub memo_hit: bool,
@@ -90,6 +93,7 @@ impl Default for StepObservation {
             outputs: None,
             daemoned: false,
             ip: None,
+            host_node_name: None,
             memo_hit: false,
         }
     }

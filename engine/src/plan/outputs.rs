@@ -7,7 +7,8 @@ use crate::model::{NodeStatus, Outputs, Parameter, Template};
 
 use super::scope::{Unresolved, Vars, eval_expr, render};
 
-/// Adds `<prefix>.status`, `.id`, `.exitCode`, `.startedAt`, `.finishedAt`, `.outputs.result`,
+/// Adds `<prefix>.status`, `.id`, `.exitCode`, `.startedAt`, `.finishedAt`, `.ip`,
+/// `.hostNodeName`, `.outputs.result`,
 /// `.outputs.parameters.*` and `.outputs.artifacts.*` of a node to a scope.
 pub(crate) fn add_node_vars(v: &mut Vars, prefix: &str, n: &NodeStatus) {
     v.insert(format!("{prefix}.id"), n.id.clone().unwrap_or_default());
@@ -23,6 +24,9 @@ pub(crate) fn add_node_vars(v: &mut Vars, prefix: &str, n: &NodeStatus) {
     }
     if let Some(ip) = &n.pod_ip {
         v.insert(format!("{prefix}.ip"), ip.clone());
+    }
+    if let Some(host) = &n.host_node_name {
+        v.insert(format!("{prefix}.hostNodeName"), host.clone());
     }
     let Some(o) = &n.outputs else { return };
     if let Some(code) = &o.exit_code {

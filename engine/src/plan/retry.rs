@@ -2,9 +2,10 @@
 
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-use crate::model::{NodePhase, NodeType, RetryStrategy, Template};
+use crate::model::{NodePhase, NodeStatus, NodeType, RetryStrategy, Template};
 
 use super::nodes::{NewNode, failed_or_error};
+use super::scope::Vars;
 use super::walk::{Call, Ctx, Found, execute_plain};
 use super::{args, parse_time};
 
@@ -196,30 +197,44 @@ fn decide(ctx: &mut Ctx<'_>, id: &str, children: &[String], last: &str, s: &Retr
 fn expression_allows(ctx: &Ctx<'_>, last: &str, expr: &str) -> bool {
     let mut vars = ctx.base_vars();
     if let Some(n) = ctx.nodes.get(last) {
-        let exit = n
-            .outputs
-            .as_ref()
-            .and_then(|o| o.exit_code.clone())
-            .unwrap_or_else(|| "-1".into());
-        vars.insert("lastRetry.exitCode", exit);
-        vars.insert(
-            "lastRetry.status",
-            n.phase.map(|p| p.as_str()).unwrap_or(""),
-        );
-        vars.insert("lastRetry.message", n.message.clone().unwrap_or_default());
-        let dur = match (
-            n.started_at.as_deref().and_then(parse_time),
-            n.finished_at.as_deref().and_then(parse_time),
-        ) {
-            (Some(a), Some(b)) => (b - a).num_seconds(),
-            _ => 0,
-        };
-        vars.insert("lastRetry.duration", dur.to_string());
+        add_last_retry_vars(&mut vars, Some(n), "-1");
     }
     matches!(
         super::scope::eval_expr(expr, &vars),
         Ok(serde_json::Value::Bool(true))
     )
+}
+
+/// Adds `lastRetry.exitCode`, `.status`, `.message` and `.duration` (seconds) of the previous
+/// attempt; on the first attempt (`None`) they are Argo's defaults: `0`, empty, empty, `0`.
+/// `no_exit` is the exit code of an attempt that has none.
+pub(crate) fn add_last_retry_vars(vars: &mut Vars, last: Option<&NodeStatus>, no_exit: &str) {
+    let Some(n) = last else {
+        vars.insert("lastRetry.exitCode", "0");
+        vars.insert("lastRetry.status", "");
+        vars.insert("lastRetry.message", "");
+        vars.insert("lastRetry.duration", "0");
+        return;
+    };
+    let exit = n
+        .outputs
+        .as_ref()
+        .and_then(|o| o.exit_code.clone())
+        .unwrap_or_else(|| no_exit.into());
+    vars.insert("lastRetry.exitCode", exit);
+    vars.insert(
+        "lastRetry.status",
+        n.phase.map(|p| p.as_str()).unwrap_or(""),
+    );
+    vars.insert("lastRetry.message", n.message.clone().unwrap_or_default());
+    let secs = match (
+        n.started_at.as_deref().and_then(parse_time),
+        n.finished_at.as_deref().and_then(parse_time),
+    ) {
+        (Some(a), Some(b)) => (b - a).num_milliseconds() as f64 / 1000.0,
+        _ => 0.0,
+    };
+    vars.insert("lastRetry.duration", secs.to_string());
 }
 
 fn backoff(

@@ -45,6 +45,27 @@ impl Vars {
     }
 }
 
+/// `vars`, plus `key` = `name` when the parameters of `args` mention `key`: in a call's own
+/// arguments `{{steps.name}}` / `{{tasks.name}}` name that step or task. Borrows otherwise, so
+/// calls that do not mention it cost nothing.
+pub(crate) fn naming<'v>(
+    vars: &'v Vars,
+    args: Option<&crate::model::Arguments>,
+    key: &str,
+    name: &str,
+) -> std::borrow::Cow<'v, Vars> {
+    let mentions = args
+        .into_iter()
+        .flat_map(|a| a.parameters.iter().flatten())
+        .any(|p| p.value.as_ref().is_some_and(|v| v.0.contains(key)));
+    if !mentions {
+        return std::borrow::Cow::Borrowed(vars);
+    }
+    let mut own = vars.clone();
+    own.insert(key, name);
+    std::borrow::Cow::Owned(own)
+}
+
 /// What to do with a tag whose variable is unknown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Unresolved {

@@ -24,7 +24,7 @@ pub(crate) fn execute(ctx: &mut Ctx<'_>, id: &str, found: &Found) {
         return;
     };
     let name = node.name.clone().unwrap_or_default();
-    let mut vars = ctx.input_vars(node.inputs.as_ref());
+    let mut vars = ctx.body_vars(found, node.inputs.as_ref());
     let groups = found.tmpl.steps.clone().unwrap_or_default();
     for (i, group) in groups.iter().enumerate() {
         let sg_name = format!("{name}[{i}]");
@@ -238,6 +238,7 @@ fn plan_group(group: &[WorkflowStep], vars: &Vars) -> Result<Vec<Planned>, Strin
 }
 
 fn plan_one(name: String, step: &WorkflowStep, vars: &Vars) -> Result<Planned, String> {
+    let vars = &*super::scope::naming(vars, step.arguments.as_ref(), "steps.name", &name);
     let mut step = step.clone();
     drop_absent(&mut step.arguments, vars);
     let step: WorkflowStep = render_call_site(&step, vars)?;
@@ -304,6 +305,7 @@ fn execute_group(
             scope: found.scope.clone(),
             args: p.step.arguments.clone().unwrap_or_default(),
             boundary_id: Some(steps_id.to_string()),
+            name_var: Some("steps.name"),
         };
         let Some(cid) = execute_template(ctx, &call) else {
             all_created = false;

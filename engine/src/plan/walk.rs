@@ -65,12 +65,17 @@ pub(crate) struct Call {
     /// Arguments, already substituted.
     pub args: Arguments,
     pub boundary_id: Option<String>,
+    /// `steps.name` for a step, `tasks.name` for a DAG task: the variable that names the caller
+    /// inside the template it calls (Argo's local parameters).
+    pub name_var: Option<&'static str>,
 }
 
 /// A template found for a call, with the scope its own references resolve in.
 pub(crate) struct Found {
     pub tmpl: Arc<Template>,
     pub scope: TemplateScope,
+    /// `("steps.name", step)` or `("tasks.name", task)` when a step or task calls it.
+    pub caller: Option<(&'static str, String)>,
 }
 
 impl Ctx<'_> {
@@ -105,6 +110,7 @@ impl Ctx<'_> {
         Ok(Found {
             tmpl: with_defaults(tmpl, self.wf.spec.template_defaults.as_deref()),
             scope,
+            caller: call.name_var.map(|k| (k, call.display_name.clone())),
         })
     }
 
@@ -139,6 +145,16 @@ impl Ctx<'_> {
     pub(crate) fn input_vars(&self, inputs: Option<&Inputs>) -> Vars {
         let mut v = self.base_vars();
         args::add_input_vars(&mut v, inputs);
+        v
+    }
+
+    /// The scope of a template's body: [`Ctx::input_vars`] plus `steps.name` / `tasks.name` when
+    /// a step or task called it.
+    pub(crate) fn body_vars(&self, found: &Found, inputs: Option<&Inputs>) -> Vars {
+        let mut v = self.input_vars(inputs);
+        if let Some((key, name)) = &found.caller {
+            v.insert(*key, name.clone());
+        }
         v
     }
 }

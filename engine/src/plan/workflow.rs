@@ -129,6 +129,7 @@ fn root_call(wf: &ResolvedWorkflow) -> Call {
         scope: TemplateScope::Local,
         args: root_arguments(wf),
         boundary_id: None,
+        name_var: None,
     }
 }
 
@@ -160,6 +161,9 @@ fn apply_observations(nodes: &mut BTreeMap<String, NodeStatus>, obs: &Observatio
         if o.ip.is_some() {
             n.pod_ip = o.ip.clone();
         }
+        if o.host_node_name.is_some() {
+            n.host_node_name = o.host_node_name.clone();
+        }
         if o.memo_hit
             && let Some(m) = n.memoization_status.as_mut()
         {
@@ -182,6 +186,27 @@ fn apply_observations(nodes: &mut BTreeMap<String, NodeStatus>, obs: &Observatio
         }
     }
 }
+
+/// The strftime letters `workflow.creationTimestamp.<letter>` accepts (Argo's set), with the
+/// chrono format each stands for.
+const STRFTIME: [(char, &str); 16] = [
+    ('B', "%B"),
+    ('b', "%b"),
+    ('m', "%m"),
+    ('A', "%A"),
+    ('a', "%a"),
+    ('d', "%d"),
+    ('H', "%H"),
+    ('I', "%I"),
+    ('M', "%M"),
+    ('S', "%S"),
+    ('Y', "%Y"),
+    ('y', "%y"),
+    ('p', "%p"),
+    ('Z', "%Z"),
+    ('z', "%z"),
+    ('L', "%.3f"),
+];
 
 /// `workflow.*` variables.
 fn globals(
@@ -208,6 +233,12 @@ fn globals(
             "workflow.creationTimestamp.s".into(),
             t.timestamp().to_string(),
         );
+        for (c, fmt) in STRFTIME {
+            g.insert(
+                format!("workflow.creationTimestamp.{c}"),
+                t.format(fmt).to_string(),
+            );
+        }
     }
     g.insert(
         "workflow.serviceAccountName".into(),
@@ -245,11 +276,14 @@ fn globals(
     for (k, v) in &wf.annotations {
         g.insert(format!("workflow.annotations.{k}"), v.clone());
     }
+    // `workflow.labels` / `workflow.annotations` (deprecated in Argo) are the `.json` forms.
     if let Ok(j) = serde_json::to_string(&wf.labels) {
-        g.insert("workflow.labels.json".into(), j);
+        g.insert("workflow.labels.json".into(), j.clone());
+        g.insert("workflow.labels".into(), j);
     }
     if let Ok(j) = serde_json::to_string(&wf.annotations) {
-        g.insert("workflow.annotations.json".into(), j);
+        g.insert("workflow.annotations.json".into(), j.clone());
+        g.insert("workflow.annotations".into(), j);
     }
     g
 }
@@ -397,6 +431,7 @@ fn run_exit_handler(
             .and_then(|h| h.arguments.clone())
             .unwrap_or_default(),
         boundary_id: None,
+        name_var: None,
     };
     ctx.in_exit = true;
     let id = execute_template(ctx, &call)?;
