@@ -123,6 +123,12 @@ async fn failures_are_worded_for_people() {
             "Error (exit code 3)",
         ),
         (
+            vec!["sh", "-c", "echo before; no-such-tool-trellis --flag"],
+            ExecPhase::Failed,
+            Some(127),
+            "no-such-tool-trellis: not found",
+        ),
+        (
             vec!["sh", "-c", "kill -TERM $$"],
             ExecPhase::Failed,
             Some(143),
@@ -153,6 +159,9 @@ async fn failures_are_worded_for_people() {
         assert_eq!((r.phase, r.exit_code), (phase, code), "{argv:?}: {r:#?}");
         let got = r.message.unwrap_or_default();
         assert!(got.ends_with(message), "{argv:?}: {got}");
+        if code == Some(127) {
+            assert!(got.starts_with("Error (exit code 127): sh: "), "{got}");
+        }
     }
 }
 

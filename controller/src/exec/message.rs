@@ -83,6 +83,23 @@ pub(crate) fn describe_spawn_error(
     }
 }
 
+/// The message of a step that exited 127 ("command not found" in every shell), with the
+/// shell's own line naming the command when its stderr has one: `Error (exit code 127): sh:
+/// apk: not found`. `stderr` is the step's stderr, oldest line first.
+pub(crate) fn with_not_found<'a>(
+    message: String,
+    stderr: impl DoubleEndedIterator<Item = &'a str>,
+) -> String {
+    let found = stderr
+        .rev()
+        .map(str::trim)
+        .find(|l| l.ends_with("not found") || l.ends_with("command not found"));
+    match found {
+        Some(line) => format!("{message}: {line}"),
+        None => message,
+    }
+}
+
 /// An I/O error worded like Go's `os` package (`open /tmp/x: no such file or directory`).
 pub(crate) fn go_style_io(op: &str, path: &str, error: &io::Error) -> String {
     format!("{op} {path}: {}", go_style(error))
@@ -100,6 +117,28 @@ fn go_style(error: &io::Error) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn exit_127_names_the_missing_command_from_the_shell() {
+        let m = || "Error (exit code 127)".to_string();
+        assert_eq!(
+            with_not_found(
+                m(),
+                ["fetching index", "sh: apk: not found", "done"].into_iter()
+            ),
+            "Error (exit code 127): sh: apk: not found"
+        );
+        assert_eq!(
+            with_not_found(m(), ["bash: line 1: nc: command not found  "].into_iter()),
+            "Error (exit code 127): bash: line 1: nc: command not found"
+        );
+        assert_eq!(
+            with_not_found(m(), ["a: not found", "b: not found"].into_iter()),
+            "Error (exit code 127): b: not found",
+            "the last one is what ended the script"
+        );
+        assert_eq!(with_not_found(m(), ["nothing useful"].into_iter()), m());
+    }
 
     #[test]
     fn endings_are_worded_like_argo() {

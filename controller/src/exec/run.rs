@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::process::Command;
 
 use super::logs::LogLine;
-use super::message::{describe_ending, describe_spawn_error};
+use super::message::{describe_ending, describe_spawn_error, with_not_found};
 use super::outputs::{place_inputs, read_parameters, resolve, store_outputs};
 use super::process::{Outcome, run_command};
 use super::spec::{ExecPhase, ExecResult, ExecSpec};
@@ -92,7 +92,13 @@ async fn run_step(
 
 /// Sets phase, exit code and message from how the command ended, then collects the outputs.
 async fn finish(spec: &ExecSpec, cwd: &Path, outcome: Outcome, result: &mut ExecResult) {
-    let (phase, exit_code, message) = describe_ending(outcome.ending, outcome.stopped);
+    let (phase, exit_code, mut message) = describe_ending(outcome.ending, outcome.stopped);
+    if exit_code == Some(NOT_FOUND_EXIT)
+        && let Some(m) = message.take()
+    {
+        let stderr = stderr_tail(&spec.work_dir.join(LOG_FILE)).await;
+        message = Some(with_not_found(m, stderr.iter().map(String::as_str)));
+    }
     result.phase = phase;
     result.exit_code = exit_code;
     result.message = message;
@@ -121,6 +127,36 @@ async fn finish(spec: &ExecSpec, cwd: &Path, outcome: Outcome, result: &mut Exec
             tracing::info!(node.id = %spec.node_id, %message, "outputs of a failed step not collected");
         }
     }
+}
+
+/// The exit code shells give a command they cannot find.
+const NOT_FOUND_EXIT: i32 = 127;
+
+/// How much of the end of `main.log` is searched for the shell's "not found" line.
+const STDERR_TAIL_BYTES: u64 = 16 * 1024;
+
+/// The stderr lines among the last bytes of `main.log`, oldest first (none when it cannot be
+/// read: the message then stays Argo's plain one).
+async fn stderr_tail(log: &Path) -> Vec<String> {
+    use tokio::io::{AsyncReadExt, AsyncSeekExt};
+    let Ok(mut file) = tokio::fs::File::open(log).await else {
+        return Vec::new();
+    };
+    let len = file.metadata().await.map(|m| m.len()).unwrap_or(0);
+    let start = len.saturating_sub(STDERR_TAIL_BYTES);
+    if file.seek(std::io::SeekFrom::Start(start)).await.is_err() {
+        return Vec::new();
+    }
+    let mut bytes = Vec::new();
+    if file.read_to_end(&mut bytes).await.is_err() {
+        return Vec::new();
+    }
+    String::from_utf8_lossy(&bytes)
+        .lines()
+        .filter_map(|l| parse_log_line(l).ok())
+        .filter(|l| l.s == super::logs::LogStream::Stderr)
+        .map(|l| l.l)
+        .collect()
 }
 
 /// The directory the command runs in: `workingDir`, else the step's work directory.
