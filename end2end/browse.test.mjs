@@ -127,6 +127,12 @@ test('all runs filters by name and phase, and a running row turns green without 
 test('a running run: pending steps are drawn, the log grows, the graph finishes live', async () => {
   const name = await submit(url, NS, 'live-steps');
   await withPage(browser, async (page) => {
+    const followed = [];
+    const windows = [];
+    page.on('request', (r) => {
+      if (r.url().includes('/follow?after=')) followed.push(r.url());
+      if (r.url().includes('node_log')) windows.push(r.url());
+    });
     await visit(page, `${url}/runs/${NS}/${name}`);
     await page.waitForSelector('[data-testid="run-header"][data-phase="running"]');
     const after = page.locator('[data-testid="graph-node"]', { hasText: 'after' });
@@ -138,6 +144,8 @@ test('a running run: pending steps are drawn, the log grows, the graph finishes 
     const early = await lines();
     await screenshot(page, 'browse-run-live');
     await page.waitForFunction((n) => document.querySelectorAll('[data-testid="log-lines"] [data-line]').length > n, early, { timeout: 10_000 });
+    assert.equal(followed.length, 1, 'new lines are pushed over one event stream');
+    assert.ok(windows.length <= 2, `the window is not fetched again and again (${windows.length})`);
     await page.waitForSelector('[data-testid="run-header"][data-phase="succeeded"]', { timeout: 40_000 });
     await page.waitForSelector('[data-testid="graph-node"][data-phase="succeeded"]:has-text("after")', { timeout: 10_000 });
     assert.equal(await page.locator('[data-testid="graph-node"][data-planned="true"]').count(), 0);

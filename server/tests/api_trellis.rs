@@ -193,3 +193,103 @@ async fn secret_parameters_are_masked_in_histories_and_logs() {
         .await;
     assert_eq!(text.trim(), "using •••••• on prod");
 }
+
+/// The messages (`result` of each NDJSON line) of a followed log stream, until it ends.
+async fn follow_messages(resp: &mut reqwest::Response) -> Vec<serde_json::Value> {
+    let mut text = String::new();
+    while let Some(chunk) = tokio::time::timeout(std::time::Duration::from_secs(20), resp.chunk())
+        .await
+        .expect("a message within 20 s, and the end when the step ends")
+        .unwrap()
+    {
+        text.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    text.lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("NDJSON")["result"].clone())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_followed_log_pushes_the_lines_after_the_one_asked_with_their_numbers() {
+    let s = Server::start("trellis-follow").await;
+    let wf = s
+        .create(
+            "argo",
+            json!({
+                "metadata": {"generateName": "ticker-"},
+                "spec": {"entrypoint": "main", "templates": [{"name": "main", "script": {
+                    "image": "alpine", "command": ["sh"],
+                    "source": "for i in 1 2 3 4; do echo tick $i; sleep 1; done"
+                }}]}
+            }),
+        )
+        .await;
+    let n = name(&wf);
+    let path = format!("/api/v1/trellis/logs/argo/{n}/{n}/follow?after=1");
+    // The step exists once the workflow has been planned.
+    s.wait_for("argo", &n, |w| w["status"]["nodes"][&n].is_object())
+        .await;
+    let mut resp = s.stream(&path).await;
+    let first = tokio::time::timeout(std::time::Duration::from_secs(20), resp.chunk())
+        .await
+        .expect("a batch within 20 s")
+        .unwrap()
+        .expect("the stream is open");
+    let now = s.get(&format!("/api/v1/workflows/argo/{n}")).await;
+    assert_eq!(now["status"]["phase"], "Running", "pushed before the end");
+    let mut messages: Vec<serde_json::Value> = String::from_utf8_lossy(&first)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["result"].clone())
+        .collect();
+    messages.extend(follow_messages(&mut resp).await);
+    assert_eq!(messages[0]["first"], 2, "{messages:?}");
+    let mut expected_first = 2;
+    let mut lines = Vec::new();
+    for m in &messages {
+        assert_eq!(
+            m["first"], expected_first,
+            "batches follow on: {messages:?}"
+        );
+        let batch: Vec<String> = serde_json::from_value(m["lines"].clone()).unwrap();
+        expected_first += batch.len() as u64;
+        lines.extend(batch);
+    }
+    assert_eq!(lines, ["tick 2", "tick 3", "tick 4"]);
+    let last = messages.last().unwrap();
+    assert_eq!(
+        (last["done"].clone(), last["total"].clone()),
+        (json!(true), json!(4))
+    );
+    assert!(
+        messages[..messages.len() - 1]
+            .iter()
+            .all(|m| m["done"] == false)
+    );
+
+    // Over SSE, a finished step's stream is one last message, then the end.
+    let sse = s
+        .text(
+            &format!("/api/v1/trellis/logs/argo/{n}/{n}/follow?after=3"),
+            &[("Accept", "text/event-stream")],
+        )
+        .await;
+    let data: Vec<&str> = sse
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .collect();
+    assert_eq!(data.len(), 1, "{sse}");
+    let only: serde_json::Value = serde_json::from_str(data[0]).unwrap();
+    assert_eq!(
+        only["result"],
+        json!({"first": 4, "lines": ["tick 4"], "total": 4, "done": true})
+    );
+
+    let (status, body) = s
+        .call(
+            "GET",
+            &format!("/api/v1/trellis/logs/argo/{n}/nope/follow"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404, "{body}");
+}

@@ -1,5 +1,5 @@
 //! The log viewer: a window of a step's log fetched from the server (never the whole file),
-//! following the tail while the step runs, with ANSI colours rendered as text spans, line numbers
+//! following the tail while the step runs (the server pushes new lines over Server-Sent Events), with ANSI colours rendered as text spans, line numbers
 //! that link to the line, search with highlighting and next/previous, wrap toggle and download.
 
 use leptos::prelude::*;
@@ -59,11 +59,10 @@ pub fn LogViewer(
     line: Option<u64>,
 ) -> impl IntoView {
     let from = RwSignal::new(line.map(|l| l.saturating_sub(u64::from(WINDOW) / 2).max(1)));
-    let tick = RwSignal::new(0_u64);
     let (ns, wf, id) = (namespace.clone(), name.clone(), node.clone());
     let window = Resource::new(
-        move || (from.get(), tick.get()),
-        move |(from, _)| node_log(ns.clone(), wf.clone(), id.clone(), from, WINDOW),
+        move || from.get(),
+        move |from| node_log(ns.clone(), wf.clone(), id.clone(), from, WINDOW),
     );
     let follow = RwSignal::new(line.is_none());
     let wrap = RwSignal::new(false);
@@ -75,21 +74,16 @@ pub fn LogViewer(
             last.set(w);
         }
     });
-    // Follow the tail while the step runs: fetch the last window again every second.
+    // Follow the tail while the step runs: the server pushes the lines written after the last
+    // one shown (Server-Sent Events), which are appended to the window.
+    let follow_url = format!("/api/v1/trellis/logs/{namespace}/{name}/{node}/follow");
     Effect::new(move |_| {
-        let handle = set_interval_with_handle(
-            move || {
-                let w = last.get_untracked();
-                if follow.get_untracked() && !w.done {
-                    from.set(None);
-                    tick.update(|t| *t += 1);
-                }
-            },
-            std::time::Duration::from_secs(1),
-        );
-        if let Ok(h) = handle {
-            on_cleanup(move || h.clear());
+        let Some(Ok(w)) = window.get() else { return };
+        if !follow.get() || w.done || from.get_untracked().is_some() {
+            return;
         }
+        let after = (w.first + w.lines.len() as u64).saturating_sub(1);
+        follow_tail(&format!("{follow_url}?after={after}"), last);
     });
     let hits = Memo::new(move |_| last.with(|w| search_hits(w, &query.get())));
     let go = move |back: bool| {
@@ -221,6 +215,76 @@ fn log_line(n: u64, line: &str, query: &str, current: bool, permalink: &str) -> 
     .into_any()
 }
 
+/// One batch of a followed log, as the server sends it.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct LogBatch {
+    /// The number of its first line.
+    pub first: u64,
+    /// The lines.
+    pub lines: Vec<String>,
+    /// How many lines the log has now.
+    pub total: u64,
+    /// The step has ended and this is the last batch.
+    pub done: bool,
+}
+
+/// Adds a followed batch to the window, keeping its last [`WINDOW`] lines. A batch that does not
+/// start right after the window's last line is left out (`false`): the window was moved.
+pub fn append_batch(w: &mut LogWindow, b: LogBatch) -> bool {
+    if b.first != w.first + w.lines.len() as u64 {
+        return false;
+    }
+    w.lines.extend(b.lines);
+    let over = w.lines.len().saturating_sub(WINDOW as usize);
+    w.lines.drain(..over);
+    w.first += over as u64;
+    w.total = b.total.max(w.first + w.lines.len() as u64 - 1);
+    w.done = b.done;
+    true
+}
+
+/// Opens the follow stream at `url` and appends what it sends to `last` until the step ends or
+/// the calling effect is cleaned up (follow turned off, the window moved, the page left).
+fn follow_tail(url: &str, last: RwSignal<LogWindow>) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        use wasm_bindgen::closure::Closure;
+        let Ok(source) = web_sys::EventSource::new(url) else {
+            return;
+        };
+        let stream = source.clone();
+        let on_message =
+            Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
+                let Some(text) = ev.data().as_string() else {
+                    return;
+                };
+                #[derive(serde::Deserialize)]
+                struct Framed {
+                    result: LogBatch,
+                }
+                let Ok(Framed { result }) = serde_json::from_str::<Framed>(&text) else {
+                    return;
+                };
+                let done = result.done;
+                let mut fitted = true;
+                last.update(|w| fitted = append_batch(w, result));
+                if done || !fitted {
+                    stream.close();
+                }
+            });
+        source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        let open = send_wrapper::SendWrapper::new((source, on_message));
+        on_cleanup(move || {
+            let (source, on_message) = open.take();
+            source.close();
+            drop(on_message);
+        });
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (url, last);
+}
+
 /// Scrolls line `n` into view (in the browser; nothing on the server).
 fn scroll_to_line(n: u64) {
     #[cfg(feature = "hydrate")]
@@ -242,6 +306,51 @@ mod tests {
             total: first + lines.len() as u64 - 1,
             done: true,
         }
+    }
+
+    fn batch(first: u64, lines: &[&str], total: u64, done: bool) -> LogBatch {
+        LogBatch {
+            first,
+            lines: lines.iter().map(|l| l.to_string()).collect(),
+            total,
+            done,
+        }
+    }
+
+    #[test]
+    fn followed_batches_extend_the_window_and_keep_its_last_lines() {
+        let mut w = window(&["a", "b"], 1);
+        w.done = false;
+        assert!(append_batch(&mut w, batch(3, &["c"], 3, false)));
+        assert_eq!((w.first, w.lines.len(), w.total, w.done), (1, 3, 3, false));
+        assert!(
+            !append_batch(&mut w, batch(9, &["i"], 9, false)),
+            "a gap is refused"
+        );
+        assert_eq!(w.lines, ["a", "b", "c"]);
+        let many: Vec<String> = (4..=WINDOW as u64 + 10).map(|n| n.to_string()).collect();
+        let refs: Vec<&str> = many.iter().map(String::as_str).collect();
+        let total = WINDOW as u64 + 10;
+        assert!(append_batch(&mut w, batch(4, &refs, total, true)));
+        assert_eq!(w.lines.len(), WINDOW as usize);
+        assert_eq!(w.first, 11, "the oldest lines left the window");
+        assert_eq!(w.lines.last().map(String::as_str), Some("510"));
+        assert_eq!((w.total, w.done), (total, true));
+    }
+
+    #[test]
+    fn an_empty_log_takes_its_first_lines() {
+        let mut w = LogWindow {
+            lines: vec![],
+            first: 1,
+            total: 0,
+            done: false,
+        };
+        assert!(append_batch(&mut w, batch(1, &["hello"], 1, false)));
+        assert_eq!(
+            (w.first, w.lines.clone(), w.total),
+            (1, vec!["hello".to_string()], 1)
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod error;
 mod events;
 mod fields;
 mod info;
+mod log_follow;
 mod logs;
 mod metrics;
 pub(crate) mod operations;
@@ -108,6 +109,7 @@ pub fn router(state: ApiState) -> Router {
         .merge(artifacts::routes())
         .merge(workflows::routes())
         .merge(logs::routes())
+        .merge(log_follow::routes())
         .merge(watch::routes())
         .merge(templates::routes())
         .merge(trellis::routes())
