@@ -117,6 +117,11 @@ test('all runs filters by name and phase, and a running row turns green without 
     await page.waitForURL(/name=flaky/);
     await page.waitForSelector('[data-hydrated="true"]');
     assert.deepEqual((await shown()).sort(), [runs.fail, runs.pass].sort());
+    await visit(page, `${url}/runs?sort=name`);
+    const byName = await shown();
+    assert.deepEqual(byName, [...byName].sort(), `sorted by name in the store: ${byName}`);
+    await visit(page, `${url}/runs?sort=size`);
+    assert.match(await page.locator('[role="alert"], [data-testid="error"]').first().innerText(), /sort must be newest, name or duration/);
     await visit(page, `${url}/runs?name=flaky&phase=Failed`);
     assert.deepEqual(await shown(), [runs.fail]);
     await visit(page, `${url}/runs?since=yesterday`);

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use controller::store::{
-    LABEL_WORKFLOW_TEMPLATE, LabelSelector, SqlStore, Store, StoreError, TemplateKind,
+    LABEL_WORKFLOW_TEMPLATE, LabelSelector, Order, SqlStore, Store, StoreError, TemplateKind,
     WorkflowQuery, template_key,
 };
 use engine::model::{Workflow, WorkflowPhase, WorkflowStatus};
@@ -363,7 +363,115 @@ async fn an_exact_last_page_has_no_continue_token(db: &TestDb) {
     assert!(matches!(err, StoreError::Invalid { .. }), "{err}");
 }
 
+/// Sets a workflow's start and (when given) finish time.
+async fn ran(store: &SqlStore, ns: &str, n: &str, started: &str, finished: Option<&str>) {
+    let mut wf = store.get_workflow(ns, n).await.unwrap();
+    let version = wf
+        .metadata
+        .as_ref()
+        .and_then(|m| m.resource_version.clone())
+        .unwrap();
+    wf.status = Some(WorkflowStatus {
+        phase: Some(if finished.is_some() {
+            WorkflowPhase::Succeeded
+        } else {
+            WorkflowPhase::Running
+        }),
+        started_at: Some(started.into()),
+        finished_at: finished.map(str::to_string),
+        ..Default::default()
+    });
+    store.update_workflow(&wf, &version).await.unwrap();
+}
+
+async fn sorted_listings_page_by_name_and_longest_first(db: &TestDb) {
+    let store = db.open().await;
+    // Created in this order; durations in seconds (None: still running).
+    let runs = [
+        ("ci", "delta", Some(30)),
+        ("ci", "alpha", Some(5)),
+        ("ci", "charlie", None),
+        ("prod", "alpha", Some(30)),
+        ("ci", "bravo", Some(90)),
+        ("ci", "echo", None),
+    ];
+    for (ns, n, secs) in runs {
+        store.create_workflow(&workflow(ns, n, &[])).await.unwrap();
+        let finished = secs.map(|s| format!("2024-01-01T00:{:02}:{:02}Z", s / 60, s % 60));
+        ran(&store, ns, n, "2024-01-01T00:00:00Z", finished.as_deref()).await;
+    }
+    let full = |wf: &Workflow| {
+        let m = wf.metadata.as_ref().unwrap();
+        format!(
+            "{}/{}",
+            m.namespace.clone().unwrap(),
+            m.name.clone().unwrap()
+        )
+    };
+    for (order, want) in [
+        (
+            Order::Name,
+            "prod/alpha ci/alpha ci/bravo ci/charlie ci/delta ci/echo",
+        ),
+        (
+            Order::Longest,
+            "ci/bravo prod/alpha ci/delta ci/alpha ci/echo ci/charlie",
+        ),
+    ] {
+        for limit in [1, 2, 4, 100] {
+            let mut q = WorkflowQuery {
+                order,
+                limit: Some(limit),
+                ..Default::default()
+            };
+            let mut seen = Vec::new();
+            loop {
+                let page = store.list_workflows(&q).await.unwrap();
+                assert!(page.items.len() <= limit as usize);
+                seen.extend(page.items.iter().map(full));
+                match page.continue_token {
+                    Some(t) => q.continue_token = Some(t),
+                    None => break,
+                }
+            }
+            assert_eq!(seen.join(" "), want, "{order:?}, pages of {limit}");
+        }
+    }
+    // Filters apply to sorted listings too.
+    let q = WorkflowQuery {
+        order: Order::Longest,
+        namespace: Some("ci".into()),
+        phases: vec![WorkflowPhase::Running],
+        ..Default::default()
+    };
+    assert_eq!(names(&store, &q).await, ["echo", "charlie"]);
+    // A token of one order is refused by another.
+    let page = store
+        .list_workflows(&WorkflowQuery {
+            order: Order::Name,
+            limit: Some(1),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    for order in [Order::Longest, Order::Newest] {
+        let err = store
+            .list_workflows(&WorkflowQuery {
+                order,
+                continue_token: page.continue_token.clone(),
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, StoreError::Invalid { .. }),
+            "{order:?}: {err}"
+        );
+    }
+}
+
 on_every_database!(
+    sorted_listings_page_by_name_and_longest_first,
     label_selectors_filter_in_sql_as_kubernetes_matches,
     filters_combine,
     time_bounds_are_exact_at_whole_seconds,

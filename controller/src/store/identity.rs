@@ -143,7 +143,7 @@ pub fn kube_time(t: DateTime<Utc>) -> Result<Time> {
 }
 
 /// Prefix of continue tokens, so that tokens of a later format can be told apart.
-const TOKEN_PREFIX: &str = "c1.";
+pub(crate) const TOKEN_PREFIX: &str = "c1.";
 
 /// The opaque token that resumes a listing after the row with this position.
 pub fn encode_continue(seq: i64) -> String {
@@ -177,6 +177,8 @@ pub struct WorkflowIndex {
     pub started_at: Option<String>,
     /// `status.finishedAt`.
     pub finished_at: Option<String>,
+    /// `finishedAt - startedAt` in milliseconds, once it has both.
+    pub duration_ms: Option<i64>,
     /// `metadata.labels`.
     pub labels: BTreeMap<String, String>,
     /// Finished, and kept in the archive when its live object is deleted.
@@ -205,6 +207,11 @@ pub fn workflow_index(wf: &Workflow) -> Result<WorkflowIndex> {
             .as_str(),
         started_at: status.and_then(|s| s.started_at.clone()),
         finished_at: status.and_then(|s| s.finished_at.clone()),
+        duration_ms: status.and_then(|s| {
+            let started = parse_time(s.started_at.as_deref()?).ok()?;
+            let finished = parse_time(s.finished_at.as_deref()?).ok()?;
+            Some((finished - started).num_milliseconds())
+        }),
         labels: meta.labels.unwrap_or_default(),
         archived: engine::lifecycle::archived(wf),
         expires_at: engine::lifecycle::expires_at(wf).map(format_time),

@@ -33,7 +33,7 @@ pub use sql::{
     scratch,
 };
 pub use types::{
-    AuditAction, AuditEntry, AuditQuery, Event, MemoEntry, NewAudit, Page, Scope, StepClaim,
+    AuditAction, AuditEntry, AuditQuery, Event, MemoEntry, NewAudit, Order, Page, Scope, StepClaim,
     StoredTemplate, StoredWorkflow, WorkflowQuery,
 };
 

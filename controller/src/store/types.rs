@@ -66,6 +66,20 @@ pub struct WorkflowQuery {
     pub limit: Option<u32>,
     /// Resume after the page that returned this token.
     pub continue_token: Option<String>,
+    /// The order of the listing.
+    pub order: Order,
+}
+
+/// How a listing of workflows is ordered; every order pages with continue tokens.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Order {
+    /// Newest first (creation order).
+    #[default]
+    Newest,
+    /// By name (A to Z), newest first among equal names.
+    Name,
+    /// Longest `finishedAt - startedAt` first; unfinished workflows last, newest first.
+    Longest,
 }
 
 /// One page of a listing.

@@ -382,15 +382,11 @@ impl UiSource {
             .map_err(ui_error)?;
         let items = guard::readable_workflows(&self.state, &caller, page.items).await;
         let now = Utc::now();
-        let mut runs: Vec<_> = items
+        // In the store's order (the filter's sort), page by page.
+        let runs: Vec<_> = items
             .iter()
             .map(|w| convert::row_of(w, now, |_| false))
             .collect();
-        match filter.sort.as_str() {
-            "duration" => runs.sort_by_key(|r| std::cmp::Reverse(r.duration_seconds)),
-            "name" => runs.sort_by(|a, b| a.name.cmp(&b.name)),
-            _ => {}
-        }
         Ok(RunsPage {
             runs,
             next: page.continue_token,

@@ -1,10 +1,11 @@
 //! The store query behind the all-runs page's filters (namespace, phase, template, label, name,
-//! days), with a clear error for each bad filter.
+//! days) and its order (newest, name, longest first: sorted and paged in the store), with a
+//! clear error for each bad filter.
 
 use app::api::UiError;
 use app::model::RunsFilter;
 use chrono::{DateTime, NaiveDate, Utc};
-use controller::store::{LabelSelector, Scope, WorkflowQuery};
+use controller::store::{LabelSelector, Order, Scope, WorkflowQuery};
 use engine::model::WorkflowPhase;
 
 use super::RUNS_PAGE;
@@ -50,6 +51,16 @@ pub fn runs_query(f: &RunsFilter) -> Result<WorkflowQuery, UiError> {
             format!("{selector},{t}")
         };
     }
+    let order = match f.sort.as_str() {
+        "" | "newest" => Order::Newest,
+        "name" => Order::Name,
+        "duration" => Order::Longest,
+        s => {
+            return Err(UiError::Invalid(format!(
+                "sort must be newest, name or duration, not {s:?}"
+            )));
+        }
+    };
     let labels = LabelSelector::parse(&selector)
         .map_err(|e| UiError::Invalid(format!("label filter: {e}")))?;
     Ok(WorkflowQuery {
@@ -62,6 +73,7 @@ pub fn runs_query(f: &RunsFilter) -> Result<WorkflowQuery, UiError> {
         created_before: day(&f.until, "to", true)?,
         limit: Some(RUNS_PAGE),
         continue_token: Some(f.page.clone()).filter(|p| !p.is_empty()),
+        order,
         ..Default::default()
     })
 }
@@ -95,6 +107,22 @@ mod tests {
             q.created_before.unwrap().to_rfc3339(),
             "2026-12-01T00:00:00+00:00"
         );
+        assert_eq!(q.order, Order::Newest);
+    }
+
+    #[test]
+    fn the_sort_becomes_the_store_order() {
+        let order = |sort: &str| {
+            runs_query(&RunsFilter {
+                sort: sort.into(),
+                ..Default::default()
+            })
+            .map(|q| q.order)
+        };
+        assert_eq!(order("name"), Ok(Order::Name));
+        assert_eq!(order("duration"), Ok(Order::Longest));
+        assert_eq!(order(""), Ok(Order::Newest));
+        assert!(matches!(order("size"), Err(UiError::Invalid(m)) if m.contains("size")));
     }
 
     #[test]

@@ -85,6 +85,11 @@ impl From<&Option<String>> for Arg {
         Arg::Text(v.clone())
     }
 }
+impl From<Option<i64>> for Arg {
+    fn from(v: Option<i64>) -> Self {
+        Arg::Int(v)
+    }
+}
 impl From<i64> for Arg {
     fn from(v: i64) -> Self {
         Arg::Int(Some(v))

@@ -2,19 +2,25 @@
 //! `seq` (the version at creation), so a page deep in a long history costs what the first one does.
 //! A query with a label requirement of one value walks that label's rows (which repeat `seq` and
 //! the template key) instead of the workflows, so a rare label does not mean a long scan.
+//! The other orders (by name, longest first) page on `(name, seq)` and `(duration_ms, seq)`, each
+//! with an index, their continue tokens holding both.
 
 use super::SqlStore;
 use super::db::{Dialect, Sql};
 use super::workflows::decode;
+use crate::store::StoreError;
 use crate::store::error::Result;
-use crate::store::identity::{decode_continue, encode_continue, format_time};
+use crate::store::identity::{TOKEN_PREFIX, decode_continue, encode_continue, format_time};
 use crate::store::selector::{Operator, Requirement};
-use crate::store::types::{Page, Scope, WorkflowQuery};
+use crate::store::types::{Order, Page, Scope, WorkflowQuery};
 use chrono::{DateTime, Duration, Utc};
 use engine::model::Workflow;
 
 /// One page of the workflows matching `query`.
 pub(super) async fn list(store: &SqlStore, query: &WorkflowQuery) -> Result<Page<Workflow>> {
+    if query.order != Order::Newest {
+        return list_sorted(store, query).await;
+    }
     let after = query
         .continue_token
         .as_deref()
@@ -70,6 +76,109 @@ pub(super) async fn list(store: &SqlStore, query: &WorkflowQuery) -> Result<Page
     Ok(Page {
         items,
         continue_token: last_seq.filter(|_| more).map(encode_continue),
+    })
+}
+
+/// Where a sorted listing resumes: the last row's sort key and `seq`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum SortKey {
+    /// By name.
+    Name(String),
+    /// Longest first; `None` for an unfinished workflow.
+    Duration(Option<i64>),
+}
+
+/// The continue token of a sorted page: `c1.<order letter><seq hex>:<key>`.
+fn encode_sorted(seq: i64, key: &SortKey) -> String {
+    let (letter, key) = match key {
+        SortKey::Name(n) => ('n', n.clone()),
+        SortKey::Duration(d) => ('d', d.map_or_else(|| "-".to_string(), |d| d.to_string())),
+    };
+    format!("{TOKEN_PREFIX}{letter}{seq:x}:{key}")
+}
+
+/// The position a sorted page's token resumes after, checked against the order asked for.
+fn decode_sorted(token: &str, order: Order) -> Result<(i64, SortKey)> {
+    let bad = || {
+        StoreError::invalid(
+            "continue token",
+            format!("{token:?} was not issued by this store for this order"),
+        )
+    };
+    let rest = token.strip_prefix(TOKEN_PREFIX).ok_or_else(bad)?;
+    let (head, key) = rest.split_once(':').ok_or_else(bad)?;
+    let mut chars = head.chars();
+    let letter = chars.next().ok_or_else(bad)?;
+    let seq = i64::from_str_radix(chars.as_str(), 16).map_err(|_| bad())?;
+    let key = match (letter, order) {
+        ('n', Order::Name) => SortKey::Name(key.to_string()),
+        ('d', Order::Longest) if key == "-" => SortKey::Duration(None),
+        ('d', Order::Longest) => SortKey::Duration(Some(key.parse().map_err(|_| bad())?)),
+        _ => return Err(bad()),
+    };
+    Ok((seq, key))
+}
+
+/// One page of a listing by name or longest first.
+async fn list_sorted(store: &SqlStore, query: &WorkflowQuery) -> Result<Page<Workflow>> {
+    let after = query
+        .continue_token
+        .as_deref()
+        .map(|t| decode_sorted(t, query.order))
+        .transpose()?;
+    let limit = query.limit.filter(|l| *l > 0);
+    let mut sql = Sql::new(
+        "SELECT w.seq AS seq, w.name AS name, w.duration_ms AS duration_ms, w.body FROM workflows w WHERE 1 = 1",
+    );
+    if let Some(key) = &query.template_key {
+        sql.push(" AND w.template_key = ").push_arg(key);
+    }
+    match &after {
+        Some((seq, SortKey::Name(name))) => {
+            sql.push(" AND (w.name > ? OR (w.name = ? AND w.seq < ?))")
+                .bind(name)
+                .bind(name)
+                .bind(*seq);
+        }
+        Some((seq, SortKey::Duration(Some(d)))) => {
+            sql.push(
+                " AND (w.duration_ms IS NULL OR w.duration_ms < ? OR (w.duration_ms = ? AND w.seq < ?))",
+            )
+            .bind(*d)
+            .bind(*d)
+            .bind(*seq);
+        }
+        Some((seq, SortKey::Duration(None))) => {
+            sql.push(" AND w.duration_ms IS NULL AND w.seq < ")
+                .push_arg(*seq);
+        }
+        None => {}
+    }
+    push_filters(&mut sql, store.dialect, query, None);
+    sql.push(match query.order {
+        Order::Name => " ORDER BY w.name ASC, w.seq DESC",
+        _ => " ORDER BY (w.duration_ms IS NULL), w.duration_ms DESC, w.seq DESC",
+    });
+    if let Some(limit) = limit {
+        sql.push(" LIMIT ").push_arg(i64::from(limit) + 1);
+    }
+    let rows = store.reader.rows(sql).await?;
+    let mut items = Vec::with_capacity(rows.len());
+    let mut last = None;
+    for row in rows.iter().take(limit.map_or(usize::MAX, |l| l as usize)) {
+        items.push(decode(&row.text("body")?)?);
+        let key = match query.order {
+            Order::Name => SortKey::Name(row.text("name")?),
+            _ => SortKey::Duration(row.opt_int("duration_ms")?),
+        };
+        last = Some((row.int("seq")?, key));
+    }
+    let more = limit.is_some_and(|l| rows.len() > l as usize);
+    Ok(Page {
+        items,
+        continue_token: last
+            .filter(|_| more)
+            .map(|(seq, key)| encode_sorted(seq, &key)),
     })
 }
 

@@ -48,8 +48,8 @@ async fn insert(conn: &mut Tx, wf: &Workflow, now: DateTime<Utc>) -> Result<Stor
     let body = serde_json::to_string(&wf)?;
     let sql = Sql::new(
         "INSERT INTO workflows (uid, namespace, name, phase, created_at, started_at, finished_at, \
-         template_key, run_number, seq, resource_version, body, archived, expires_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         duration_ms, template_key, run_number, seq, resource_version, body, archived, expires_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .arg(&uid)
     .arg(&idx.namespace)
@@ -58,6 +58,7 @@ async fn insert(conn: &mut Tx, wf: &Workflow, now: DateTime<Utc>) -> Result<Stor
     .arg(format_time(now))
     .arg(&idx.started_at)
     .arg(&idx.finished_at)
+    .arg(idx.duration_ms)
     .arg(&template_key)
     .arg(run_number)
     .arg(version)
@@ -312,12 +313,13 @@ pub(super) async fn update(store: &SqlStore, wf: &Workflow, expected: &str) -> R
     stamp(&mut wf, &current.uid, created, version, current.run_number)?;
     let idx = workflow_index(&wf)?;
     let sql = Sql::new(
-        "UPDATE workflows SET phase = ?, started_at = ?, finished_at = ?, resource_version = ?, \
-         body = ?, archived = ?, expires_at = ? WHERE uid = ?",
+        "UPDATE workflows SET phase = ?, started_at = ?, finished_at = ?, duration_ms = ?, \
+         resource_version = ?, body = ?, archived = ?, expires_at = ? WHERE uid = ?",
     )
     .arg(idx.phase)
     .arg(&idx.started_at)
     .arg(&idx.finished_at)
+    .arg(idx.duration_ms)
     .arg(version)
     .arg(serde_json::to_string(&wf)?)
     .arg(idx.archived)
