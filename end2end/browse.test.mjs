@@ -164,6 +164,9 @@ test('a running run: pending steps are drawn, the log grows, the graph finishes 
     await page.locator('[data-testid="log-search"]').press('Enter');
     await page.waitForSelector('[data-line="30"][data-current="true"]');
     await screenshot(page, 'browse-run-done');
+    // A browser reconnects a closed event stream after 3 s unless it was closed for good.
+    await page.waitForTimeout(3_500);
+    assert.equal(followed.length, 1, 'the finished stream is not opened again');
 
     const wf = await api(url, 'GET', `/api/v1/workflows/${NS}/${name}`);
     await visit(page, `${url}/runs/${NS}/${name}?node=${nodeId(wf, 'count')}&line=25`);

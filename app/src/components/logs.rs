@@ -253,7 +253,11 @@ fn follow_tail(url: &str, last: RwSignal<LogWindow>) {
         let Ok(source) = web_sys::EventSource::new(url) else {
             return;
         };
-        let stream = source.clone();
+        // After the last batch the server ends the response; the browser then reports an error
+        // and would reconnect: closing there (not on the last message, which would abort a
+        // response still being read) ends the stream cleanly.
+        let finished = std::rc::Rc::new(std::cell::Cell::new(false));
+        let (stream, ended) = (source.clone(), finished.clone());
         let on_message =
             Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
                 let Some(text) = ev.data().as_string() else {
@@ -269,16 +273,24 @@ fn follow_tail(url: &str, last: RwSignal<LogWindow>) {
                 let done = result.done;
                 let mut fitted = true;
                 last.update(|w| fitted = append_batch(w, result));
-                if done || !fitted {
+                if !fitted {
                     stream.close();
                 }
+                ended.set(done);
             });
+        let stream = source.clone();
+        let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| {
+            if finished.get() {
+                stream.close();
+            }
+        });
         source.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        let open = send_wrapper::SendWrapper::new((source, on_message));
+        source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        let open = send_wrapper::SendWrapper::new((source, on_message, on_error));
         on_cleanup(move || {
-            let (source, on_message) = open.take();
+            let (source, on_message, on_error) = open.take();
             source.close();
-            drop(on_message);
+            drop((on_message, on_error));
         });
     }
     #[cfg(not(feature = "hydrate"))]
