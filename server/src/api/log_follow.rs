@@ -57,22 +57,7 @@ async fn follow(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     // 404 or 403 before the stream starts.
-    let wf = state
-        .backend
-        .store()
-        .get_workflow(&namespace, &name)
-        .await?;
-    guard::check_workflow(&state, &caller, Action::Read, &wf).await?;
-    if step_done(&wf, &node).is_none() {
-        return Err(ApiError::NotFound(format!(
-            "workflow {namespace}/{name} has no node {node:?}"
-        )));
-    }
-    let uid = wf.metadata.and_then(|m| m.uid).unwrap_or_default();
-    let path = state
-        .backend
-        .step_dir(&uid, &node)
-        .join(controller::exec::LOG_FILE);
+    let (_, path) = readable_log(&state, &caller, &namespace, &name, &node).await?;
     let (tx, resp) = channel(Framing::of(&headers));
     let stopping = state.stopping();
     tokio::spawn(async move {
@@ -92,6 +77,39 @@ async fn follow(
         }
     });
     Ok(resp)
+}
+
+/// The workflow `namespace/name` and the log file of its node `node`, when `caller` may read
+/// the workflow (403 otherwise) and it has that node (404 otherwise).
+pub(super) async fn readable_log(
+    state: &ApiState,
+    caller: &Caller,
+    namespace: &str,
+    name: &str,
+    node: &str,
+) -> ApiResult<(Workflow, PathBuf)> {
+    let wf = state.backend.store().get_workflow(namespace, name).await?;
+    guard::check_workflow(state, caller, Action::Read, &wf).await?;
+    let known = wf
+        .status
+        .as_ref()
+        .and_then(|s| s.nodes.as_ref())
+        .is_some_and(|n| n.contains_key(node));
+    if !known {
+        return Err(ApiError::NotFound(format!(
+            "workflow {namespace}/{name} has no node {node:?}"
+        )));
+    }
+    let uid = wf
+        .metadata
+        .as_ref()
+        .and_then(|m| m.uid.clone())
+        .unwrap_or_default();
+    let path = state
+        .backend
+        .step_dir(&uid, node)
+        .join(controller::exec::LOG_FILE);
+    Ok((wf, path))
 }
 
 /// Whether the node has ended (or the whole workflow has); `None` when there is no such node.

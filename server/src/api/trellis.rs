@@ -151,31 +151,11 @@ async fn log_text(
     axum::extract::Path((namespace, name, node)): axum::extract::Path<(String, String, String)>,
 ) -> ApiResult<axum::response::Response> {
     use axum::http::header;
-    use controller::store::Store as _;
     use tokio::io::AsyncBufReadExt as _;
 
-    let wf = state
-        .backend
-        .store()
-        .get_workflow(&namespace, &name)
-        .await?;
-    guard::check_workflow(&state, &caller, Action::Read, &wf).await?;
-    let known = wf
-        .status
-        .as_ref()
-        .and_then(|s| s.nodes.as_ref())
-        .is_some_and(|n| n.contains_key(&node));
-    if !known {
-        return Err(ApiError::NotFound(format!(
-            "workflow {namespace}/{name} has no node {node:?}"
-        )));
-    }
+    let (wf, path) =
+        super::log_follow::readable_log(&state, &caller, &namespace, &name, &node).await?;
     let secrets = engine::secrets::secret_values(&wf);
-    let uid = wf.metadata.and_then(|m| m.uid).unwrap_or_default();
-    let path = state
-        .backend
-        .step_dir(&uid, &node)
-        .join(controller::exec::LOG_FILE);
     let lines = match tokio::fs::File::open(&path).await {
         Ok(f) => Some(tokio::io::BufReader::new(f).lines()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
