@@ -8,6 +8,7 @@ pub mod artifacts;
 pub mod crd;
 pub mod cron;
 pub mod exec;
+pub mod k8s;
 pub mod local;
 pub mod metrics;
 pub mod store;

@@ -254,6 +254,7 @@ async fn exec_reports_s3_outputs_without_credentials(weed: &Weed, work: &Path) {
         }],
         capture_result: false,
         sandbox: None,
+        in_pod: false,
         termination_grace_seconds: None,
     };
     let r = run_spec(&spec).await;

@@ -129,6 +129,7 @@ fn spec(work_dir: &Path, script: &str) -> ExecSpec {
         output_artifacts: Vec::new(),
         capture_result: true,
         sandbox: None,
+        in_pod: false,
         termination_grace_seconds: Some(5),
     }
 }

@@ -25,6 +25,7 @@ fn spec(work_dir: &Path, argv: &[&str]) -> ExecSpec {
         output_artifacts: Vec::new(),
         capture_result: true,
         sandbox: None,
+        in_pod: false,
         termination_grace_seconds: None,
     }
 }

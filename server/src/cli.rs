@@ -39,6 +39,9 @@ enum Command {
         #[command(subcommand)]
         cmd: crate::auth::cli::AuthCommand,
     },
+    /// Run workflows on a Kubernetes cluster: a controller over Workflow objects that runs each
+    /// step as a Pod (kubeconfig or in-cluster credentials, like kubectl).
+    Controller(Box<ControllerArgs>),
     /// Run one step (used by the backends; not meant to be called by hand).
     #[command(hide = true)]
     Exec(ExecArgs),
@@ -49,9 +52,68 @@ enum Command {
 /// Flags of `trellis exec`.
 #[derive(Debug, Args)]
 pub struct ExecArgs {
-    /// The step's spec, written by the backend.
-    #[arg(long)]
-    pub spec: PathBuf,
+    /// The step's spec, written by the backend (the local backend).
+    #[arg(long, conflicts_with_all = ["spec_env", "install"])]
+    pub spec: Option<PathBuf>,
+    /// Read the spec (JSON) from this environment variable (a step Pod's main container).
+    #[arg(long, value_name = "VAR", conflicts_with = "install")]
+    pub spec_env: Option<String>,
+    /// With --spec-env: write the result to the WorkflowTaskResult that `$TRELLIS_REPORT`
+    /// names, and exit with the command's exit code.
+    #[arg(long, requires = "spec_env")]
+    pub report: bool,
+    /// Copy this `trellis` binary to DEST and exit (a step Pod's init container).
+    #[arg(long, value_name = "DEST")]
+    pub install: Option<PathBuf>,
+}
+
+/// Flags of `trellis controller`.
+#[derive(Debug, Args)]
+pub struct ControllerArgs {
+    /// Run only the workflows of one namespace (--managed-namespace, else the namespace of the
+    /// kubeconfig context or of the Pod), needing only a Role there instead of a ClusterRole.
+    #[arg(long, env = "TRELLIS_NAMESPACED")]
+    pub namespaced: bool,
+    /// With --namespaced: the namespace to manage.
+    #[arg(
+        long,
+        env = "TRELLIS_MANAGED_NAMESPACE",
+        value_name = "NS",
+        requires = "namespaced"
+    )]
+    pub managed_namespace: Option<String>,
+    /// Run only the workflows labelled `workflows.argoproj.io/controller-instanceid=ID` (and
+    /// label their Pods so); without it, only unlabelled workflows. For several controllers
+    /// in one cluster.
+    #[arg(long, env = "TRELLIS_INSTANCE_ID", value_name = "ID")]
+    pub instance_id: Option<String>,
+    /// The image whose `/usr/local/bin/trellis` step Pods copy in to wrap their command.
+    #[arg(long, env = "TRELLIS_EXECUTOR_IMAGE", value_name = "IMAGE")]
+    pub executor_image: String,
+    /// `imagePullPolicy` of the executor image (`Always`, `IfNotPresent`, `Never`).
+    #[arg(
+        long,
+        env = "TRELLIS_EXECUTOR_IMAGE_PULL_POLICY",
+        value_name = "POLICY"
+    )]
+    pub executor_image_pull_policy: Option<String>,
+    /// The ServiceAccount of step Pods when the workflow names none (bound to the minimal
+    /// executor Role by `manifests/base`).
+    #[arg(long, env = "TRELLIS_WORKFLOW_SERVICE_ACCOUNT", default_value = controller::k8s::pod::DEFAULT_SERVICE_ACCOUNT)]
+    pub workflow_service_account: String,
+    /// Run without leader election (only ever one replica).
+    #[arg(long, env = "TRELLIS_NO_LEADER_ELECTION")]
+    pub no_leader_election: bool,
+    /// The Lease hot-standby replicas elect their leader on (in the controller's namespace).
+    #[arg(long, env = "TRELLIS_LEASE_NAME", default_value = "trellis-controller")]
+    pub lease_name: String,
+    /// The namespace of the Lease (default: the controller's own).
+    #[arg(long, env = "TRELLIS_LEASE_NAMESPACE", value_name = "NS")]
+    pub lease_namespace: Option<String>,
+    /// Workflow objects larger than this (bytes) have their node status compressed
+    /// (`status.compressedNodes`), as Argo does.
+    #[arg(long, env = "TRELLIS_MAX_WORKFLOW_SIZE", default_value_t = controller::k8s::compress::MAX_WORKFLOW_SIZE)]
+    pub max_workflow_size: usize,
 }
 
 /// Flags of `trellis crdgen`.
@@ -235,7 +297,8 @@ pub fn run(cli: Cli) -> ExitCode {
                 }
             };
         }
-        Command::Exec(args) => exec(&args).map(|()| true),
+        Command::Exec(args) => return exit(exec(&args)),
+        Command::Controller(args) => crate::controller_cmd::run(*args).map(|()| true),
         Command::Lint(args) => crate::lint_cmd::run(&args),
         Command::Serve(args) => serve(*args).map(|()| true),
         Command::Crdgen(args) => crdgen(&args).map(|()| true),
@@ -279,18 +342,44 @@ fn crdgen(args: &CrdgenArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn exec(args: &ExecArgs) -> anyhow::Result<()> {
+fn exec(args: &ExecArgs) -> anyhow::Result<u8> {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
         .init();
+    if let Some(dest) = &args.install {
+        controller::exec::install_self(dest)?;
+        return Ok(0);
+    }
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(controller::exec::run_exec(&args.spec))?;
-    Ok(())
+    if let Some(var) = &args.spec_env {
+        let spec = std::env::var(var)
+            .map_err(|_| anyhow::anyhow!("the environment variable {var} holds no step spec"))?;
+        let report = if args.report {
+            let text = std::env::var(controller::k8s::pod::REPORT_ENV).map_err(|_| {
+                anyhow::anyhow!("--report needs ${}", controller::k8s::pod::REPORT_ENV)
+            })?;
+            Some(serde_json::from_str(&text).map_err(|e| {
+                anyhow::anyhow!(
+                    "${} is not a report target: {e}",
+                    controller::k8s::pod::REPORT_ENV
+                )
+            })?)
+        } else {
+            None
+        };
+        let code = runtime.block_on(controller::exec::run_in_pod(&spec, report.as_ref()))?;
+        return Ok(u8::try_from(code.clamp(0, 255)).unwrap_or(1));
+    }
+    let Some(spec) = &args.spec else {
+        anyhow::bail!("give --spec FILE, --spec-env VAR or --install DEST");
+    };
+    runtime.block_on(controller::exec::run_exec(spec))?;
+    Ok(0)
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {

@@ -6,6 +6,7 @@ mod auth;
 mod catalog;
 mod cli;
 mod client;
+mod controller_cmd;
 mod identity;
 mod lint_cmd;
 mod manifests;

@@ -119,6 +119,59 @@ pub async fn run_exec(spec_path: &Path) -> Result<ExecResult, ExecError> {
     Ok(result)
 }
 
+/// The entry point of `trellis exec --spec-env VAR` in a step Pod (the Kubernetes backend): the
+/// spec is the JSON in `spec_json`; the step runs like [`run_exec`] (its output copied to the
+/// container's stdout/stderr, which is the Pod's log), then the result is written to the
+/// `WorkflowTaskResult` of `report` when given. Returns the exit code for the container: the
+/// command's own, or 1 when the step did not succeed without one.
+pub async fn run_in_pod(
+    spec_json: &str,
+    report: Option<&crate::k8s::pod::ReportTarget>,
+) -> Result<i32, ExecError> {
+    let spec: ExecSpec =
+        serde_json::from_str(spec_json).map_err(|source| ExecError::ParseSpec {
+            path: PathBuf::from("$TRELLIS_EXEC_SPEC"),
+            source,
+        })?;
+    tokio::fs::create_dir_all(&spec.work_dir)
+        .await
+        .map_err(|source| ExecError::File {
+            path: spec.work_dir.clone(),
+            source,
+        })?;
+    let path = spec.work_dir.join("spec.json");
+    write_atomically(&path, spec_json.as_bytes()).await?;
+    let result = run_exec(&path).await?;
+    if let Some(target) = report
+        && let Err(message) = crate::k8s::report::send(target, &result).await
+    {
+        tracing::error!(%message, "the step's result could not be reported");
+    }
+    Ok(match (result.phase, result.exit_code) {
+        (ExecPhase::Succeeded, _) => 0,
+        (_, Some(code)) if code != 0 => code,
+        _ => 1,
+    })
+}
+
+/// `trellis exec --install DEST`: copies the running `trellis` binary to `dest` (mode 0755), as
+/// the init container of every step Pod does into the Pod's shared volume.
+pub fn install_self(dest: &Path) -> Result<(), ExecError> {
+    use std::os::unix::fs::PermissionsExt;
+    let fail = |source| ExecError::File {
+        path: dest.to_path_buf(),
+        source,
+    };
+    let me = std::env::current_exe().map_err(fail)?;
+    if let Some(dir) = dest.parent() {
+        std::fs::create_dir_all(dir).map_err(fail)?;
+    }
+    let tmp = crate::artifacts::archive::with_suffix(dest, ".tmp");
+    std::fs::copy(&me, &tmp).map_err(fail)?;
+    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755)).map_err(fail)?;
+    std::fs::rename(&tmp, dest).map_err(fail)
+}
+
 /// Runs the step described by `spec` to its end, without files for the spec and the result and
 /// without copying its output to this process's stdout/stderr (`main.log` is still written).
 pub async fn run_spec(spec: &ExecSpec) -> ExecResult {

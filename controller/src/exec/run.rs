@@ -163,6 +163,7 @@ async fn stderr_tail(log: &Path) -> Vec<String> {
 fn command_dir(spec: &ExecSpec) -> PathBuf {
     match &spec.working_dir {
         Some(dir) if !dir.is_empty() => resolve(&spec.work_dir, dir),
+        _ if spec.in_pod => std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")),
         _ => spec.work_dir.clone(),
     }
 }
@@ -199,14 +200,22 @@ async fn write_script(path: &Path, source: &str) -> std::io::Result<()> {
 }
 
 /// The step's environment: the base (`PATH`, `HOME`, `LANG`, `HOSTNAME` = the pod name), then the spec's.
+/// In a pod ([`ExecSpec::in_pod`]) the base is exec's own environment without the variables
+/// that carried exec's spec (`TRELLIS_*`).
 pub(crate) fn environment(spec: &ExecSpec) -> Vec<(String, String)> {
-    let home = spec.work_dir.join("home").display().to_string();
-    let mut env = vec![
-        ("PATH".to_string(), BASE_PATH.to_string()),
-        ("HOME".to_string(), home),
-        ("LANG".to_string(), "C.UTF-8".to_string()),
-        ("HOSTNAME".to_string(), spec.pod_name.clone()),
-    ];
+    let mut env = if spec.in_pod {
+        std::env::vars()
+            .filter(|(name, _)| !name.starts_with("TRELLIS_"))
+            .collect()
+    } else {
+        let home = spec.work_dir.join("home").display().to_string();
+        vec![
+            ("PATH".to_string(), BASE_PATH.to_string()),
+            ("HOME".to_string(), home),
+            ("LANG".to_string(), "C.UTF-8".to_string()),
+            ("HOSTNAME".to_string(), spec.pod_name.clone()),
+        ]
+    };
     for var in &spec.env {
         env.retain(|(name, _)| name != &var.name);
         env.push((var.name.clone(), var.value.clone()));

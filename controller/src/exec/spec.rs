@@ -47,6 +47,11 @@ pub struct ExecSpec {
     /// Set when exec already runs inside the bubblewrap sandbox the backend built for this step.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sandbox: Option<Sandbox>,
+    /// Set when exec runs as a Pod's container (the Kubernetes backend): the command inherits
+    /// the container's environment (which Kubernetes built from the pod spec, secrets included)
+    /// and, without `working_dir`, its working directory, instead of the minimal local base.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub in_pod: bool,
     /// Seconds between SIGTERM and SIGKILL when the step is stopped (the pod's
     /// `terminationGracePeriodSeconds`); 30 when absent, like Kubernetes.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -370,6 +370,7 @@ impl Ctx<'_> {
                 .layout
                 .sandboxed
                 .then_some(Sandbox { mounts: mounts_out }),
+            in_pod: false,
             termination_grace_seconds: None,
         })
     }
@@ -440,7 +441,7 @@ impl Ctx<'_> {
     }
 }
 
-fn outputs_params(t: &Template) -> Vec<OutputParameter> {
+pub(crate) fn outputs_params(t: &Template) -> Vec<OutputParameter> {
     t.outputs
         .iter()
         .flat_map(|o| o.parameters.iter().flatten())
@@ -508,7 +509,7 @@ case "$cmd" in
 esac"#;
 
 /// The command of a container: its `command`, or the known entrypoint of its image, then `args`.
-fn argv_for(
+pub(crate) fn argv_for(
     command: &Option<Vec<String>>,
     args: &Option<Vec<String>>,
     image: Option<&str>,

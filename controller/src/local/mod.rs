@@ -15,6 +15,7 @@ pub mod locks;
 mod memo;
 pub mod probe;
 mod process;
+pub(crate) use process::observation;
 mod recover;
 mod retry;
 mod templates;

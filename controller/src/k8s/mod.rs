@@ -1,0 +1,374 @@
+//! The Kubernetes backend (DESIGN §3): a kube-runtime `Controller` over Workflow objects and the
+//! Pods and `WorkflowTaskResult`s they own. One reconcile = read the workflow, its Pods and task
+//! results from watch caches → [`decide::decide`] (the engine's `plan`, pure) → write the status
+//! (optimistic concurrency on `resourceVersion`) → create, stop or delete Pods.
+//!
+//! Crash safety: Pod names are Argo's (format v2) and derived from the node, so a Pod created
+//! before a restart is adopted, and a create racing another is answered `AlreadyExists`; the
+//! status is written before the Pods it implies; a stale reconcile loses on the status write.
+
+pub mod compress;
+pub mod decide;
+pub mod lease;
+pub mod observe;
+pub mod pod;
+pub mod report;
+mod templates;
+#[cfg(test)]
+mod testing;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::StreamExt;
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, PostParams};
+use kube::core::{ApiResource, GroupVersionKind};
+use kube::runtime::controller::{Action, Controller};
+use kube::runtime::reflector::{self, ObjectRef, Store};
+use kube::runtime::{WatchStreamExt, watcher};
+use kube::{Client, ResourceExt};
+
+pub use decide::Settings;
+
+/// Label of the objects a controller started with `--instance-id` handles (Argo's).
+pub const LABEL_INSTANCE_ID: &str = "workflows.argoproj.io/controller-instanceid";
+
+/// The API resource of `argoproj.io/v1alpha1` kind `kind`, plural `plural`.
+pub fn argo_resource(kind: &str, plural: &str) -> ApiResource {
+    ApiResource::from_gvk_with_plural(
+        &GroupVersionKind::gvk("argoproj.io", "v1alpha1", kind),
+        plural,
+    )
+}
+
+/// A time as `k8s-openapi` holds it.
+pub fn to_k8s_time(t: chrono::DateTime<chrono::Utc>) -> k8s_openapi::jiff::Timestamp {
+    k8s_openapi::jiff::Timestamp::from_microsecond(t.timestamp_micros())
+        .unwrap_or(k8s_openapi::jiff::Timestamp::UNIX_EPOCH)
+}
+
+/// A `k8s-openapi` time as the engine holds it.
+pub fn from_k8s_time(t: k8s_openapi::jiff::Timestamp) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_micros(t.as_microsecond()).unwrap_or_default()
+}
+
+/// `Workflow`.
+pub fn workflows() -> ApiResource {
+    argo_resource("Workflow", "workflows")
+}
+
+/// `WorkflowTaskResult`.
+pub fn task_results() -> ApiResource {
+    argo_resource("WorkflowTaskResult", "workflowtaskresults")
+}
+
+/// Which workflows this controller runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Scope {
+    /// Only this namespace (`--namespaced`), else every namespace.
+    pub namespace: Option<String>,
+    /// Only objects labelled with this instance ID (`--instance-id`), else only unlabelled ones.
+    pub instance_id: Option<String>,
+}
+
+impl Scope {
+    /// The label selector of the objects in scope.
+    pub fn selector(&self) -> String {
+        match &self.instance_id {
+            Some(id) => format!("{LABEL_INSTANCE_ID}={id}"),
+            None => format!("!{LABEL_INSTANCE_ID}"),
+        }
+    }
+
+    fn dynamic(&self, client: &Client, ar: &ApiResource) -> Api<DynamicObject> {
+        match &self.namespace {
+            Some(ns) => Api::namespaced_with(client.clone(), ns, ar),
+            None => Api::all_with(client.clone(), ar),
+        }
+    }
+
+    fn pods(&self, client: &Client) -> Api<Pod> {
+        match &self.namespace {
+            Some(ns) => Api::namespaced(client.clone(), ns),
+            None => Api::all(client.clone()),
+        }
+    }
+}
+
+/// Why a reconcile failed (it is retried with a backoff).
+#[derive(Debug, thiserror::Error)]
+pub enum ReconcileError {
+    /// A request to the API server failed.
+    #[error("{what}: {source}")]
+    Api {
+        /// What was being done.
+        what: String,
+        /// The API's error.
+        #[source]
+        source: kube::Error,
+    },
+}
+
+fn api_error(what: impl Into<String>) -> impl FnOnce(kube::Error) -> ReconcileError {
+    let what = what.into();
+    move |source| ReconcileError::Api { what, source }
+}
+
+/// What every reconcile shares.
+pub struct Context {
+    client: Client,
+    pods: Store<Pod>,
+    results: Store<DynamicObject>,
+    templates: templates::Templates,
+    settings: Settings,
+    /// Pods the API refused to create, by workflow uid then node ID, with the API's message.
+    refused: Mutex<HashMap<String, BTreeMap<String, String>>>,
+    /// Consecutive failures per workflow, for the backoff of [`error_policy`].
+    failures: Mutex<HashMap<String, u32>>,
+}
+
+/// How a workflow that has nothing scheduled is looked at again anyway.
+const RESYNC: Duration = Duration::from_secs(300);
+
+async fn reconcile(obj: Arc<DynamicObject>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
+    let ns = obj.namespace().unwrap_or_else(|| "default".into());
+    let name = obj.name_any();
+    let uid = obj.uid().unwrap_or_default();
+    let object = serde_json::to_value(obj.as_ref()).unwrap_or_default();
+    let pods: Vec<Arc<Pod>> = ctx.pods.state_filter(|p| {
+        p.namespace().as_deref() == Some(ns.as_str())
+            && p.owner_references().iter().any(|o| o.uid == uid)
+    });
+    let results: BTreeMap<String, observe::Reported> = ctx
+        .results
+        .state_filter(|r| {
+            r.namespace().as_deref() == Some(ns.as_str())
+                && r.owner_references().iter().any(|o| o.uid == uid)
+        })
+        .iter()
+        .filter_map(|r| {
+            let value = serde_json::to_value(r.as_ref()).ok()?;
+            Some((r.name_any(), observe::Reported::from_object(&value).ok()?))
+        })
+        .collect();
+    let refused = ctx
+        .refused
+        .lock()
+        .map(|m| m.get(&uid).cloned().unwrap_or_default())
+        .unwrap_or_default();
+    let now = chrono::Utc::now();
+    let d = decide::decide(&decide::Inputs {
+        object: &object,
+        pods: &pods,
+        results: &results,
+        templates: &ctx.templates.snapshot(&ns),
+        refused: &refused,
+        settings: &ctx.settings,
+        now,
+    });
+    let wf_api: Api<DynamicObject> = Api::namespaced_with(ctx.client.clone(), &ns, &workflows());
+    if let Some(status) = &d.status {
+        let mut body = object.clone();
+        body["status"] = serde_json::to_value(status).unwrap_or_default();
+        let body: DynamicObject = match serde_json::from_value(body) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot encode a status");
+                return Ok(Action::requeue(RESYNC));
+            }
+        };
+        match wf_api
+            .replace_status(&name, &PostParams::default(), &body)
+            .await
+        {
+            Ok(_) => {}
+            // Another reconcile (or a user) changed it first: start again from the new object.
+            Err(kube::Error::Api(s)) if s.is_conflict() => {
+                return Ok(Action::requeue(Duration::from_millis(200)));
+            }
+            Err(kube::Error::Api(s)) if s.is_not_found() => return Ok(Action::await_change()),
+            Err(e) => return Err(api_error(format!("writing the status of {ns}/{name}"))(e)),
+        }
+    }
+    let pod_api: Api<Pod> = Api::namespaced(ctx.client.clone(), &ns);
+    for p in &d.create {
+        match pod_api.create(&PostParams::default(), p).await {
+            Ok(_) => {}
+            Err(kube::Error::Api(s)) if s.is_already_exists() => {}
+            Err(kube::Error::Api(s)) if s.code >= 400 && s.code < 500 => {
+                // Refused for good (invalid, forbidden by a policy or quota): the step errors.
+                let node = decide::node_of(p).unwrap_or_default().to_string();
+                if let Ok(mut m) = ctx.refused.lock() {
+                    m.entry(uid.clone())
+                        .or_default()
+                        .insert(node, format!("cannot create pod: {}", s.message));
+                }
+                return Ok(Action::requeue(Duration::from_millis(10)));
+            }
+            Err(e) => {
+                return Err(api_error(format!(
+                    "creating pod {ns}/{}",
+                    p.metadata.name.clone().unwrap_or_default()
+                ))(e));
+            }
+        }
+    }
+    for pod in &d.stop {
+        let patch = serde_json::json!({"spec": {"activeDeadlineSeconds": 1}});
+        match pod_api
+            .patch(pod, &PatchParams::default(), &Patch::Merge(&patch))
+            .await
+        {
+            Ok(_) => {}
+            Err(kube::Error::Api(s)) if s.is_not_found() => {}
+            Err(e) => return Err(api_error(format!("stopping pod {ns}/{pod}"))(e)),
+        }
+    }
+    for pod in &d.delete_pods {
+        match pod_api.delete(pod, &DeleteParams::default()).await {
+            Ok(_) => {}
+            Err(kube::Error::Api(s)) if s.is_not_found() => {}
+            Err(e) => return Err(api_error(format!("deleting pod {ns}/{pod}"))(e)),
+        }
+    }
+    if d.delete_workflow {
+        match wf_api.delete(&name, &DeleteParams::background()).await {
+            Ok(_) => {}
+            Err(kube::Error::Api(s)) if s.is_not_found() => {}
+            Err(e) => return Err(api_error(format!("deleting workflow {ns}/{name}"))(e)),
+        }
+        if let Ok(mut m) = ctx.refused.lock() {
+            m.remove(&uid);
+        }
+        return Ok(Action::await_change());
+    }
+    if let Ok(mut f) = ctx.failures.lock() {
+        f.remove(&uid);
+    }
+    Ok(match d.requeue_at {
+        Some(at) => {
+            let wait = (at - now).to_std().unwrap_or_default();
+            Action::requeue(wait.min(RESYNC).max(Duration::from_millis(10)))
+        }
+        None => Action::requeue(RESYNC),
+    })
+}
+
+/// Retries a failed reconcile after 1 s, doubling per consecutive failure up to 5 minutes.
+fn error_policy(obj: Arc<DynamicObject>, error: &ReconcileError, ctx: Arc<Context>) -> Action {
+    let uid = obj.uid().unwrap_or_default();
+    let n = ctx
+        .failures
+        .lock()
+        .map(|mut f| {
+            let n = f.entry(uid).or_insert(0);
+            *n += 1;
+            *n
+        })
+        .unwrap_or(1);
+    tracing::warn!(workflow = %obj.name_any(), attempt = n, %error, "reconcile failed");
+    Action::requeue(backoff(n))
+}
+
+/// The wait before retry `n` (1-based) of a failing reconcile.
+pub fn backoff(n: u32) -> Duration {
+    Duration::from_secs(1u64 << n.saturating_sub(1).min(8)).min(RESYNC)
+}
+
+/// Runs the controller until `shutdown` resolves (or its watches end).
+pub async fn run(
+    client: Client,
+    scope: Scope,
+    settings: Settings,
+    shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
+) {
+    let selector = scope.selector();
+    let config = watcher::Config::default().labels(&selector);
+    let wf_ar = workflows();
+    let wf_api: Api<DynamicObject> = scope.dynamic(&client, &wf_ar);
+
+    let (pods, pod_writer) = reflector::store();
+    let pod_api: Api<Pod> = scope.pods(&client);
+    let pod_stream = watcher(
+        pod_api,
+        watcher::Config::default().labels(pod::LABEL_WORKFLOW),
+    )
+    .default_backoff()
+    .reflect(pod_writer)
+    .applied_objects();
+
+    let tr_ar = task_results();
+    let tr_writer = reflector::store::Writer::new(tr_ar.clone());
+    let results = tr_writer.as_reader();
+    let tr_api: Api<DynamicObject> = scope.dynamic(&client, &tr_ar);
+    let tr_stream = watcher(
+        tr_api,
+        watcher::Config::default().labels(pod::LABEL_WORKFLOW),
+    )
+    .default_backoff()
+    .reflect(tr_writer)
+    .applied_objects();
+
+    let templates = templates::Templates::watch(&client, &scope);
+    templates.ready().await;
+
+    let ctx = Arc::new(Context {
+        client: client.clone(),
+        pods,
+        results,
+        templates,
+        settings,
+        refused: Mutex::new(HashMap::new()),
+        failures: Mutex::new(HashMap::new()),
+    });
+    let owner_ar = wf_ar.clone();
+    Controller::new_with(wf_api, config, wf_ar)
+        .owns_stream_with(pod_stream, ())
+        .watches_stream_with(
+            tr_stream,
+            move |r: DynamicObject| {
+                r.owner_references()
+                    .iter()
+                    .filter(|o| o.kind == "Workflow")
+                    .map(|o| {
+                        ObjectRef::new_with(&o.name, owner_ar.clone())
+                            .within(&r.namespace().unwrap_or_default())
+                    })
+                    .collect::<Vec<_>>()
+            },
+            tr_ar,
+        )
+        .graceful_shutdown_on(shutdown)
+        .run(reconcile, error_policy, ctx)
+        .for_each(|r| async move {
+            if let Err(e) = r {
+                tracing::debug!(error = %e, "controller event");
+            }
+        })
+        .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_five_minutes() {
+        assert_eq!(backoff(1), Duration::from_secs(1));
+        assert_eq!(backoff(2), Duration::from_secs(2));
+        assert_eq!(backoff(5), Duration::from_secs(16));
+        assert_eq!(backoff(30), Duration::from_secs(256));
+    }
+
+    #[test]
+    fn the_scope_selects_by_instance_id() {
+        assert_eq!(Scope::default().selector(), format!("!{LABEL_INSTANCE_ID}"));
+        let s = Scope {
+            instance_id: Some("a".into()),
+            ..Scope::default()
+        };
+        assert_eq!(s.selector(), format!("{LABEL_INSTANCE_ID}=a"));
+    }
+}

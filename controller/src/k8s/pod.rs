@@ -1,0 +1,513 @@
+//! The Pod of one step, as a pure function of the engine's [`StepLaunch`] and the workflow's
+//! resolved spec.
+//!
+//! Layout of every step Pod:
+//! - an emptyDir `trellis` at [`TRELLIS_DIR`], filled by the init container `init` (the executor
+//!   image) with a copy of the `trellis` binary;
+//! - the `main` container runs the user's image with its command wrapped by
+//!   `trellis exec --spec-env TRELLIS_EXEC_SPEC --report`, which tees the logs, captures
+//!   `outputs.result` and output parameters, and reports them in a `WorkflowTaskResult`;
+//! - the template's init containers run after `init`, unchanged; its sidecars become native
+//!   sidecars (init containers with `restartPolicy: Always`, Kubernetes ≥ 1.29), which the
+//!   kubelet stops once `main` has ended, so the Pod completes.
+//!
+//! Secure defaults: unless the template or workflow gives a `securityContext`, the Pod runs as
+//! a non-root user with the `RuntimeDefault` seccomp profile, and every container without its own
+//! `securityContext` drops all capabilities and cannot escalate privileges (the Pod Security
+//! Standard "restricted").
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use engine::model::{Template, TemplateType, WorkflowSpec};
+use engine::plan::StepLaunch;
+use k8s_openapi::api::core::v1::{
+    Capabilities, Container, EmptyDirVolumeSource, EnvVar, Pod, PodSecurityContext, PodSpec,
+    SeccompProfile, SecurityContext, Volume, VolumeMount,
+};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
+
+use crate::exec::spec::{ExecSpec, InputArtifact};
+use crate::local::launch::{argv_for, outputs_params, source_of};
+
+/// Where the shared emptyDir with the `trellis` binary and the step's work directory is mounted.
+pub const TRELLIS_DIR: &str = "/var/run/trellis";
+/// The `trellis` binary inside every container that mounts [`TRELLIS_DIR`].
+pub const TRELLIS_BIN: &str = "/var/run/trellis/bin/trellis";
+/// The environment variable that carries the main container's [`ExecSpec`] (JSON).
+pub const SPEC_ENV: &str = "TRELLIS_EXEC_SPEC";
+/// The environment variable that tells exec where to report ([`ReportTarget`], JSON).
+pub const REPORT_ENV: &str = "TRELLIS_REPORT";
+/// The ServiceAccount step Pods use when neither the template nor the workflow names one: the
+/// one `manifests/base` binds to the minimal executor Role.
+pub const DEFAULT_SERVICE_ACCOUNT: &str = "trellis-workflow";
+/// The uid (and gid) step Pods run as by default.
+pub const DEFAULT_UID: i64 = 1000;
+
+/// Label naming the workflow a Pod or task result belongs to (Argo's).
+pub const LABEL_WORKFLOW: &str = "workflows.argoproj.io/workflow";
+/// Label Argo sets to `"true"` on Pods of finished nodes.
+pub const LABEL_COMPLETED: &str = "workflows.argoproj.io/completed";
+/// Annotation holding the node ID of a step Pod (Argo's).
+pub const ANNOTATION_NODE_ID: &str = "workflows.argoproj.io/node-id";
+/// Annotation holding the node name of a step Pod (Argo's).
+pub const ANNOTATION_NODE_NAME: &str = "workflows.argoproj.io/node-name";
+
+const VOLUME: &str = "trellis";
+
+/// What the pod builder needs to know about the installation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PodConfig {
+    /// The image holding the `trellis` binary at `/usr/local/bin/trellis` (`--executor-image`).
+    pub executor_image: String,
+    /// The `imagePullPolicy` of the init container (`None`: the cluster's default).
+    pub executor_pull_policy: Option<String>,
+    /// The ServiceAccount used when the workflow names none.
+    pub service_account: String,
+    /// The `--instance-id`, set as label `workflows.argoproj.io/controller-instanceid`.
+    pub instance_id: Option<String>,
+}
+
+impl Default for PodConfig {
+    fn default() -> Self {
+        Self {
+            executor_image: "trellis:latest".into(),
+            executor_pull_policy: None,
+            service_account: DEFAULT_SERVICE_ACCOUNT.into(),
+            instance_id: None,
+        }
+    }
+}
+
+/// The workflow that owns the Pod.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Owner {
+    /// Its name.
+    pub name: String,
+    /// Its namespace.
+    pub namespace: String,
+    /// Its uid.
+    pub uid: String,
+}
+
+/// Where `trellis exec` inside the Pod reports its result: a `WorkflowTaskResult` named after
+/// the node, owned by the workflow.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportTarget {
+    /// The namespace of the workflow.
+    pub namespace: String,
+    /// The workflow's name (label [`LABEL_WORKFLOW`]).
+    pub workflow: String,
+    /// The workflow's uid (the owner reference).
+    pub workflow_uid: String,
+    /// The node ID: the task result's name.
+    pub node_id: String,
+}
+
+/// Builds the Pod of a step; an `Err` is the node's Error message (nothing is created).
+pub fn build_pod(
+    l: &StepLaunch,
+    owner: &Owner,
+    spec: &WorkflowSpec,
+    config: &PodConfig,
+    now: DateTime<Utc>,
+) -> Result<Pod, String> {
+    let t = &l.template;
+    let main = main_container(l, owner, t)?;
+    let mut init = vec![install_container(config)];
+    for c in t.init_containers.iter().flatten() {
+        init.push(secured(c.to_container()));
+    }
+    for c in t.sidecars.iter().flatten() {
+        let mut side = secured(c.to_container());
+        if c.mirror_volume_mounts == Some(true) {
+            let mut mounts = side.volume_mounts.take().unwrap_or_default();
+            mounts.extend(
+                main.volume_mounts
+                    .iter()
+                    .flatten()
+                    .filter(|m| m.name != VOLUME)
+                    .cloned(),
+            );
+            side.volume_mounts = Some(mounts);
+        }
+        side.restart_policy = Some("Always".into());
+        init.push(side);
+    }
+    let mut volumes = spec.volumes.clone().unwrap_or_default();
+    volumes.extend(t.volumes.iter().flatten().cloned());
+    volumes.push(Volume {
+        name: VOLUME.into(),
+        empty_dir: Some(EmptyDirVolumeSource::default()),
+        ..Volume::default()
+    });
+    let pod_spec = PodSpec {
+        restart_policy: Some("Never".into()),
+        init_containers: Some(init),
+        containers: vec![main],
+        volumes: Some(volumes),
+        service_account_name: Some(
+            t.service_account_name
+                .clone()
+                .or_else(|| spec.service_account_name.clone())
+                .unwrap_or_else(|| config.service_account.clone()),
+        ),
+        automount_service_account_token: t
+            .automount_service_account_token
+            .or(spec.automount_service_account_token),
+        node_selector: t
+            .node_selector
+            .clone()
+            .or_else(|| spec.node_selector.clone()),
+        affinity: t.affinity.clone().or_else(|| spec.affinity.clone()),
+        tolerations: t.tolerations.clone().or_else(|| spec.tolerations.clone()),
+        scheduler_name: t
+            .scheduler_name
+            .clone()
+            .or_else(|| spec.scheduler_name.clone()),
+        priority_class_name: t
+            .priority_class_name
+            .clone()
+            .or_else(|| spec.pod_priority_class_name.clone()),
+        priority: t.priority.or(spec.pod_priority),
+        host_aliases: t.host_aliases.clone().or_else(|| spec.host_aliases.clone()),
+        image_pull_secrets: spec.image_pull_secrets.clone(),
+        host_network: spec.host_network,
+        dns_policy: spec.dns_policy.clone(),
+        dns_config: spec.dns_config.clone(),
+        security_context: Some(
+            t.security_context
+                .clone()
+                .or_else(|| spec.security_context.clone())
+                .unwrap_or_else(restricted_pod),
+        ),
+        active_deadline_seconds: l.deadline.map(|at| remaining_seconds(at, now)),
+        resources: t
+            .pod_resources
+            .clone()
+            .or_else(|| spec.pod_resources.clone()),
+        ..PodSpec::default()
+    };
+    let pod_spec = match t
+        .pod_spec_patch
+        .as_deref()
+        .or(spec.pod_spec_patch.as_deref())
+    {
+        Some(patch) => patch_pod_spec(pod_spec, patch)?,
+        None => pod_spec,
+    };
+    Ok(Pod {
+        metadata: metadata(l, owner, spec, t, config),
+        spec: Some(pod_spec),
+        status: None,
+    })
+}
+
+/// Seconds from `now` to `at`, rounded up, at least 1 (`activeDeadlineSeconds` must be positive).
+fn remaining_seconds(at: DateTime<Utc>, now: DateTime<Utc>) -> i64 {
+    let ms = (at - now).num_milliseconds();
+    ((ms + 999) / 1000).max(1)
+}
+
+fn metadata(
+    l: &StepLaunch,
+    owner: &Owner,
+    spec: &WorkflowSpec,
+    t: &Template,
+    config: &PodConfig,
+) -> ObjectMeta {
+    let mut labels = BTreeMap::new();
+    let mut annotations = BTreeMap::new();
+    for m in [spec.pod_metadata.as_ref(), t.metadata.as_ref()]
+        .into_iter()
+        .flatten()
+    {
+        labels.extend(m.labels.clone().unwrap_or_default());
+        annotations.extend(m.annotations.clone().unwrap_or_default());
+    }
+    labels.insert(LABEL_WORKFLOW.into(), owner.name.clone());
+    labels.insert(LABEL_COMPLETED.into(), "false".into());
+    if let Some(id) = &config.instance_id {
+        labels.insert(super::LABEL_INSTANCE_ID.into(), id.clone());
+    }
+    annotations.insert(ANNOTATION_NODE_ID.into(), l.node_id.clone());
+    annotations.insert(ANNOTATION_NODE_NAME.into(), l.node_name.clone());
+    ObjectMeta {
+        name: Some(l.pod_name.clone()),
+        namespace: Some(owner.namespace.clone()),
+        labels: Some(labels),
+        annotations: Some(annotations),
+        owner_references: Some(vec![owner_reference(owner)]),
+        ..ObjectMeta::default()
+    }
+}
+
+/// The owner reference to a workflow: deleting the workflow deletes its Pods and task results.
+pub fn owner_reference(owner: &Owner) -> OwnerReference {
+    OwnerReference {
+        api_version: "argoproj.io/v1alpha1".into(),
+        kind: "Workflow".into(),
+        name: owner.name.clone(),
+        uid: owner.uid.clone(),
+        controller: Some(true),
+        block_owner_deletion: Some(true),
+    }
+}
+
+/// The init container that copies `trellis` into the shared volume.
+fn install_container(config: &PodConfig) -> Container {
+    secured(Container {
+        name: "init".into(),
+        image: Some(config.executor_image.clone()),
+        image_pull_policy: config.executor_pull_policy.clone(),
+        command: Some(vec![
+            "/usr/local/bin/trellis".into(),
+            "exec".into(),
+            "--install".into(),
+            TRELLIS_BIN.into(),
+        ]),
+        volume_mounts: Some(vec![trellis_mount()]),
+        ..Container::default()
+    })
+}
+
+fn trellis_mount() -> VolumeMount {
+    VolumeMount {
+        name: VOLUME.into(),
+        mount_path: TRELLIS_DIR.into(),
+        ..VolumeMount::default()
+    }
+}
+
+/// The main container: the template's container (or script) with its command wrapped.
+fn main_container(l: &StepLaunch, owner: &Owner, t: &Template) -> Result<Container, String> {
+    let (mut container, script) = match t.template_type() {
+        Some(TemplateType::Container) => match &t.container {
+            Some(c) => (c.to_container(), None),
+            None => return Err(nothing_to_run(t)),
+        },
+        Some(TemplateType::Script) => match &t.script {
+            Some(s) => {
+                let mut c = s.to_container();
+                if c.command.as_ref().is_none_or(Vec::is_empty) {
+                    c.command = Some(vec!["sh".into()]);
+                }
+                (c, s.source.clone())
+            }
+            None => return Err(nothing_to_run(t)),
+        },
+        Some(TemplateType::ContainerSet) => {
+            return Err(format!(
+                "template \"{}\" is a containerSet: the Kubernetes backend does not run container sets yet; \
+                 use a container template per step",
+                t.name()
+            ));
+        }
+        Some(TemplateType::Resource) => {
+            return Err(format!(
+                "template \"{}\" is a resource template: the Kubernetes backend does not run resource templates yet",
+                t.name()
+            ));
+        }
+        _ => return Err(nothing_to_run(t)),
+    };
+    if t.outputs
+        .iter()
+        .any(|o| o.artifacts.iter().flatten().next().is_some())
+    {
+        return Err(format!(
+            "template \"{}\" has output artifacts: the Kubernetes backend does not store artifacts yet",
+            t.name()
+        ));
+    }
+    let no_command = container.command.as_ref().is_none_or(Vec::is_empty);
+    let entrypoint = argv_for(&None, &None, container.image.as_deref());
+    if no_command && entrypoint.is_empty() {
+        return Err(format!(
+            "template \"{}\": the container has no `command` and the entrypoint of image {} is not known; \
+             set `command:` (Trellis wraps the command to capture outputs)",
+            t.name(),
+            container.image.as_deref().unwrap_or("(none)")
+        ));
+    }
+    let argv = argv_for(
+        &container.command,
+        &container.args,
+        container.image.as_deref(),
+    );
+    let exec = ExecSpec {
+        node_id: l.node_id.clone(),
+        pod_name: l.pod_name.clone(),
+        image: container.image.clone(),
+        argv,
+        script,
+        env: Vec::new(),
+        working_dir: None,
+        work_dir: format!("{TRELLIS_DIR}/work").into(),
+        input_artifacts: input_artifacts(t)?,
+        output_parameters: outputs_params(t),
+        output_artifacts: Vec::new(),
+        capture_result: true,
+        sandbox: None,
+        in_pod: true,
+        termination_grace_seconds: None,
+    };
+    let report = ReportTarget {
+        namespace: owner.namespace.clone(),
+        workflow: owner.name.clone(),
+        workflow_uid: owner.uid.clone(),
+        node_id: l.node_id.clone(),
+    };
+    let mut env = container.env.take().unwrap_or_default();
+    env.push(env_var(SPEC_ENV, json(&exec)));
+    env.push(env_var(REPORT_ENV, json(&report)));
+    container.env = Some(env);
+    container.name = "main".into();
+    container.command = Some(vec![
+        TRELLIS_BIN.into(),
+        "exec".into(),
+        "--spec-env".into(),
+        SPEC_ENV.into(),
+        "--report".into(),
+    ]);
+    container.args = None;
+    let mut mounts = container.volume_mounts.take().unwrap_or_default();
+    mounts.push(trellis_mount());
+    container.volume_mounts = Some(mounts);
+    Ok(secured(container))
+}
+
+fn nothing_to_run(t: &Template) -> String {
+    format!("template \"{}\" has nothing to run in a pod", t.name())
+}
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+fn env_var(name: &str, value: String) -> EnvVar {
+    EnvVar {
+        name: name.into(),
+        value: Some(value),
+        value_from: None,
+    }
+}
+
+/// Input artifacts a Pod can fetch by itself: raw, HTTP and Git.
+fn input_artifacts(t: &Template) -> Result<Vec<InputArtifact>, String> {
+    let mut out = Vec::new();
+    for a in t.inputs.iter().flat_map(|i| i.artifacts.iter().flatten()) {
+        let name = a.name.clone().unwrap_or_default();
+        let Some(path) = a.path.clone() else {
+            return Err(format!("inputs.artifacts.{name} has no path"));
+        };
+        let source = match source_of(a, std::path::Path::new("/")) {
+            Some(
+                s @ (crate::artifacts::ArtifactSource::Raw { .. }
+                | crate::artifacts::ArtifactSource::Http { .. }
+                | crate::artifacts::ArtifactSource::Git { .. }),
+            ) => s,
+            None if a.optional == Some(true) => continue,
+            _ => {
+                return Err(format!(
+                    "inputs.artifacts.{name}: the Kubernetes backend loads raw, http and git artifacts only"
+                ));
+            }
+        };
+        out.push(InputArtifact {
+            name,
+            path,
+            source,
+            mode: a.mode.and_then(|m| u32::try_from(m).ok()),
+            optional: a.optional == Some(true),
+        });
+    }
+    Ok(out)
+}
+
+/// The Pod-level defaults of the "restricted" Pod Security Standard.
+fn restricted_pod() -> PodSecurityContext {
+    PodSecurityContext {
+        run_as_non_root: Some(true),
+        run_as_user: Some(DEFAULT_UID),
+        run_as_group: Some(DEFAULT_UID),
+        fs_group: Some(DEFAULT_UID),
+        seccomp_profile: Some(SeccompProfile {
+            type_: "RuntimeDefault".into(),
+            localhost_profile: None,
+        }),
+        ..PodSecurityContext::default()
+    }
+}
+
+/// A container with the restricted container defaults unless it has a `securityContext`.
+fn secured(mut c: Container) -> Container {
+    if c.security_context.is_none() {
+        c.security_context = Some(SecurityContext {
+            allow_privilege_escalation: Some(false),
+            capabilities: Some(Capabilities {
+                drop: Some(vec!["ALL".into()]),
+                add: None,
+            }),
+            ..SecurityContext::default()
+        });
+    }
+    c
+}
+
+/// Applies a `podSpecPatch` (YAML or JSON) the way Kubernetes' strategic merge does for a
+/// PodSpec: objects merge key by key, lists of named objects (containers, volumes, env…) merge
+/// by `name`, other lists are replaced, `null` removes a key. The result must still be a valid
+/// PodSpec.
+pub fn patch_pod_spec(spec: PodSpec, patch: &str) -> Result<PodSpec, String> {
+    let docs = engine::yaml::parse_stream(patch)
+        .map_err(|e| format!("podSpecPatch is not valid YAML or JSON: {e}"))?;
+    let Some(doc) = docs.into_iter().next() else {
+        return Ok(spec);
+    };
+    let patch = engine::yaml::to_json(&doc);
+    if !patch.is_object() {
+        return Err("podSpecPatch must be an object (fields of a PodSpec)".into());
+    }
+    let mut value = serde_json::to_value(&spec).map_err(|e| e.to_string())?;
+    merge(&mut value, &patch);
+    serde_json::from_value(value)
+        .map_err(|e| format!("podSpecPatch does not give a valid PodSpec: {e}"))
+}
+
+fn merge(target: &mut serde_json::Value, patch: &serde_json::Value) {
+    use serde_json::Value;
+    match (target, patch) {
+        (Value::Object(t), Value::Object(p)) => {
+            for (k, v) in p {
+                if v.is_null() {
+                    t.remove(k);
+                } else if let Some(existing) = t.get_mut(k) {
+                    merge(existing, v);
+                } else {
+                    t.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        (Value::Array(t), Value::Array(p)) if named(t) && named(p) => {
+            for item in p {
+                let name = item.get("name");
+                match t.iter_mut().find(|x| x.get("name") == name) {
+                    Some(existing) => merge(existing, item),
+                    None => t.push(item.clone()),
+                }
+            }
+        }
+        (t, p) => *t = p.clone(),
+    }
+}
+
+fn named(items: &[serde_json::Value]) -> bool {
+    items
+        .iter()
+        .all(|i| i.get("name").is_some_and(serde_json::Value::is_string))
+}
+
+#[cfg(test)]
+mod tests;

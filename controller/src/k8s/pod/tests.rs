@@ -1,0 +1,326 @@
+use super::*;
+use crate::k8s::testing::{launches, now};
+
+fn owner() -> Owner {
+    Owner {
+        name: "hello".into(),
+        namespace: "ci".into(),
+        uid: "uid-1".into(),
+    }
+}
+
+/// The Pod of the first step of a workflow.
+fn pod_of(yaml: &str) -> Result<Pod, String> {
+    let (resolved, l) = launches(yaml);
+    build_pod(
+        &l[0],
+        &owner(),
+        &resolved.spec,
+        &PodConfig::default(),
+        now(),
+    )
+}
+
+fn exec_spec(pod: &Pod) -> ExecSpec {
+    let main = &pod.spec.as_ref().unwrap().containers[0];
+    let env = main.env.as_ref().unwrap();
+    let spec = env.iter().find(|e| e.name == SPEC_ENV).unwrap();
+    serde_json::from_str(spec.value.as_deref().unwrap()).unwrap()
+}
+
+const HELLO: &str = r#"
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: hello}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    container:
+      image: busybox
+      command: [echo]
+      args: ["hello world"]
+      env: [{name: GREETING, value: hi}]
+"#;
+
+#[test]
+fn a_container_step_runs_its_command_under_trellis_exec() {
+    let pod = pod_of(HELLO).unwrap();
+    assert_eq!(pod.metadata.name.as_deref(), Some("hello"));
+    assert_eq!(pod.metadata.namespace.as_deref(), Some("ci"));
+    let labels = pod.metadata.labels.clone().unwrap();
+    assert_eq!(labels[LABEL_WORKFLOW], "hello");
+    let annotations = pod.metadata.annotations.clone().unwrap();
+    assert_eq!(annotations[ANNOTATION_NODE_ID], "hello");
+    let owner = &pod.metadata.owner_references.as_ref().unwrap()[0];
+    assert_eq!(
+        (owner.kind.as_str(), owner.uid.as_str()),
+        ("Workflow", "uid-1")
+    );
+    assert_eq!(owner.controller, Some(true));
+
+    let spec = pod.spec.as_ref().unwrap();
+    assert_eq!(spec.restart_policy.as_deref(), Some("Never"));
+    assert_eq!(
+        spec.service_account_name.as_deref(),
+        Some(DEFAULT_SERVICE_ACCOUNT)
+    );
+    let init = &spec.init_containers.as_ref().unwrap()[0];
+    assert_eq!(init.name, "init");
+    assert_eq!(init.image.as_deref(), Some("trellis:latest"));
+    assert_eq!(init.command.as_ref().unwrap().last().unwrap(), TRELLIS_BIN);
+    let main = &spec.containers[0];
+    assert_eq!(main.name, "main");
+    assert_eq!(main.image.as_deref(), Some("busybox"));
+    assert_eq!(main.command.as_ref().unwrap()[0], TRELLIS_BIN);
+    assert!(main.args.is_none());
+    let env = main.env.as_ref().unwrap();
+    assert!(
+        env.iter()
+            .any(|e| e.name == "GREETING" && e.value.as_deref() == Some("hi"))
+    );
+    let report: ReportTarget = serde_json::from_str(
+        env.iter()
+            .find(|e| e.name == REPORT_ENV)
+            .unwrap()
+            .value
+            .as_deref()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(report.node_id, "hello");
+    assert_eq!(report.workflow_uid, "uid-1");
+    let exec = exec_spec(&pod);
+    assert_eq!(exec.argv, ["echo", "hello world"]);
+    assert!(exec.in_pod && exec.capture_result);
+    assert!(
+        main.volume_mounts
+            .iter()
+            .flatten()
+            .any(|m| m.mount_path == TRELLIS_DIR)
+    );
+    assert!(
+        spec.volumes
+            .iter()
+            .flatten()
+            .any(|v| v.name == "trellis" && v.empty_dir.is_some())
+    );
+}
+
+#[test]
+fn pods_run_restricted_unless_the_template_asks_otherwise() {
+    let pod = pod_of(HELLO).unwrap();
+    let spec = pod.spec.as_ref().unwrap();
+    let sc = spec.security_context.as_ref().unwrap();
+    assert_eq!(sc.run_as_non_root, Some(true));
+    assert_eq!(sc.run_as_user, Some(DEFAULT_UID));
+    assert_eq!(sc.seccomp_profile.as_ref().unwrap().type_, "RuntimeDefault");
+    for c in spec
+        .containers
+        .iter()
+        .chain(spec.init_containers.iter().flatten())
+    {
+        let csc = c.security_context.as_ref().unwrap();
+        assert_eq!(csc.allow_privilege_escalation, Some(false), "{}", c.name);
+        assert_eq!(
+            csc.capabilities.as_ref().unwrap().drop.as_deref(),
+            Some(&["ALL".to_string()][..])
+        );
+    }
+    let asks = HELLO.replace(
+        "  - name: main\n",
+        "  - name: main\n    securityContext: {runAsUser: 0, runAsNonRoot: false}\n",
+    );
+    let asks = asks.replace(
+        "      image: busybox\n",
+        "      image: busybox\n      securityContext: {privileged: true}\n",
+    );
+    let pod = pod_of(&asks).unwrap();
+    let spec = pod.spec.as_ref().unwrap();
+    assert_eq!(spec.security_context.as_ref().unwrap().run_as_user, Some(0));
+    assert_eq!(
+        spec.containers[0]
+            .security_context
+            .as_ref()
+            .unwrap()
+            .privileged,
+        Some(true)
+    );
+}
+
+#[test]
+fn scheduling_fields_come_from_the_template_then_the_workflow() {
+    let yaml = r#"
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: sched}
+spec:
+  entrypoint: main
+  serviceAccountName: builder
+  nodeSelector: {pool: default}
+  tolerations: [{key: gpu, operator: Exists}]
+  podPriorityClassName: low
+  hostAliases: [{ip: 10.0.0.1, hostnames: [db]}]
+  imagePullSecrets: [{name: regcred}]
+  podMetadata: {labels: {team: a}, annotations: {note: x}}
+  activeDeadlineSeconds: 600
+  templates:
+  - name: main
+    nodeSelector: {pool: big}
+    priorityClassName: high
+    metadata: {labels: {step: main}}
+    container:
+      image: alpine
+      command: [sh, -c, "true"]
+      resources: {requests: {cpu: 100m, memory: 64Mi}}
+"#;
+    let (resolved, l) = launches(yaml);
+    let mut owner = owner();
+    owner.name = "sched".into();
+    let pod = build_pod(&l[0], &owner, &resolved.spec, &PodConfig::default(), now()).unwrap();
+    let spec = pod.spec.as_ref().unwrap();
+    assert_eq!(spec.service_account_name.as_deref(), Some("builder"));
+    assert_eq!(spec.node_selector.as_ref().unwrap()["pool"], "big");
+    assert_eq!(
+        spec.tolerations.as_ref().unwrap()[0].key.as_deref(),
+        Some("gpu")
+    );
+    assert_eq!(spec.priority_class_name.as_deref(), Some("high"));
+    assert_eq!(spec.host_aliases.as_ref().unwrap()[0].ip, "10.0.0.1");
+    assert_eq!(spec.image_pull_secrets.as_ref().unwrap()[0].name, "regcred");
+    assert_eq!(
+        spec.active_deadline_seconds,
+        Some(600),
+        "the workflow's deadline, from now"
+    );
+    let requests = spec.containers[0]
+        .resources
+        .as_ref()
+        .unwrap()
+        .requests
+        .clone()
+        .unwrap();
+    assert_eq!(requests["cpu"].0, "100m");
+    let labels = pod.metadata.labels.unwrap();
+    assert_eq!(
+        (labels["team"].as_str(), labels["step"].as_str()),
+        ("a", "main")
+    );
+    assert_eq!(pod.metadata.annotations.unwrap()["note"], "x");
+}
+
+#[test]
+fn scripts_sidecars_and_init_containers() {
+    let yaml = r#"
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: hello}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    initContainers:
+    - {name: prepare, image: alpine, command: [sh, -c, "echo ready"]}
+    sidecars:
+    - {name: db, image: postgres, mirrorVolumeMounts: true}
+    volumes: [{name: data, emptyDir: {}}]
+    script:
+      image: python:3.12
+      command: [python]
+      source: print(1 + 1)
+      volumeMounts: [{name: data, mountPath: /data}]
+"#;
+    let pod = pod_of(yaml).unwrap();
+    let exec = exec_spec(&pod);
+    assert_eq!(exec.argv, ["python"]);
+    assert_eq!(exec.script.as_deref(), Some("print(1 + 1)"));
+    let spec = pod.spec.as_ref().unwrap();
+    let init: Vec<_> = spec
+        .init_containers
+        .iter()
+        .flatten()
+        .map(|c| (c.name.as_str(), c.restart_policy.as_deref()))
+        .collect();
+    assert_eq!(
+        init,
+        [("init", None), ("prepare", None), ("db", Some("Always"))],
+        "sidecars are native sidecars, after the template's init containers"
+    );
+    let db = &spec.init_containers.as_ref().unwrap()[2];
+    assert!(
+        db.volume_mounts
+            .iter()
+            .flatten()
+            .any(|m| m.mount_path == "/data")
+    );
+    assert!(
+        !db.volume_mounts
+            .iter()
+            .flatten()
+            .any(|m| m.mount_path == TRELLIS_DIR)
+    );
+    assert!(spec.volumes.iter().flatten().any(|v| v.name == "data"));
+}
+
+#[test]
+fn a_pod_spec_patch_merges_containers_by_name() {
+    let yaml = HELLO.replace(
+        "  - name: main\n",
+        "  - name: main\n    podSpecPatch: |\n      containers:\n      - name: main\n        resources: {limits: {memory: 1Gi}}\n      dnsPolicy: None\n",
+    );
+    let pod = pod_of(&yaml).unwrap();
+    let spec = pod.spec.as_ref().unwrap();
+    assert_eq!(spec.containers.len(), 1);
+    let main = &spec.containers[0];
+    assert_eq!(
+        main.image.as_deref(),
+        Some("busybox"),
+        "the rest of main is kept"
+    );
+    assert_eq!(
+        main.resources.as_ref().unwrap().limits.as_ref().unwrap()["memory"].0,
+        "1Gi"
+    );
+    assert_eq!(spec.dns_policy.as_deref(), Some("None"));
+
+    let bad = HELLO.replace(
+        "  - name: main\n",
+        "  - name: main\n    podSpecPatch: '{\"containers\": 3}'\n",
+    );
+    let err = pod_of(&bad).unwrap_err();
+    assert!(
+        err.contains("podSpecPatch does not give a valid PodSpec"),
+        "{err}"
+    );
+}
+
+#[test]
+fn steps_a_pod_cannot_run_are_refused_with_the_reason() {
+    let no_command = HELLO
+        .replace("      command: [echo]\n", "")
+        .replace("busybox", "example.com/tool:1");
+    let err = pod_of(&no_command).unwrap_err();
+    assert!(err.contains("set `command:`"), "{err}");
+    assert!(err.contains("example.com/tool:1"), "{err}");
+
+    let argosay = HELLO
+        .replace("      command: [echo]\n", "")
+        .replace("busybox", "argoproj/argosay:v2");
+    assert_eq!(exec_spec(&pod_of(&argosay).unwrap()).argv[0], "sh");
+
+    let artifacts = HELLO.replace(
+        "  - name: main\n",
+        "  - name: main\n    outputs: {artifacts: [{name: out, path: /tmp/out}]}\n",
+    );
+    assert!(pod_of(&artifacts).unwrap_err().contains("output artifacts"));
+}
+
+#[test]
+fn the_deadline_is_rounded_up_and_positive() {
+    let at = now() + chrono::Duration::milliseconds(1500);
+    assert_eq!(remaining_seconds(at, now()), 2);
+    assert_eq!(
+        remaining_seconds(now() - chrono::Duration::seconds(5), now()),
+        1
+    );
+}
