@@ -1,0 +1,272 @@
+//! A fake kubelet for the Kubernetes API emulator: it "runs" each new Pod by executing its
+//! containers' commands on this machine — the main container's `trellis exec` wrapper for real,
+//! with the Pod's environment — and reports the Pod's status as a kubelet does: Running with a
+//! start time and IP, then Succeeded or Failed with the main container's exit code; Failed with
+//! reason `DeadlineExceeded` once `activeDeadlineSeconds` has passed (SIGTERM, then SIGKILL).
+//! A deleted Pod's processes are killed.
+//!
+//! What it does not emulate: images (commands run from this machine's PATH), the init container
+//! that copies `trellis` (the path `/var/run/trellis/bin/trellis` is mapped to the binary under
+//! test), and the shared emptyDir (each Pod gets a directory of its own for exec's work files).
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::kube_api::KubeApi;
+
+const TRELLIS_BIN: &str = "/var/run/trellis/bin/trellis";
+
+/// Starts the kubelet; it runs until the test ends.
+pub fn start(api: KubeApi, trellis: PathBuf, kubeconfig: PathBuf, root: PathBuf) {
+    let deleted: Arc<Mutex<HashMap<String, tokio::sync::oneshot::Sender<()>>>> = Arc::default();
+    let mut changes = api.subscribe();
+    tokio::spawn(async move {
+        while let Ok(c) = changes.recv().await {
+            if c.resource != "pods" {
+                continue;
+            }
+            let ns = c.object["metadata"]["namespace"]
+                .as_str()
+                .unwrap_or("")
+                .to_string();
+            let name = c.object["metadata"]["name"]
+                .as_str()
+                .unwrap_or("")
+                .to_string();
+            let key = format!("{ns}/{name}");
+            match c.kind {
+                "ADDED" => {
+                    let (tx, rx) = tokio::sync::oneshot::channel();
+                    deleted.lock().unwrap().insert(key.clone(), tx);
+                    let run = PodRun {
+                        api: api.clone(),
+                        pod: c.object.clone(),
+                        namespace: ns,
+                        name,
+                        trellis: trellis.clone(),
+                        kubeconfig: kubeconfig.clone(),
+                        dir: root.join(&key),
+                    };
+                    tokio::spawn(run.run(rx));
+                }
+                "DELETED" => {
+                    if let Some(tx) = deleted.lock().unwrap().remove(&key) {
+                        let _ = tx.send(());
+                    }
+                }
+                _ => {}
+            }
+        }
+    });
+}
+
+struct PodRun {
+    api: KubeApi,
+    pod: Value,
+    namespace: String,
+    name: String,
+    trellis: PathBuf,
+    kubeconfig: PathBuf,
+    dir: PathBuf,
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// How a container ended.
+struct Ended {
+    code: i32,
+    deadline: bool,
+    deleted: bool,
+}
+
+impl PodRun {
+    async fn run(self, mut deleted: tokio::sync::oneshot::Receiver<()>) {
+        std::fs::create_dir_all(self.dir.join("work")).unwrap();
+        let started = now();
+        let started_at = std::time::Instant::now();
+        let image = self.pod["spec"]["containers"][0]["image"].clone();
+        self.api.set_pod_status(
+            &self.namespace,
+            &self.name,
+            json!({
+                "phase": "Running", "startTime": started, "podIP": "127.0.0.1",
+                "containerStatuses": [{"name": "main", "ready": true, "restartCount": 0,
+                    "image": image, "imageID": "", "state": {"running": {"startedAt": started}}}],
+            }),
+        );
+        let mut log = String::new();
+        let mut sidecars = Vec::new();
+        for c in self.pod["spec"]["initContainers"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+        {
+            if c["name"] == "init" {
+                continue; // Copies trellis in: the binary under test is used instead.
+            }
+            if c["restartPolicy"] == "Always" {
+                if let Ok(child) = self.command(&c).spawn() {
+                    sidecars.push(child);
+                }
+                continue;
+            }
+            let out = self.command(&c).output().await;
+            let ok = out.as_ref().is_ok_and(|o| o.status.success());
+            if let Ok(o) = &out {
+                log.push_str(&String::from_utf8_lossy(&o.stdout));
+            }
+            if !ok {
+                return self.finish(
+                    &started,
+                    Ended {
+                        code: 1,
+                        deadline: false,
+                        deleted: false,
+                    },
+                    log,
+                );
+            }
+        }
+        let main = self.pod["spec"]["containers"][0].clone();
+        let log_path = self.dir.join("main.log");
+        let file = std::fs::File::create(&log_path).unwrap();
+        let mut cmd = self.command(&main);
+        cmd.stdout(file.try_clone().unwrap()).stderr(file);
+        let ended = match cmd.spawn() {
+            Err(e) => {
+                log.push_str(&format!("cannot start: {e}\n"));
+                Ended {
+                    code: 128,
+                    deadline: false,
+                    deleted: false,
+                }
+            }
+            Ok(mut child) => {
+                let mut deadline = false;
+                let mut gone = false;
+                let status = loop {
+                    tokio::select! {
+                        s = child.wait() => break s,
+                        _ = &mut deleted, if !gone => {
+                            gone = true;
+                            let _ = child.start_kill();
+                        }
+                        () = tokio::time::sleep(Duration::from_millis(200)) => {
+                            let limit = self
+                                .api
+                                .get("pods", &self.namespace, &self.name)
+                                .and_then(|p| p["spec"]["activeDeadlineSeconds"].as_u64());
+                            if !deadline && limit.is_some_and(|l| started_at.elapsed() >= Duration::from_secs(l)) {
+                                deadline = true;
+                                terminate(&mut child).await;
+                            }
+                        }
+                    }
+                };
+                let code = status.ok().and_then(|s| s.code()).unwrap_or(137);
+                Ended {
+                    code,
+                    deadline,
+                    deleted: gone,
+                }
+            }
+        };
+        for mut s in sidecars {
+            let _ = s.start_kill();
+        }
+        log.push_str(&std::fs::read_to_string(&log_path).unwrap_or_default());
+        self.finish(&started, ended, log);
+    }
+
+    fn finish(&self, started: &str, ended: Ended, log: String) {
+        self.api.set_log(&self.namespace, &self.name, log);
+        if ended.deleted {
+            return;
+        }
+        let mut status = json!({
+            "phase": if ended.code == 0 && !ended.deadline { "Succeeded" } else { "Failed" },
+            "startTime": started, "podIP": "127.0.0.1",
+            "containerStatuses": [{"name": "main", "ready": false, "restartCount": 0,
+                "image": self.pod["spec"]["containers"][0]["image"], "imageID": "",
+                "state": {"terminated": {"exitCode": ended.code, "finishedAt": now(),
+                    "reason": if ended.code == 0 { "Completed" } else { "Error" }}}}],
+        });
+        if ended.deadline {
+            status["reason"] = "DeadlineExceeded".into();
+            status["message"] =
+                "Pod was active on the node longer than the specified deadline".into();
+        }
+        self.api.set_pod_status(&self.namespace, &self.name, status);
+    }
+
+    /// A container's command as a process of this machine, with the Pod's environment.
+    fn command(&self, c: &Value) -> tokio::process::Command {
+        let mut argv: Vec<String> = c["command"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .chain(c["args"].as_array().into_iter().flatten())
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect();
+        if argv.is_empty() {
+            argv.push("true".into());
+        }
+        if argv[0] == TRELLIS_BIN {
+            argv[0] = self.trellis.display().to_string();
+        }
+        let mut cmd = tokio::process::Command::new(&argv[0]);
+        cmd.args(&argv[1..])
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env("HOSTNAME", &self.name)
+            .env(
+                "PATH",
+                format!("{}:/usr/games", std::env::var("PATH").unwrap_or_default()),
+            )
+            .env("RUST_LOG", "warn")
+            .kill_on_drop(true);
+        for e in c["env"].as_array().into_iter().flatten() {
+            let name = e["name"].as_str().unwrap_or_default();
+            let mut value = e["value"].as_str().unwrap_or_default().to_string();
+            if name == "TRELLIS_EXEC_SPEC" {
+                value = with_work_dir(&value, &self.dir.join("work"));
+            }
+            cmd.env(name, value);
+        }
+        let cwd = c["workingDir"]
+            .as_str()
+            .map(PathBuf::from)
+            .unwrap_or_else(|| self.dir.clone());
+        let _ = std::fs::create_dir_all(&cwd);
+        cmd.current_dir(cwd);
+        cmd
+    }
+}
+
+/// The spec with its work directory moved to the Pod's own directory.
+fn with_work_dir(spec: &str, dir: &Path) -> String {
+    let mut v: Value = serde_json::from_str(spec).unwrap_or_default();
+    v["workDir"] = dir.display().to_string().into();
+    v.to_string()
+}
+
+async fn terminate(child: &mut tokio::process::Child) {
+    if let Some(pid) = child.id() {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status();
+    }
+    if tokio::time::timeout(Duration::from_secs(10), child.wait())
+        .await
+        .is_err()
+    {
+        let _ = child.start_kill();
+    }
+}

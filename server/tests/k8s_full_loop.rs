@@ -1,0 +1,431 @@
+//! The Kubernetes backend end to end, through the genuine Kubernetes API protocol: the real
+//! `trellis controller` binary against an API server emulator (list/watch with
+//! resourceVersions, the status subresource, owner references and garbage collection) and a fake
+//! kubelet that runs each Pod's containers on this machine — so Argo's examples go from a
+//! `kubectl create`-style POST of the Workflow to Succeeded with Pods, `trellis exec` and
+//! WorkflowTaskResults doing the work.
+
+#[path = "common/kube_api.rs"]
+mod kube_api;
+#[path = "common/kubelet.rs"]
+mod kubelet;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use kube_api::KubeApi;
+use serde_json::Value;
+
+const WORKFLOWS: &str = "argoproj.io/workflows";
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Argo examples with container steps only (no artifacts, sidecars, volumes, ConfigMaps or
+/// templates of other files): steps, DAGs, parameters, loops, conditions, retries, exit
+/// handlers, expressions, podSpecPatch, `continueOn`.
+const EXAMPLES: &[&str] = &[
+    "hello-world.yaml",
+    "arguments-parameters.yaml",
+    "conditionals.yaml",
+    "dag-custom-metrics.yaml",
+    "dag-diamond-steps.yaml",
+    "dag-diamond.yaml",
+    "dag-enhanced-depends.yaml",
+    "dag-inline-workflow.yaml",
+    "dag-multiroot.yaml",
+    "dag-targets.yaml",
+    "default-pdb-support.yaml",
+    "dns-config.yaml",
+    "exit-code-output-variable.yaml",
+    "exit-handler-step-level.yaml",
+    "expression-tag-template-workflow.yaml",
+    "global-parameters.yaml",
+    "label-value-from-workflow.yaml",
+    "loops.yaml",
+    "output-parameter.yaml",
+    "parameter-aggregation-dag.yaml",
+    "pod-spec-patch.yaml",
+    "pod-spec-yaml-patch.yaml",
+    "retry-container.yaml",
+    "skipped-output-defaults/consumer-input-default.yaml",
+    "skipped-output-defaults/expression-fallback.yaml",
+    "skipped-output-defaults/producer-output-default.yaml",
+    "status-reference.yaml",
+    "steps-inline-workflow.yaml",
+    "steps.yaml",
+];
+
+fn examples_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance/argo-examples")
+}
+
+/// The Workflow documents of an example file.
+fn workflows_of(file: &str) -> Vec<Value> {
+    let text = std::fs::read_to_string(examples_dir().join(file)).unwrap();
+    engine::yaml::parse_stream(&text)
+        .unwrap()
+        .iter()
+        .map(engine::yaml::to_json)
+        .filter(|d| d["kind"] == "Workflow")
+        .collect()
+}
+
+/// A cluster: the emulator, a fake kubelet, and the controller binary.
+struct Cluster {
+    api: KubeApi,
+    url: String,
+    kubeconfig: PathBuf,
+    dir: tempfile::TempDir,
+    controllers: Vec<tokio::process::Child>,
+    controller_log: PathBuf,
+}
+
+impl Cluster {
+    async fn start() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let api = KubeApi::new();
+        let url = api.serve().await;
+        let kubeconfig = dir.path().join("kubeconfig");
+        KubeApi::write_kubeconfig(&url, &kubeconfig);
+        let trellis = PathBuf::from(env!("CARGO_BIN_EXE_trellis"));
+        kubelet::start(
+            api.clone(),
+            trellis.clone(),
+            kubeconfig.clone(),
+            dir.path().join("pods"),
+        );
+        let controller_log = dir.path().join("controller.log");
+        let mut cluster = Self {
+            api,
+            url,
+            kubeconfig,
+            dir,
+            controllers: Vec::new(),
+            controller_log,
+        };
+        cluster.start_controller(&["--no-leader-election"], "controller.log");
+        cluster
+    }
+
+    /// Starts one more `trellis controller` with these flags, logging to `log` in the test's
+    /// directory.
+    fn start_controller(&mut self, flags: &[&str], log: &str) {
+        let log = std::fs::File::create(self.dir.path().join(log)).unwrap();
+        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_trellis"))
+            .args(["controller", "--executor-image", "trellis:test"])
+            .args(flags)
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env("RUST_LOG", "info")
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        self.controllers.push(child);
+    }
+
+    /// POSTs any object to a collection path (`/apis/…/workflowtemplates`).
+    async fn post(&self, path: &str, object: &Value) -> reqwest::Response {
+        reqwest::Client::new()
+            .post(format!("{}{path}", self.url))
+            .header("content-type", "application/json")
+            .body(object.to_string())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// POSTs a Workflow as `kubectl create` does; returns its name.
+    async fn create(&self, mut wf: Value) -> String {
+        wf["metadata"]["namespace"] = "default".into();
+        let resp = self
+            .post(
+                "/apis/argoproj.io/v1alpha1/namespaces/default/workflows",
+                &wf,
+            )
+            .await;
+        assert_eq!(resp.status(), 201);
+        let created: Value = serde_json::from_slice(&resp.bytes().await.unwrap()).unwrap();
+        created["metadata"]["name"].as_str().unwrap().to_string()
+    }
+
+    /// Waits until the workflow's status satisfies `done`; returns it.
+    async fn until(&self, name: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let start = Instant::now();
+        loop {
+            let wf = self.api.get(WORKFLOWS, "default", name).unwrap_or_default();
+            if done(&wf) {
+                return wf;
+            }
+            if start.elapsed() > TIMEOUT {
+                panic!(
+                    "{name} did not get there in {TIMEOUT:?}: {}\ncontroller log:\n{}",
+                    wf["status"],
+                    std::fs::read_to_string(&self.controller_log).unwrap_or_default()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Waits until the workflow has a completed phase; returns it.
+    async fn finished(&self, name: &str) -> Value {
+        self.until(name, |wf| {
+            matches!(
+                wf["status"]["phase"].as_str(),
+                Some("Succeeded" | "Failed" | "Error")
+            )
+        })
+        .await
+    }
+}
+
+/// A workflow of one container step running `script` in `sh -c`.
+fn shell(name: &str, script: &str, extra: &str) -> Value {
+    let yaml = format!(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {{name: {name}}}\nspec:\n  entrypoint: main\n{extra}  templates:\n  - name: main\n    container: {{image: alpine, command: [sh, -c, '{script}']}}\n"
+    );
+    engine::yaml::to_json(&engine::yaml::parse_stream(&yaml).unwrap()[0])
+}
+
+fn node_messages(wf: &Value) -> Vec<String> {
+    wf["status"]["nodes"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(_, n)| n["message"].as_str().map(str::to_string))
+        .collect()
+}
+
+/// Why a workflow did not succeed: its message and its nodes' messages.
+fn why(wf: &Value) -> String {
+    let mut out = format!("{}", wf["status"]["message"]);
+    for (_, n) in wf["status"]["nodes"].as_object().into_iter().flatten() {
+        if let Some(m) = n["message"].as_str() {
+            out.push_str(&format!("; {}: {m}", n["displayName"]));
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn argo_examples_run_to_succeeded_through_the_kubernetes_api() {
+    let cluster = Cluster::start().await;
+    let mut names = Vec::new();
+    for file in EXAMPLES {
+        for wf in workflows_of(file) {
+            names.push((file, cluster.create(wf).await));
+        }
+    }
+    let mut failures = Vec::new();
+    for (file, name) in &names {
+        let wf = cluster.finished(name).await;
+        if wf["status"]["phase"] != "Succeeded" {
+            failures.push(format!("{file}: {} — {}", wf["status"]["phase"], why(&wf)));
+        }
+    }
+    println!(
+        "{}/{} examples Succeeded on the Kubernetes backend",
+        names.len() - failures.len(),
+        names.len()
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    assert!(names.len() >= 20);
+
+    // Every step ran as a Pod owned by its workflow, reported through a WorkflowTaskResult.
+    let pods = cluster.api.list("pods", "default");
+    let results = cluster
+        .api
+        .list("argoproj.io/workflowtaskresults", "default");
+    assert!(pods.len() >= names.len(), "{} pods", pods.len());
+    for p in &pods {
+        let owner = &p["metadata"]["ownerReferences"][0];
+        assert_eq!(owner["kind"], "Workflow", "{}", p["metadata"]["name"]);
+        let node = p["metadata"]["annotations"]["workflows.argoproj.io/node-id"]
+            .as_str()
+            .unwrap();
+        assert!(
+            results.iter().any(|r| r["metadata"]["name"] == node),
+            "no task result for {node}"
+        );
+    }
+    // What the steps printed and returned came back through the task results.
+    for (_, name) in &names {
+        let wf = cluster.api.get(WORKFLOWS, "default", name).unwrap();
+        for (id, n) in wf["status"]["nodes"].as_object().unwrap() {
+            if n["type"] == "Pod" && n["phase"] == "Succeeded" {
+                assert_eq!(n["outputs"]["exitCode"], "0", "{name} {id}");
+            }
+        }
+    }
+    let hello = &names
+        .iter()
+        .find(|(f, _)| **f == "hello-world.yaml")
+        .unwrap()
+        .1;
+    let log = reqwest::get(format!(
+        "{}/api/v1/namespaces/default/pods/{hello}/log",
+        cluster.url
+    ))
+    .await
+    .unwrap()
+    .text()
+    .await
+    .unwrap();
+    assert!(log.contains("hello world"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_deadlines_stops_and_misspelt_keys_end_as_argo_says() {
+    let cluster = Cluster::start().await;
+    let failing = cluster
+        .create(shell("failing", "echo no >&2; exit 3", ""))
+        .await;
+    let slow = cluster
+        .create(shell("slow", "sleep 60", "  activeDeadlineSeconds: 2\n"))
+        .await;
+    let stopped = cluster.create(shell("stopped", "sleep 60", "")).await;
+    let mut typo = shell("typo", "true", "");
+    typo["spec"]["paralelism"] = 1.into();
+    let typo = cluster.create(typo).await;
+
+    let wf = cluster.finished(&failing).await;
+    assert_eq!(wf["status"]["phase"], "Failed");
+    assert!(
+        node_messages(&wf).iter().any(|m| m.contains("exit code 3")),
+        "{:?}",
+        node_messages(&wf)
+    );
+
+    let wf = cluster.finished(&slow).await;
+    assert_eq!(wf["status"]["phase"], "Failed", "{}", wf["status"]);
+
+    // `argo stop` sets spec.shutdown: the running Pod is stopped, the workflow fails.
+    cluster
+        .until(&stopped, |wf| {
+            wf["status"]["nodes"]["stopped"]["phase"] == "Running"
+        })
+        .await;
+    let client = reqwest::Client::new();
+    let resp = client
+        .patch(format!(
+            "{}/apis/argoproj.io/v1alpha1/namespaces/default/workflows/{stopped}",
+            cluster.url
+        ))
+        .header("content-type", "application/merge-patch+json")
+        .body(r#"{"spec": {"shutdown": "Stop"}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let wf = cluster.finished(&stopped).await;
+    assert_eq!(wf["status"]["phase"], "Failed", "{}", wf["status"]);
+    let pod = cluster.api.get("pods", "default", &stopped).unwrap();
+    assert_eq!(
+        pod["spec"]["activeDeadlineSeconds"], 1,
+        "stopped by cutting its deadline"
+    );
+
+    let wf = cluster.finished(&typo).await;
+    assert_eq!(wf["status"]["phase"], "Error");
+    let message = wf["status"]["message"].as_str().unwrap();
+    assert!(message.contains("paralelism"), "{message}");
+    assert!(
+        cluster.api.get("pods", "default", &typo).is_none(),
+        "nothing ran"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn templates_are_found_by_reference_and_deletion_collects_pods() {
+    let cluster = Cluster::start().await;
+    let text =
+        std::fs::read_to_string(examples_dir().join("workflow-template/templates.yaml")).unwrap();
+    for t in engine::yaml::parse_stream(&text)
+        .unwrap()
+        .iter()
+        .map(engine::yaml::to_json)
+    {
+        let resp = cluster
+            .post(
+                "/apis/argoproj.io/v1alpha1/namespaces/default/workflowtemplates",
+                &t,
+            )
+            .await;
+        assert_eq!(resp.status(), 201);
+    }
+    let mut names = Vec::new();
+    for file in [
+        "workflow-template/hello-world.yaml",
+        "workflow-template/steps.yaml",
+        "workflow-template/dag.yaml",
+    ] {
+        for wf in workflows_of(file) {
+            names.push(cluster.create(wf).await);
+        }
+    }
+    for name in &names {
+        let wf = cluster.finished(name).await;
+        assert_eq!(wf["status"]["phase"], "Succeeded", "{name}: {}", why(&wf));
+    }
+    // Deleting a workflow deletes its Pods and task results (owner references).
+    let name = &names[0];
+    let resp = reqwest::Client::new()
+        .delete(format!(
+            "{}/apis/argoproj.io/v1alpha1/namespaces/default/workflows/{name}",
+            cluster.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let owned =
+        |v: &Value| v["metadata"]["labels"]["workflows.argoproj.io/workflow"] == name.as_str();
+    assert!(!cluster.api.list("pods", "default").iter().any(owned));
+    assert!(
+        !cluster
+            .api
+            .list("argoproj.io/workflowtaskresults", "default")
+            .iter()
+            .any(owned)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_standby_replica_takes_over_when_the_leader_goes() {
+    let mut cluster = Cluster::start().await;
+    // The cluster's first controller runs without election; replace it by two electing ones.
+    cluster.controllers.clear();
+    cluster.start_controller(&[], "leader.log");
+    let lease = "coordination.k8s.io/leases";
+    let start = Instant::now();
+    while cluster
+        .api
+        .get(lease, "default", "trellis-controller")
+        .is_none()
+    {
+        assert!(start.elapsed() < TIMEOUT, "no lease was taken");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    cluster.start_controller(&[], "standby.log");
+    let first = cluster.create(shell("first", "true", "")).await;
+    assert_eq!(
+        cluster.finished(&first).await["status"]["phase"],
+        "Succeeded"
+    );
+    let holder = |c: &Cluster| {
+        c.api.get(lease, "default", "trellis-controller").unwrap()["spec"]["holderIdentity"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let leader = holder(&cluster);
+    // The leader goes away (killed: it cannot release anything); the standby waits out the lease.
+    let mut old = cluster.controllers.remove(0);
+    old.kill().await.unwrap();
+    let second = cluster.create(shell("second", "true", "")).await;
+    assert_eq!(
+        cluster.finished(&second).await["status"]["phase"],
+        "Succeeded"
+    );
+    assert_ne!(holder(&cluster), leader, "the standby holds the lease now");
+}
