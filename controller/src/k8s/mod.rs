@@ -129,6 +129,83 @@ pub struct Context {
     failures: Mutex<HashMap<String, u32>>,
 }
 
+/// A cache holding exactly these objects, as a watch that listed them would.
+fn fixed_store<K>(dyntype: K::DynamicType, objects: Vec<K>) -> Store<K>
+where
+    K: kube::Resource + Clone + 'static,
+    K::DynamicType: Eq + std::hash::Hash + Clone,
+{
+    let mut writer = reflector::store::Writer::new(dyntype);
+    writer.apply_watcher_event(&watcher::Event::Init);
+    for o in objects {
+        writer.apply_watcher_event(&watcher::Event::InitApply(o));
+    }
+    writer.apply_watcher_event(&watcher::Event::InitDone);
+    writer.as_reader()
+}
+
+impl Context {
+    /// A context whose caches hold exactly these Pods, task results and WorkflowTemplates
+    /// (no watches): for one reconcile at a time, as the scenario tests drive it.
+    pub fn fixed(
+        client: Client,
+        settings: Settings,
+        pods: Vec<Pod>,
+        results: Vec<DynamicObject>,
+        workflow_templates: Vec<DynamicObject>,
+    ) -> Arc<Self> {
+        Arc::new(Self::cached(
+            client,
+            settings,
+            pods,
+            results,
+            templates::Templates::fixed(workflow_templates),
+            HashMap::new(),
+        ))
+    }
+
+    /// The same context with these Pods and task results cached instead (what the watches
+    /// would have seen since); the templates and the refused Pods are kept.
+    pub fn observe(self: &Arc<Self>, pods: Vec<Pod>, results: Vec<DynamicObject>) -> Arc<Self> {
+        let refused = self.refused.lock().map(|m| m.clone()).unwrap_or_default();
+        Arc::new(Self::cached(
+            self.client.clone(),
+            self.settings.clone(),
+            pods,
+            results,
+            self.templates.clone(),
+            refused,
+        ))
+    }
+
+    fn cached(
+        client: Client,
+        settings: Settings,
+        pods: Vec<Pod>,
+        results: Vec<DynamicObject>,
+        templates: templates::Templates,
+        refused: HashMap<String, BTreeMap<String, String>>,
+    ) -> Self {
+        Self {
+            client,
+            pods: fixed_store((), pods),
+            results: fixed_store(task_results(), results),
+            templates,
+            settings,
+            refused: Mutex::new(refused),
+            failures: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+/// One reconcile of one workflow (what the controller runs on every change).
+pub async fn reconcile_once(
+    obj: Arc<DynamicObject>,
+    ctx: Arc<Context>,
+) -> Result<Action, ReconcileError> {
+    reconcile(obj, ctx).await
+}
+
 /// How a workflow that has nothing scheduled is looked at again anyway.
 const RESYNC: Duration = Duration::from_secs(300);
 

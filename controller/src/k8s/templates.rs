@@ -14,6 +14,7 @@ use kube::{Client, ResourceExt};
 use super::{Scope, argo_resource};
 
 /// The caches (filled by background watches).
+#[derive(Clone)]
 pub(super) struct Templates {
     namespaced: Store<DynamicObject>,
     cluster: Option<Store<DynamicObject>>,
@@ -52,6 +53,20 @@ impl Templates {
         Self {
             namespaced,
             cluster,
+        }
+    }
+
+    /// Caches holding exactly these WorkflowTemplates (and no ClusterWorkflowTemplates).
+    pub(super) fn fixed(namespaced: Vec<DynamicObject>) -> Self {
+        let mut writer = Writer::new(argo_resource("WorkflowTemplate", "workflowtemplates"));
+        writer.apply_watcher_event(&watcher::Event::Init);
+        for t in namespaced {
+            writer.apply_watcher_event(&watcher::Event::InitApply(t));
+        }
+        writer.apply_watcher_event(&watcher::Event::InitDone);
+        Self {
+            namespaced: writer.as_reader(),
+            cluster: None,
         }
     }
 

@@ -329,3 +329,31 @@ spec:
     });
     assert!(again.create.is_empty());
 }
+
+#[test]
+fn the_workflow_deadline_is_the_pods_and_a_pod_past_it_fails_the_workflow() {
+    let mut o = object(&HELLO.replace(
+        "  podGC: {strategy: OnPodCompletion}\n",
+        "  activeDeadlineSeconds: 30\n",
+    ));
+    let d = run(&o, &[], &BTreeMap::new(), now());
+    let pod = d.create[0].clone();
+    assert_eq!(pod.spec.as_ref().unwrap().active_deadline_seconds, Some(30));
+    o = written(&o, &d);
+    let killed = with_status(
+        &pod,
+        "{phase: Failed, reason: DeadlineExceeded, startTime: '2026-01-02T03:04:05Z'}",
+    );
+    let d = run(
+        &o,
+        &[killed],
+        &BTreeMap::new(),
+        now() + chrono::Duration::seconds(31),
+    );
+    let status = d.status.unwrap();
+    assert_eq!(status.phase, Some(WorkflowPhase::Failed));
+    assert_eq!(
+        status.nodes.unwrap()["hello"].message.as_deref(),
+        Some("Step exceeded its deadline")
+    );
+}
