@@ -5,8 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use k8s_openapi::api::core::v1::ServiceAccount;
-use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding};
+use k8s_openapi::api::apps::v1::Deployment;
+use k8s_openapi::api::core::v1::{ConfigMap, Namespace, ServiceAccount};
+use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, PolicyRule, Role, RoleBinding};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -102,6 +103,13 @@ fn validate(object: &Value) -> Result<(), String> {
         ("v1", "ServiceAccount") => strict::<ServiceAccount>(object).map(drop),
         ("rbac.authorization.k8s.io/v1", "Role") => strict::<Role>(object).map(drop),
         ("rbac.authorization.k8s.io/v1", "RoleBinding") => strict::<RoleBinding>(object).map(drop),
+        ("rbac.authorization.k8s.io/v1", "ClusterRole") => strict::<ClusterRole>(object).map(drop),
+        ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding") => {
+            strict::<ClusterRoleBinding>(object).map(drop)
+        }
+        ("v1", "ConfigMap") => strict::<ConfigMap>(object).map(drop),
+        ("v1", "Namespace") => strict::<Namespace>(object).map(drop),
+        ("apps/v1", "Deployment") => strict::<Deployment>(object).map(drop),
         _ => Err(format!(
             "{api_version} {kind}: no k8s-openapi type is checked for this kind; add it to validate()"
         )),
@@ -123,10 +131,18 @@ fn every_kustomization_renders_into_valid_objects() {
         .iter()
         .map(|d| d.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
-    assert!(
-        names.contains(&"base".to_string()) && names.contains(&"crds".to_string()),
-        "{names:?}"
-    );
+    for expected in [
+        "base",
+        "crds",
+        "workflow-rbac",
+        "cluster-install",
+        "namespace-install",
+    ] {
+        assert!(
+            names.contains(&expected.to_string()),
+            "{expected}: {names:?}"
+        );
+    }
     for dir in &dirs {
         let objects = render(dir);
         assert!(!objects.is_empty(), "{} renders nothing", dir.display());
@@ -156,22 +172,11 @@ fn base_holds_the_crds_and_the_minimal_executor_role() {
         "{crds:?} vs {generated:?}"
     );
 
-    let find = |kind: &str| {
-        objects
-            .iter()
-            .find(|o| o["kind"] == kind)
-            .unwrap_or_else(|| panic!("base has no {kind}"))
-    };
-    let account: ServiceAccount = strict(find("ServiceAccount")).unwrap();
+    let find = |kind: &str, name: &str| find(&objects, kind, name);
+    let account: ServiceAccount = strict(find("ServiceAccount", "trellis-workflow")).unwrap();
     assert_eq!(account.metadata.name.as_deref(), Some("trellis-workflow"));
 
-    let role: Role = strict(find("Role")).unwrap();
-    let rule = |group: &str, resource: &str, verbs: &[&str]| PolicyRule {
-        api_groups: Some(vec![group.to_string()]),
-        resources: Some(vec![resource.to_string()]),
-        verbs: verbs.iter().map(|v| v.to_string()).collect(),
-        ..PolicyRule::default()
-    };
+    let role: Role = strict(find("Role", "trellis-workflow-executor")).unwrap();
     assert_eq!(
         role.rules.unwrap(),
         vec![
@@ -182,7 +187,7 @@ fn base_holds_the_crds_and_the_minimal_executor_role() {
         "the executor Role must stay minimal"
     );
 
-    let binding: RoleBinding = strict(find("RoleBinding")).unwrap();
+    let binding: RoleBinding = strict(find("RoleBinding", "trellis-workflow-executor")).unwrap();
     assert_eq!(binding.role_ref.kind, "Role");
     assert_eq!(Some(binding.role_ref.name), role.metadata.name);
     let subjects = binding.subjects.unwrap();
@@ -190,6 +195,120 @@ fn base_holds_the_crds_and_the_minimal_executor_role() {
     assert_eq!(
         (subjects[0].kind.as_str(), subjects[0].name.as_str()),
         ("ServiceAccount", "trellis-workflow")
+    );
+}
+
+fn find<'a>(objects: &'a [Value], kind: &str, name: &str) -> &'a Value {
+    objects
+        .iter()
+        .find(|o| o["kind"] == kind && o["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no {kind} {name}"))
+}
+
+fn rule(group: &str, resource: &str, verbs: &[&str]) -> PolicyRule {
+    PolicyRule {
+        api_groups: Some(vec![group.to_string()]),
+        resources: Some(vec![resource.to_string()]),
+        verbs: verbs.iter().map(|v| v.to_string()).collect(),
+        ..PolicyRule::default()
+    }
+}
+
+/// Every request the controller makes (see `controller::k8s`): the watches, the status write,
+/// pod creation, stop (patch) and garbage collection, TTL deletion.
+fn controller_rules() -> Vec<PolicyRule> {
+    vec![
+        rule(
+            "argoproj.io",
+            "workflows",
+            &["get", "list", "watch", "update", "patch", "delete"],
+        ),
+        rule(
+            "argoproj.io",
+            "workflows/status",
+            &["get", "update", "patch"],
+        ),
+        rule(
+            "argoproj.io",
+            "workflowtaskresults",
+            &["get", "list", "watch"],
+        ),
+        rule(
+            "argoproj.io",
+            "workflowtemplates",
+            &["get", "list", "watch"],
+        ),
+        rule(
+            "",
+            "pods",
+            &["get", "list", "watch", "create", "patch", "delete"],
+        ),
+    ]
+}
+
+#[test]
+fn the_controller_runs_as_its_account_with_the_rules_it_needs_and_no_more() {
+    let cluster = render(&manifests().join("cluster-install"));
+    let role: ClusterRole = strict(find(&cluster, "ClusterRole", "trellis-controller")).unwrap();
+    let mut want = controller_rules();
+    want.push(rule(
+        "argoproj.io",
+        "clusterworkflowtemplates",
+        &["get", "list", "watch"],
+    ));
+    assert_eq!(role.rules.unwrap(), want);
+    let binding: ClusterRoleBinding =
+        strict(find(&cluster, "ClusterRoleBinding", "trellis-controller")).unwrap();
+    let subject = &binding.subjects.unwrap()[0];
+    assert_eq!(
+        (subject.name.as_str(), subject.namespace.as_deref()),
+        ("trellis-controller", Some("trellis"))
+    );
+    let lease: Role = strict(find(&cluster, "Role", "trellis-controller-leader-election")).unwrap();
+    assert_eq!(
+        lease.rules.unwrap(),
+        vec![rule(
+            "coordination.k8s.io",
+            "leases",
+            &["get", "create", "update"]
+        )]
+    );
+
+    let deployment: Deployment =
+        strict(find(&cluster, "Deployment", "trellis-controller")).unwrap();
+    assert_eq!(deployment.metadata.namespace.as_deref(), Some("trellis"));
+    let pod = deployment.spec.unwrap().template.spec.unwrap();
+    assert_eq!(
+        pod.service_account_name.as_deref(),
+        Some("trellis-controller")
+    );
+    assert_eq!(pod.security_context.unwrap().run_as_non_root, Some(true));
+    let container = &pod.containers[0];
+    assert_eq!(
+        container.args.as_deref(),
+        Some(&["controller".to_string()][..])
+    );
+    let config: ConfigMap =
+        strict(find(&cluster, "ConfigMap", "trellis-controller-config")).unwrap();
+    let data = config.data.unwrap();
+    assert_eq!(
+        Some(&data["TRELLIS_EXECUTOR_IMAGE"]),
+        container.image.as_ref(),
+        "step pods copy trellis from the controller's own image"
+    );
+    assert!(!data.contains_key("TRELLIS_NAMESPACED"));
+
+    let namespaced = render(&manifests().join("namespace-install"));
+    assert!(!namespaced.iter().any(|o| o["kind"] == "ClusterRole"));
+    let role: Role = strict(find(&namespaced, "Role", "trellis-controller")).unwrap();
+    assert_eq!(role.rules.unwrap(), controller_rules());
+    let config: ConfigMap =
+        strict(find(&namespaced, "ConfigMap", "trellis-controller-config")).unwrap();
+    let data = config.data.unwrap();
+    assert_eq!(data["TRELLIS_NAMESPACED"], "true");
+    assert!(
+        data.contains_key("TRELLIS_EXECUTOR_IMAGE"),
+        "the patch keeps the rest"
     );
 }
 

@@ -98,21 +98,26 @@ pub struct ControllerArgs {
     )]
     pub executor_image_pull_policy: Option<String>,
     /// The ServiceAccount of step Pods when the workflow names none (bound to the minimal
-    /// executor Role by `manifests/base`).
-    #[arg(long, env = "TRELLIS_WORKFLOW_SERVICE_ACCOUNT", default_value = controller::k8s::pod::DEFAULT_SERVICE_ACCOUNT)]
+    /// executor Role by `manifests/workflow-rbac`).
+    #[arg(long, env = "TRELLIS_WORKFLOW_SERVICE_ACCOUNT", value_name = "NAME", default_value = controller::k8s::pod::DEFAULT_SERVICE_ACCOUNT)]
     pub workflow_service_account: String,
     /// Run without leader election (only ever one replica).
     #[arg(long, env = "TRELLIS_NO_LEADER_ELECTION")]
     pub no_leader_election: bool,
     /// The Lease hot-standby replicas elect their leader on (in the controller's namespace).
-    #[arg(long, env = "TRELLIS_LEASE_NAME", default_value = "trellis-controller")]
+    #[arg(
+        long,
+        env = "TRELLIS_LEASE_NAME",
+        value_name = "NAME",
+        default_value = "trellis-controller"
+    )]
     pub lease_name: String,
     /// The namespace of the Lease (default: the controller's own).
     #[arg(long, env = "TRELLIS_LEASE_NAMESPACE", value_name = "NS")]
     pub lease_namespace: Option<String>,
     /// Workflow objects larger than this (bytes) have their node status compressed
     /// (`status.compressedNodes`), as Argo does.
-    #[arg(long, env = "TRELLIS_MAX_WORKFLOW_SIZE", default_value_t = controller::k8s::compress::MAX_WORKFLOW_SIZE)]
+    #[arg(long, env = "TRELLIS_MAX_WORKFLOW_SIZE", value_name = "BYTES", default_value_t = controller::k8s::compress::MAX_WORKFLOW_SIZE)]
     pub max_workflow_size: usize,
 }
 
