@@ -429,3 +429,40 @@ async fn a_standby_replica_takes_over_when_the_leader_goes() {
     );
     assert_ne!(holder(&cluster), leader, "the standby holds the lease now");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_daemon_runs_beside_the_next_step_and_is_stopped_at_the_end() {
+    let cluster = Cluster::start().await;
+    let wf = engine::yaml::to_json(
+        &engine::yaml::parse_stream(
+            r#"
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: daemon}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: server, template: server}
+    - - {name: client, template: client}
+  - name: server
+    daemon: true
+    container: {image: alpine, command: [sh, -c, "sleep 300"]}
+  - name: client
+    container: {image: alpine, command: [sh, -c, "echo served"]}
+"#,
+        )
+        .unwrap()[0],
+    );
+    let name = cluster.create(wf).await;
+    let wf = cluster.finished(&name).await;
+    assert_eq!(wf["status"]["phase"], "Succeeded", "{}", why(&wf));
+    let server = cluster
+        .api
+        .list("pods", "default")
+        .into_iter()
+        .find(|p| p["metadata"]["annotations"]["trellis.dev/daemon"] == "true")
+        .expect("the daemon's pod");
+    assert_eq!(server["spec"]["activeDeadlineSeconds"], 1, "stopped");
+}

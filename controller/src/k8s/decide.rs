@@ -311,8 +311,17 @@ fn misspelt(object: &serde_json::Value) -> Option<String> {
 /// A finished workflow: garbage-collect its Pods, delete it when its TTL has run out.
 fn finished(wf: &Workflow, input: &Inputs<'_>) -> Decision {
     let status = wf.status.clone().unwrap_or_default();
+    // What still runs (daemons whose scope ended with the workflow) is stopped.
+    let stop = input
+        .pods
+        .iter()
+        .filter(|p| !observe::ended(p) && p.metadata.deletion_timestamp.is_none())
+        .filter(|p| p.spec.as_ref().and_then(|s| s.active_deadline_seconds) != Some(1))
+        .filter_map(|p| p.metadata.name.clone())
+        .collect();
     let mut decision = Decision {
         delete_pods: collect_pods(wf, &status, input),
+        stop,
         ..Decision::default()
     };
     if let Some(at) = engine::lifecycle::expires_at(wf) {

@@ -105,6 +105,7 @@ pub fn observe(
     match phase {
         "Running" => Some(StepObservation {
             phase: NodePhase::Running,
+            daemoned: daemon(pod) && main_status(pod).is_some_and(|c| c.ready),
             started_at: started_at(pod),
             ip: status.pod_ip.clone(),
             host_node_name: pod.spec.as_ref().and_then(|s| s.node_name.clone()),
@@ -207,6 +208,15 @@ pub fn ended(pod: &Pod) -> bool {
         pod.status.as_ref().and_then(|s| s.phase.as_deref()),
         Some("Succeeded" | "Failed")
     )
+}
+
+/// Whether the Pod runs a daemon step.
+fn daemon(pod: &Pod) -> bool {
+    pod.metadata
+        .annotations
+        .as_ref()
+        .and_then(|a| a.get(super::pod::ANNOTATION_DAEMON))
+        .is_some_and(|v| v == "true")
 }
 
 fn main_status(pod: &Pod) -> Option<&ContainerStatus> {

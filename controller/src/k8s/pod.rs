@@ -52,6 +52,9 @@ pub const LABEL_COMPLETED: &str = "workflows.argoproj.io/completed";
 pub const ANNOTATION_NODE_ID: &str = "workflows.argoproj.io/node-id";
 /// Annotation holding the node name of a step Pod (Argo's).
 pub const ANNOTATION_NODE_NAME: &str = "workflows.argoproj.io/node-name";
+/// Annotation marking the Pod of a daemon step (`daemon: true`): once its main container is
+/// ready, the steps after it start while it runs on.
+pub const ANNOTATION_DAEMON: &str = "trellis.dev/daemon";
 
 const VOLUME: &str = "trellis";
 
@@ -233,6 +236,9 @@ fn metadata(
     }
     annotations.insert(ANNOTATION_NODE_ID.into(), l.node_id.clone());
     annotations.insert(ANNOTATION_NODE_NAME.into(), l.node_name.clone());
+    if t.daemon == Some(true) {
+        annotations.insert(ANNOTATION_DAEMON.into(), "true".into());
+    }
     ObjectMeta {
         name: Some(l.pod_name.clone()),
         namespace: Some(owner.namespace.clone()),

@@ -357,3 +357,66 @@ fn the_workflow_deadline_is_the_pods_and_a_pod_past_it_fails_the_workflow() {
         Some("Step exceeded its deadline")
     );
 }
+
+#[test]
+fn a_ready_daemon_lets_the_next_step_start_and_is_stopped_when_the_workflow_ends() {
+    let o = object(
+        r#"
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: d}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: server, template: server}
+    - - {name: client, template: client}
+  - name: server
+    daemon: true
+    container: {image: alpine, command: [sleep, "300"]}
+  - name: client
+    container: {image: alpine, command: ["true"]}
+"#,
+    );
+    let d = run(&o, &[], &BTreeMap::new(), now());
+    let server = d.create[0].clone();
+    assert_eq!(
+        server.metadata.annotations.as_ref().unwrap()[crate::k8s::pod::ANNOTATION_DAEMON],
+        "true"
+    );
+    let o = written(&o, &d);
+    let ready = with_status(
+        &server,
+        "{phase: Running, startTime: '2026-01-02T03:04:05Z', containerStatuses: [{name: main, ready: true, restartCount: 0, image: alpine, imageID: ''}]}",
+    );
+    let d = run(&o, std::slice::from_ref(&ready), &BTreeMap::new(), now());
+    assert_eq!(d.create.len(), 1, "the client starts while the daemon runs");
+    let client = d.create[0].clone();
+    let client_node = node_of(&client).unwrap().to_string();
+    let o = written(&o, &d);
+    let done = with_status(&client, "{phase: Succeeded}");
+    let d = run(
+        &o,
+        &[ready.clone(), done.clone()],
+        &result(&client_node, "Succeeded"),
+        now(),
+    );
+    let o = written(&o, &d);
+    let d = if o["status"]["phase"] == "Succeeded" {
+        run(
+            &o,
+            &[ready, done],
+            &result(&client_node, "Succeeded"),
+            now(),
+        )
+    } else {
+        d
+    };
+    assert_eq!(
+        d.stop,
+        [server.metadata.name.clone().unwrap()],
+        "{:?}",
+        o["status"]
+    );
+}

@@ -151,3 +151,35 @@ containerStatuses:
         )
     );
 }
+
+#[test]
+fn a_daemon_is_daemoned_once_its_main_container_is_ready() {
+    let running = |ready: bool| {
+        let mut p = pod(&format!(
+            r#"
+phase: Running
+startTime: '2026-01-02T03:00:00Z'
+containerStatuses:
+- {{name: main, ready: {ready}, restartCount: 0, image: i, imageID: ""}}
+"#
+        ));
+        p.metadata
+            .annotations
+            .get_or_insert_default()
+            .insert(crate::k8s::pod::ANNOTATION_DAEMON.into(), "true".into());
+        p
+    };
+    assert!(
+        !observe(Some(&running(false)), None, true, now())
+            .unwrap()
+            .daemoned
+    );
+    assert!(
+        observe(Some(&running(true)), None, true, now())
+            .unwrap()
+            .daemoned
+    );
+    let mut plain = running(true);
+    plain.metadata.annotations = None;
+    assert!(!observe(Some(&plain), None, true, now()).unwrap().daemoned);
+}
