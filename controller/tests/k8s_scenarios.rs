@@ -537,3 +537,23 @@ async fn a_server_error_is_returned_for_a_retry_with_backoff() {
     let err = result.unwrap_err().to_string();
     assert!(err.contains("creating pod ci/hello"), "{err}");
 }
+
+#[tokio::test]
+async fn throttling_and_quota_refusals_are_retried_not_fatal() {
+    for (code, reason) in [(429, "TooManyRequests"), (403, "exceeded quota: compute")] {
+        let (mut api, ctx) = setup(vec![], vec![], Settings::default());
+        let task = reconcile(&workflow(HELLO), &ctx);
+        expect(&mut api, Method::PUT, STATUS, 200, Value::Null).await;
+        let mut refusal = status_error(code, "Forbidden");
+        refusal["message"] = reason.into();
+        expect(&mut api, Method::POST, PODS, code, refusal).await;
+        let result = tokio::time::timeout(Duration::from_secs(5), task)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(
+            result.is_err(),
+            "{code} is retried with a backoff: {result:?}"
+        );
+    }
+}

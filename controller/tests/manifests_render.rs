@@ -228,6 +228,7 @@ fn controller_rules() -> Vec<PolicyRule> {
             "workflows/status",
             &["get", "update", "patch"],
         ),
+        rule("argoproj.io", "workflows/finalizers", &["update"]),
         rule(
             "argoproj.io",
             "workflowtaskresults",

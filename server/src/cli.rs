@@ -56,11 +56,15 @@ pub struct ExecArgs {
     #[arg(long, conflicts_with_all = ["spec_env", "install"])]
     pub spec: Option<PathBuf>,
     /// Read the spec (JSON) from this environment variable (a step Pod's main container).
-    #[arg(long, value_name = "VAR", conflicts_with = "install")]
+    #[arg(long, value_name = "VAR", conflicts_with_all = ["install", "resource_env"])]
     pub spec_env: Option<String>,
-    /// With --spec-env: write the result to the WorkflowTaskResult that `$TRELLIS_REPORT`
-    /// names, and exit with the command's exit code.
-    #[arg(long, requires = "spec_env")]
+    /// Run a resource template's step: the manifest and conditions (JSON) are in this
+    /// environment variable (a resource step Pod's main container).
+    #[arg(long, value_name = "VAR", conflicts_with = "install")]
+    pub resource_env: Option<String>,
+    /// With --spec-env or --resource-env: write the result to the WorkflowTaskResult that
+    /// `$TRELLIS_REPORT` names, and exit with the command's exit code.
+    #[arg(long)]
     pub report: bool,
     /// Copy this `trellis` binary to DEST and exit (a step Pod's init container).
     #[arg(long, value_name = "DEST")]
@@ -361,27 +365,45 @@ fn exec(args: &ExecArgs) -> anyhow::Result<u8> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
+    let report = if args.report {
+        let text = std::env::var(controller::k8s::pod::REPORT_ENV)
+            .map_err(|_| anyhow::anyhow!("--report needs ${}", controller::k8s::pod::REPORT_ENV))?;
+        Some(serde_json::from_str(&text).map_err(|e| {
+            anyhow::anyhow!(
+                "${} is not a report target: {e}",
+                controller::k8s::pod::REPORT_ENV
+            )
+        })?)
+    } else {
+        None
+    };
+    if let Some(var) = &args.resource_env {
+        let text = std::env::var(var).map_err(|_| {
+            anyhow::anyhow!("the environment variable {var} holds no resource spec")
+        })?;
+        let spec: controller::k8s::resource::ResourceSpec = serde_json::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("${var} is not a resource spec: {e}"))?;
+        let result = runtime.block_on(controller::k8s::resource::run(&spec));
+        if let Some(message) = &result.message {
+            eprintln!("{message}");
+        }
+        if let Some(target) = &report
+            && let Err(message) = runtime.block_on(controller::k8s::report::send(target, &result))
+        {
+            eprintln!("error: {message}");
+        }
+        return Ok(u8::from(
+            result.phase != controller::exec::ExecPhase::Succeeded,
+        ));
+    }
     if let Some(var) = &args.spec_env {
         let spec = std::env::var(var)
             .map_err(|_| anyhow::anyhow!("the environment variable {var} holds no step spec"))?;
-        let report = if args.report {
-            let text = std::env::var(controller::k8s::pod::REPORT_ENV).map_err(|_| {
-                anyhow::anyhow!("--report needs ${}", controller::k8s::pod::REPORT_ENV)
-            })?;
-            Some(serde_json::from_str(&text).map_err(|e| {
-                anyhow::anyhow!(
-                    "${} is not a report target: {e}",
-                    controller::k8s::pod::REPORT_ENV
-                )
-            })?)
-        } else {
-            None
-        };
         let code = runtime.block_on(controller::exec::run_in_pod(&spec, report.as_ref()))?;
         return Ok(u8::try_from(code.clamp(0, 255)).unwrap_or(1));
     }
     let Some(spec) = &args.spec else {
-        anyhow::bail!("give --spec FILE, --spec-env VAR or --install DEST");
+        anyhow::bail!("give --spec FILE, --spec-env VAR, --resource-env VAR or --install DEST");
     };
     runtime.block_on(controller::exec::run_exec(spec))?;
     Ok(0)

@@ -51,8 +51,9 @@ async fn main(args: ControllerArgs) -> anyhow::Result<()> {
     };
     if args.no_leader_election {
         tracing::info!(?scope, "controller starting (no leader election)");
-        k8s::run(client, scope, settings, shutdown()).await;
-        return Ok(());
+        return k8s::run(client, scope, settings, shutdown())
+            .await
+            .map_err(anyhow::Error::msg);
     }
     let lease_ns = args.lease_namespace.clone().unwrap_or(own_namespace);
     let leases: Api<Lease> = Api::namespaced(client.clone(), &lease_ns);
@@ -79,13 +80,24 @@ async fn main(args: ControllerArgs) -> anyhow::Result<()> {
     let controller = tokio::spawn(k8s::run(client, scope, settings, async move {
         let _ = stop_rx.await;
     }));
+    let mut controller = controller;
     let lost = tokio::select! {
         () = &mut shutdown => None,
         why = lost_rx => why.ok(),
+        ran = &mut controller => {
+            keeper.abort();
+            return match ran {
+                Ok(Err(why)) => Err(anyhow::anyhow!("{why}")),
+                _ => Ok(()),
+            };
+        }
     };
     let _ = stop_tx.send(());
-    let _ = controller.await;
+    let ran = controller.await;
     keeper.abort();
+    if let Ok(Err(why)) = ran {
+        anyhow::bail!("{why}");
+    }
     match lost {
         // Exit non-zero so that the Deployment restarts the replica as a standby.
         Some(why) => anyhow::bail!("leadership lost: {why}"),

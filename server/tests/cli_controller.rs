@@ -62,7 +62,7 @@ fn exec_needs_a_spec_and_installs_itself() {
     assert_eq!(out.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&out.stderr)
-            .contains("--spec FILE, --spec-env VAR or --install DEST")
+            .contains("--spec FILE, --spec-env VAR, --resource-env VAR or --install DEST")
     );
     let out = trellis(&["exec", "--spec-env", "TRELLIS_NO_SUCH_VARIABLE"]);
     assert_eq!(out.status.code(), Some(1));

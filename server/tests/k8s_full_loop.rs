@@ -24,6 +24,10 @@ const TIMEOUT: Duration = Duration::from_secs(120);
 /// handlers, expressions, podSpecPatch, `continueOn`.
 const EXAMPLES: &[&str] = &[
     "hello-world.yaml",
+    "k8s-owner-reference.yaml",
+    "k8s-patch-json-pod.yaml",
+    "k8s-patch-merge-pod.yaml",
+    "k8s-patch-pod.yaml",
     "arguments-parameters.yaml",
     "conditionals.yaml",
     "dag-custom-metrics.yaml",
@@ -257,6 +261,14 @@ async fn argo_examples_run_to_succeeded_through_the_kubernetes_api() {
             }
         }
     }
+    // The patch examples patched their own step's Pod.
+    for (file, name) in names.iter().filter(|(f, _)| f.starts_with("k8s-patch")) {
+        let pod = pods
+            .iter()
+            .find(|p| p["metadata"]["labels"]["workflows.argoproj.io/workflow"] == name.as_str())
+            .unwrap();
+        assert_eq!(pod["metadata"]["annotations"]["foo"], "bar", "{file}");
+    }
     let hello = &names
         .iter()
         .find(|(f, _)| **f == "hello-world.yaml")
@@ -465,4 +477,83 @@ spec:
         .find(|p| p["metadata"]["annotations"]["trellis.dev/daemon"] == "true")
         .expect("the daemon's pod");
     assert_eq!(server["spec"]["activeDeadlineSeconds"], 1, "stopped");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resource_templates_act_on_objects_and_wait_for_their_conditions() {
+    let cluster = Cluster::start().await;
+    let workflow = |name: &str, resource: &str, outputs: &str| {
+        let yaml = format!(
+            "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {{name: {name}}}\nspec:\n  entrypoint: main\n  templates:\n  - name: main\n{outputs}    resource:\n{resource}"
+        );
+        engine::yaml::to_json(&engine::yaml::parse_stream(&yaml).unwrap()[0])
+    };
+    let created = cluster
+        .create(workflow(
+            "make-config",
+            "      action: create\n      setOwnerReference: true\n      successCondition: data.ready == yes\n      manifest: |\n        apiVersion: v1\n        kind: ConfigMap\n        metadata: {generateName: made-}\n        data: {ready: 'yes'}\n",
+            "    outputs:\n      parameters:\n      - name: made\n        valueFrom: {jsonPath: '{.metadata.name}'}\n",
+        ))
+        .await;
+    let broken = cluster
+        .create(workflow(
+            "broken-config",
+            "      action: create\n      failureCondition: data.state in (broken, lost)\n      manifest: |\n        apiVersion: v1\n        kind: ConfigMap\n        metadata: {name: broken}\n        data: {state: broken}\n",
+            "",
+        ))
+        .await;
+    let missing = cluster
+        .create(workflow(
+            "get-missing",
+            "      action: get\n      manifest: |\n        apiVersion: v1\n        kind: ConfigMap\n        metadata: {name: no-such-config}\n",
+            "",
+        ))
+        .await;
+
+    let wf = cluster.finished(&created).await;
+    assert_eq!(wf["status"]["phase"], "Succeeded", "{}", why(&wf));
+    let made = wf["status"]["nodes"][&created]["outputs"]["parameters"][0]["value"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(made.starts_with("made-"), "{made}");
+    let config = cluster
+        .api
+        .get("configmaps", "default", &made)
+        .expect("the ConfigMap");
+    assert_eq!(
+        config["metadata"]["ownerReferences"][0]["name"], "make-config",
+        "setOwnerReference"
+    );
+
+    let wf = cluster.finished(&broken).await;
+    assert_eq!(wf["status"]["phase"], "Failed");
+    assert!(
+        node_messages(&wf)
+            .iter()
+            .any(|m| m.contains("failure condition 'data.state in (broken,lost)' matched")),
+        "{:?}",
+        node_messages(&wf)
+    );
+
+    let wf = cluster.finished(&missing).await;
+    assert_ne!(wf["status"]["phase"], "Succeeded");
+    assert!(
+        node_messages(&wf)
+            .iter()
+            .any(|m| m.contains("cannot get ConfigMap no-such-config")),
+        "{:?}",
+        node_messages(&wf)
+    );
+
+    // Deleting the workflow deletes what it owns.
+    reqwest::Client::new()
+        .delete(format!(
+            "{}/apis/argoproj.io/v1alpha1/namespaces/default/workflows/{created}",
+            cluster.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert!(cluster.api.get("configmaps", "default", &made).is_none());
 }

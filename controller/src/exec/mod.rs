@@ -140,14 +140,34 @@ pub async fn run_in_pod(
             source,
         })?;
     let path = spec.work_dir.join("spec.json");
-    write_atomically(&path, spec_json.as_bytes()).await?;
-    let result = run_exec(&path).await?;
-    if let Some(target) = report
-        && let Err(message) = crate::k8s::report::send(target, &result).await
-    {
+    let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let ran = match write_atomically(&path, spec_json.as_bytes()).await {
+        Ok(()) => run_exec(&path).await,
+        Err(e) => Err(e),
+    };
+    let result = ran.unwrap_or_else(|e| ExecResult {
+        phase: ExecPhase::Error,
+        exit_code: None,
+        message: Some(format!("trellis exec: {e}")),
+        result: None,
+        output_parameters: Vec::new(),
+        output_artifacts: Vec::new(),
+        started_at: started_at.clone(),
+        finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    });
+    if let Some(message) = &result.message {
+        tracing::info!(%message, "step result");
+    }
+    let reported = match report {
+        Some(target) => crate::k8s::report::send(target, &result).await,
+        None => Ok(()),
+    };
+    if let Err(message) = &reported {
         tracing::error!(%message, "the step's result could not be reported");
     }
     Ok(match (result.phase, result.exit_code) {
+        // Without its report the step's outputs are lost: the container fails.
+        (ExecPhase::Succeeded, _) if reported.is_err() => 1,
         (ExecPhase::Succeeded, _) => 0,
         (_, Some(code)) if code != 0 => code,
         _ => 1,

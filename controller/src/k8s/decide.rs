@@ -116,9 +116,11 @@ pub fn decide(input: &Inputs<'_>) -> Decision {
     let mut decision = Decision::default();
     let mut actions;
     let mut rounds = 0;
+    let mut unstarted: Vec<String> = Vec::new();
     loop {
         (status, actions) = engine::plan::plan(&resolved, status, &obs, input.now);
         let mut failed = BTreeMap::new();
+        unstarted.clear();
         decision.create.clear();
         decision.stop.clear();
         decision.requeue_at = None;
@@ -140,6 +142,18 @@ pub fn decide(input: &Inputs<'_>) -> Decision {
                     }
                 }
                 Action::StopStep { node_id, reason } => match pods_by_node.get(node_id.as_str()) {
+                    Some(p) if !observe::ended(p) && !started(p) => {
+                        unstarted.push(p.metadata.name.clone().unwrap_or_default());
+                        failed.insert(
+                            node_id.clone(),
+                            StepObservation {
+                                phase: NodePhase::Failed,
+                                message: Some(reason.clone()),
+                                finished_at: Some(engine::plan::format_time(input.now)),
+                                ..StepObservation::default()
+                            },
+                        );
+                    }
                     Some(p) if !observe::ended(p) => {
                         if p.spec.as_ref().and_then(|s| s.active_deadline_seconds) != Some(1) {
                             decision
@@ -175,6 +189,11 @@ pub fn decide(input: &Inputs<'_>) -> Decision {
         decision.status = Some(fit(status, input));
     }
     decision.delete_pods = collect_pods(&wf, decision.status.as_ref().unwrap_or(&before), input);
+    for name in unstarted {
+        if !decision.delete_pods.contains(&name) {
+            decision.delete_pods.push(name);
+        }
+    }
     decision
 }
 
@@ -191,7 +210,9 @@ fn fit(status: WorkflowStatus, input: &Inputs<'_>) -> WorkflowStatus {
                 "{e}; use fewer nodes per workflow (e.g. split it with templateRef to separate workflows)"
             )),
             finished_at: Some(engine::plan::format_time(input.now)),
-            ..compress::fit(status, 0, usize::MAX).unwrap_or_default()
+            nodes: None,
+            compressed_nodes: None,
+            ..status
         },
     }
 }
@@ -220,6 +241,11 @@ fn error_obs(message: String, now: DateTime<Utc>) -> StepObservation {
         finished_at: Some(engine::plan::format_time(now)),
         ..StepObservation::default()
     }
+}
+
+/// Whether a kubelet has started the Pod (it has a start time).
+fn started(pod: &Pod) -> bool {
+    pod.status.as_ref().is_some_and(|s| s.start_time.is_some())
 }
 
 /// The node a Pod runs (annotation `workflows.argoproj.io/node-id`).
@@ -311,16 +337,28 @@ fn misspelt(object: &serde_json::Value) -> Option<String> {
 /// A finished workflow: garbage-collect its Pods, delete it when its TTL has run out.
 fn finished(wf: &Workflow, input: &Inputs<'_>) -> Decision {
     let status = wf.status.clone().unwrap_or_default();
-    // What still runs (daemons whose scope ended with the workflow) is stopped.
-    let stop = input
+    // What still runs (daemons whose scope ended with the workflow) is stopped; what never
+    // started is deleted.
+    let live: Vec<&Arc<Pod>> = input
         .pods
         .iter()
         .filter(|p| !observe::ended(p) && p.metadata.deletion_timestamp.is_none())
+        .collect();
+    let stop = live
+        .iter()
+        .filter(|p| started(p))
         .filter(|p| p.spec.as_ref().and_then(|s| s.active_deadline_seconds) != Some(1))
         .filter_map(|p| p.metadata.name.clone())
         .collect();
+    let mut delete_pods = collect_pods(wf, &status, input);
+    for p in live.iter().filter(|p| !started(p)) {
+        let name = p.metadata.name.clone().unwrap_or_default();
+        if !delete_pods.contains(&name) {
+            delete_pods.push(name);
+        }
+    }
     let mut decision = Decision {
-        delete_pods: collect_pods(wf, &status, input),
+        delete_pods,
         stop,
         ..Decision::default()
     };

@@ -117,7 +117,7 @@ pub async fn acquire(api: &Api<Lease>, name: &str, me: &str, duration: Duration)
 }
 
 /// Renews the Lease while we hold it; returns (with why) once it is lost: taken over, or not
-/// renewed for a whole duration.
+/// renewed for two thirds of its duration.
 pub async fn keep(api: &Api<Lease>, name: &str, me: &str, duration: Duration) -> String {
     let mut last = tokio::time::Instant::now();
     loop {
@@ -127,7 +127,9 @@ pub async fn keep(api: &Api<Lease>, name: &str, me: &str, duration: Duration) ->
             Ok(false) => return format!("lease {name} was taken over by another replica"),
             Err(e) => {
                 tracing::warn!(lease = name, error = %e, "renewing the lease failed");
-                if last.elapsed() >= duration {
+                // Two thirds of the duration, so that this replica stops before a standby may
+                // take over (at a whole duration after the last renewal).
+                if last.elapsed() >= duration * 2 / 3 {
                     return format!("lease {name} could not be renewed for {duration:?}: {e}");
                 }
             }

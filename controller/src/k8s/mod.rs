@@ -13,6 +13,7 @@ pub mod lease;
 pub mod observe;
 pub mod pod;
 pub mod report;
+pub mod resource;
 mod templates;
 #[cfg(test)]
 mod testing;
@@ -198,6 +199,18 @@ impl Context {
     }
 }
 
+impl Context {
+    /// Drops what is remembered of a workflow (refused Pods, failures).
+    fn forget(&self, uid: &str) {
+        if let Ok(mut m) = self.refused.lock() {
+            m.remove(uid);
+        }
+        if let Ok(mut m) = self.failures.lock() {
+            m.remove(uid);
+        }
+    }
+}
+
 /// One reconcile of one workflow (what the controller runs on every change).
 pub async fn reconcile_once(
     obj: Arc<DynamicObject>,
@@ -209,7 +222,21 @@ pub async fn reconcile_once(
 /// How a workflow that has nothing scheduled is looked at again anyway.
 const RESYNC: Duration = Duration::from_secs(300);
 
+/// Whether the Pod and task-result caches hold their first full list (before that, a running
+/// step's Pod would look deleted).
+async fn caches_ready(ctx: &Context) -> bool {
+    let both = async {
+        ctx.pods.wait_until_ready().await.is_ok() && ctx.results.wait_until_ready().await.is_ok()
+    };
+    tokio::time::timeout(Duration::from_secs(5), both)
+        .await
+        .unwrap_or(false)
+}
+
 async fn reconcile(obj: Arc<DynamicObject>, ctx: Arc<Context>) -> Result<Action, ReconcileError> {
+    if !caches_ready(&ctx).await {
+        return Ok(Action::requeue(Duration::from_secs(1)));
+    }
     let ns = obj.namespace().unwrap_or_else(|| "default".into());
     let name = obj.name_any();
     let uid = obj.uid().unwrap_or_default();
@@ -245,6 +272,13 @@ async fn reconcile(obj: Arc<DynamicObject>, ctx: Arc<Context>) -> Result<Action,
         settings: &ctx.settings,
         now,
     });
+    let phase = d.status.as_ref().and_then(|s| s.phase).or_else(|| {
+        serde_json::from_value::<engine::model::WorkflowPhase>(object["status"]["phase"].clone())
+            .ok()
+    });
+    if phase.is_some_and(|p| p.completed()) {
+        ctx.forget(&uid);
+    }
     let wf_api: Api<DynamicObject> = Api::namespaced_with(ctx.client.clone(), &ns, &workflows());
     if let Some(status) = &d.status {
         let mut body = object.clone();
@@ -274,7 +308,7 @@ async fn reconcile(obj: Arc<DynamicObject>, ctx: Arc<Context>) -> Result<Action,
         match pod_api.create(&PostParams::default(), p).await {
             Ok(_) => {}
             Err(kube::Error::Api(s)) if s.is_already_exists() => {}
-            Err(kube::Error::Api(s)) if s.code >= 400 && s.code < 500 => {
+            Err(kube::Error::Api(s)) if refused_for_good(&s) => {
                 // Refused for good (invalid, forbidden by a policy or quota): the step errors.
                 let node = decide::node_of(p).unwrap_or_default().to_string();
                 if let Ok(mut m) = ctx.refused.lock() {
@@ -333,6 +367,16 @@ async fn reconcile(obj: Arc<DynamicObject>, ctx: Arc<Context>) -> Result<Action,
     })
 }
 
+/// Whether the API refused a Pod for good (invalid, forbidden by a policy, a missing namespace or
+/// ServiceAccount); throttling, authentication and quota refusals pass and are retried.
+fn refused_for_good(s: &kube::core::Status) -> bool {
+    match s.code {
+        400 | 404 | 422 => true,
+        403 => !s.message.contains("exceeded quota"),
+        _ => false,
+    }
+}
+
 /// Retries a failed reconcile after 1 s, doubling per consecutive failure up to 5 minutes.
 fn error_policy(obj: Arc<DynamicObject>, error: &ReconcileError, ctx: Arc<Context>) -> Action {
     let uid = obj.uid().unwrap_or_default();
@@ -354,13 +398,14 @@ pub fn backoff(n: u32) -> Duration {
     Duration::from_secs(1u64 << n.saturating_sub(1).min(8)).min(RESYNC)
 }
 
-/// Runs the controller until `shutdown` resolves (or its watches end).
+/// Runs the controller until `shutdown` resolves (or its watches end); an `Err` says why it
+/// could not start.
 pub async fn run(
     client: Client,
     scope: Scope,
     settings: Settings,
     shutdown: impl std::future::Future<Output = ()> + Send + Sync + 'static,
-) {
+) -> Result<(), String> {
     let selector = scope.selector();
     let config = watcher::Config::default().labels(&selector);
     let wf_ar = workflows();
@@ -389,7 +434,16 @@ pub async fn run(
     .applied_objects();
 
     let templates = templates::Templates::watch(&client, &scope);
-    templates.ready().await;
+    if tokio::time::timeout(Duration::from_secs(60), templates.ready())
+        .await
+        .is_err()
+    {
+        return Err(
+            "the WorkflowTemplate caches did not fill in 60 s: are the CRDs installed (manifests/crds), \
+             and may the controller list workflowtemplates and clusterworkflowtemplates? See the warnings above"
+                .into(),
+        );
+    }
 
     let ctx = Arc::new(Context {
         client: client.clone(),
@@ -425,6 +479,7 @@ pub async fn run(
             }
         })
         .await;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -28,7 +28,7 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 
 use crate::exec::spec::{ExecSpec, InputArtifact};
-use crate::local::launch::{argv_for, outputs_params, source_of};
+use crate::local::launch::{outputs_params, source_of};
 
 /// Where the shared emptyDir with the `trellis` binary and the step's work directory is mounted.
 pub const TRELLIS_DIR: &str = "/var/run/trellis";
@@ -41,6 +41,9 @@ pub const REPORT_ENV: &str = "TRELLIS_REPORT";
 /// The ServiceAccount step Pods use when neither the template nor the workflow names one: the
 /// one `manifests/base` binds to the minimal executor Role.
 pub const DEFAULT_SERVICE_ACCOUNT: &str = "trellis-workflow";
+/// Seconds `trellis exec` gives a stopped command before SIGKILL: less than the kubelet's 30, so
+/// that it still reports what ran before the kubelet kills it.
+pub const EXEC_GRACE_SECONDS: u64 = 20;
 /// The uid (and gid) step Pods run as by default.
 pub const DEFAULT_UID: i64 = 1000;
 
@@ -117,8 +120,14 @@ pub fn build_pod(
     now: DateTime<Utc>,
 ) -> Result<Pod, String> {
     let t = &l.template;
-    let main = main_container(l, owner, t)?;
-    let mut init = vec![install_container(config)];
+    let (main, mut init) = if t.template_type() == Some(TemplateType::Resource) {
+        (resource_container(l, owner, t, config)?, Vec::new())
+    } else {
+        (
+            main_container(l, owner, t)?,
+            vec![install_container(config)],
+        )
+    };
     for c in t.init_containers.iter().flatten() {
         init.push(secured(c.to_container()));
     }
@@ -179,12 +188,11 @@ pub fn build_pod(
         host_network: spec.host_network,
         dns_policy: spec.dns_policy.clone(),
         dns_config: spec.dns_config.clone(),
-        security_context: Some(
-            t.security_context
-                .clone()
-                .or_else(|| spec.security_context.clone())
-                .unwrap_or_else(restricted_pod),
-        ),
+        security_context: t
+            .security_context
+            .clone()
+            .or_else(|| spec.security_context.clone())
+            .or_else(|| (!asks_own_context(t)).then(restricted_pod)),
         active_deadline_seconds: l.deadline.map(|at| remaining_seconds(at, now)),
         resources: t
             .pod_resources
@@ -310,12 +318,6 @@ fn main_container(l: &StepLaunch, owner: &Owner, t: &Template) -> Result<Contain
                 t.name()
             ));
         }
-        Some(TemplateType::Resource) => {
-            return Err(format!(
-                "template \"{}\" is a resource template: the Kubernetes backend does not run resource templates yet",
-                t.name()
-            ));
-        }
         _ => return Err(nothing_to_run(t)),
     };
     if t.outputs
@@ -328,7 +330,7 @@ fn main_container(l: &StepLaunch, owner: &Owner, t: &Template) -> Result<Contain
         ));
     }
     let no_command = container.command.as_ref().is_none_or(Vec::is_empty);
-    let entrypoint = argv_for(&None, &None, container.image.as_deref());
+    let entrypoint = image_entrypoint(container.image.as_deref().unwrap_or_default());
     if no_command && entrypoint.is_empty() {
         return Err(format!(
             "template \"{}\": the container has no `command` and the entrypoint of image {} is not known; \
@@ -337,11 +339,12 @@ fn main_container(l: &StepLaunch, owner: &Owner, t: &Template) -> Result<Contain
             container.image.as_deref().unwrap_or("(none)")
         ));
     }
-    let argv = argv_for(
-        &container.command,
-        &container.args,
-        container.image.as_deref(),
-    );
+    let mut argv = if no_command {
+        entrypoint
+    } else {
+        container.command.clone().unwrap_or_default()
+    };
+    argv.extend(container.args.clone().unwrap_or_default());
     let exec = ExecSpec {
         node_id: l.node_id.clone(),
         pod_name: l.pod_name.clone(),
@@ -357,7 +360,7 @@ fn main_container(l: &StepLaunch, owner: &Owner, t: &Template) -> Result<Contain
         capture_result: true,
         sandbox: None,
         in_pod: true,
-        termination_grace_seconds: None,
+        termination_grace_seconds: Some(EXEC_GRACE_SECONDS),
     };
     let report = ReportTarget {
         namespace: owner.namespace.clone(),
@@ -382,6 +385,61 @@ fn main_container(l: &StepLaunch, owner: &Owner, t: &Template) -> Result<Contain
     mounts.push(trellis_mount());
     container.volume_mounts = Some(mounts);
     Ok(secured(container))
+}
+
+/// The main container of a resource template: the executor image acting on the manifest's
+/// object with the Pod's ServiceAccount (see [`super::resource`]).
+fn resource_container(
+    l: &StepLaunch,
+    owner: &Owner,
+    t: &Template,
+    config: &PodConfig,
+) -> Result<Container, String> {
+    let report = ReportTarget {
+        namespace: owner.namespace.clone(),
+        workflow: owner.name.clone(),
+        workflow_uid: owner.uid.clone(),
+        node_id: l.node_id.clone(),
+    };
+    let spec = super::resource::spec_of(t, report.clone())?;
+    Ok(secured(Container {
+        name: "main".into(),
+        image: Some(config.executor_image.clone()),
+        image_pull_policy: config.executor_pull_policy.clone(),
+        command: Some(vec![
+            "/usr/local/bin/trellis".into(),
+            "exec".into(),
+            "--resource-env".into(),
+            super::resource::RESOURCE_ENV.into(),
+            "--report".into(),
+        ]),
+        env: Some(vec![
+            env_var(super::resource::RESOURCE_ENV, json(&spec)),
+            env_var(REPORT_ENV, json(&report)),
+        ]),
+        ..Container::default()
+    }))
+}
+
+/// The `ENTRYPOINT` of the images whose entrypoint Trellis knows (a container without
+/// `command` must name one: `trellis exec` wraps the command, so it must know it).
+pub fn image_entrypoint(image: &str) -> Vec<String> {
+    let repo = image.split('@').next().unwrap_or_default();
+    let name_start = repo.rfind('/').map_or(0, |i| i + 1);
+    let repo = match repo[name_start..].find(':') {
+        Some(i) => &repo[..name_start + i],
+        None => repo,
+    };
+    let repo = repo.strip_prefix("docker.io/").unwrap_or(repo);
+    let repo = repo.strip_prefix("library/").unwrap_or(repo);
+    let argv: &[&str] = match repo {
+        "argoproj/argosay" | "alexcollinsintuit/argosay" => &["/argosay"],
+        "docker/whalesay" => &["cowsay"],
+        "nginx" => &["/docker-entrypoint.sh", "nginx", "-g", "daemon off;"],
+        "influxdb" => &["/entrypoint.sh", "influxd"],
+        _ => &[],
+    };
+    argv.iter().map(|s| (*s).to_string()).collect()
 }
 
 fn nothing_to_run(t: &Template) -> String {
@@ -430,6 +488,24 @@ fn input_artifacts(t: &Template) -> Result<Vec<InputArtifact>, String> {
         });
     }
     Ok(out)
+}
+
+/// Whether a container of the template sets its own `securityContext` (a privileged sidecar, a
+/// step that must run as root): then the Pod-level defaults, which would force a non-root uid on
+/// it, are left out; the other containers keep their container-level defaults.
+fn asks_own_context(t: &Template) -> bool {
+    let main = t
+        .container
+        .as_ref()
+        .map(|c| c.security_context.is_some())
+        .or_else(|| t.script.as_ref().map(|s| s.security_context.is_some()))
+        .unwrap_or(false);
+    main || t
+        .init_containers
+        .iter()
+        .chain(t.sidecars.iter())
+        .flatten()
+        .any(|c| c.security_context.is_some())
 }
 
 /// The Pod-level defaults of the "restricted" Pod Security Standard.

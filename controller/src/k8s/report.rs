@@ -30,6 +30,12 @@ pub fn task_result(target: &ReportTarget, result: &ExecResult) -> serde_json::Va
         namespace: target.namespace.clone(),
         uid: target.workflow_uid.clone(),
     };
+    // Not blocking the owner's deletion: that would need `update` on workflows/finalizers,
+    // which the executor's minimal Role does not have.
+    let reference = k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference {
+        block_owner_deletion: Some(false),
+        ..owner_reference(&owner)
+    };
     let mut object = serde_json::json!({
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "WorkflowTaskResult",
@@ -44,7 +50,7 @@ pub fn task_result(target: &ReportTarget, result: &ExecResult) -> serde_json::Va
                 ANNOTATION_STARTED: result.started_at,
                 ANNOTATION_FINISHED: result.finished_at,
             },
-            "ownerReferences": [owner_reference(&owner)],
+            "ownerReferences": [reference],
         },
     });
     if let (Some(map), Ok(serde_json::Value::Object(fields))) =
@@ -55,12 +61,23 @@ pub fn task_result(target: &ReportTarget, result: &ExecResult) -> serde_json::Va
     object
 }
 
+/// A client with the Pod's in-cluster credentials (its ServiceAccount), not a kubeconfig the
+/// user's image or environment may carry; outside a cluster (tests), the kubeconfig.
+pub async fn pod_client() -> Result<Client, String> {
+    let config = match kube::Config::incluster() {
+        Ok(c) => c,
+        Err(_) => kube::Config::infer()
+            .await
+            .map_err(|e| format!("cannot reach the Kubernetes API from the pod: {e}"))?,
+    };
+    Client::try_from(config)
+        .map_err(|e| format!("cannot reach the Kubernetes API from the pod: {e}"))
+}
+
 /// Writes the task result with the Pod's in-cluster credentials (server-side apply, so a retry
 /// after a lost answer writes the same object again).
 pub async fn send(target: &ReportTarget, result: &ExecResult) -> Result<(), String> {
-    let client = Client::try_default()
-        .await
-        .map_err(|e| format!("cannot reach the Kubernetes API from the pod: {e}"))?;
+    let client = pod_client().await?;
     let api: Api<DynamicObject> =
         Api::namespaced_with(client, &target.namespace, &super::task_results());
     let object = task_result(target, result);

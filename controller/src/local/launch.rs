@@ -497,7 +497,7 @@ pub fn source_of(a: &Artifact, local_root: &Path) -> Option<ArtifactSource> {
 
 /// `argoproj/argosay`, the image of many Argo examples, as a shell script: `echo [msg] [file]`,
 /// `cat`, `sleep`, `exit`, `assert_contains`, `assert_equals`.
-const ARGOSAY: &str = r#"cmd=${1:-echo}; [ $# -gt 0 ] && shift
+pub const ARGOSAY: &str = r#"cmd=${1:-echo}; [ $# -gt 0 ] && shift
 case "$cmd" in
   echo) msg=${1:-hello argo}; if [ -n "$2" ]; then mkdir -p "$(dirname "$2")" && printf '%s\n' "$msg" > "$2"; else printf '%s\n' "$msg"; fi ;;
   cat) cat "$@" ;;

@@ -249,6 +249,11 @@ impl KubeApi {
         headers: axum::http::HeaderMap,
         body: Bytes,
     ) -> Response {
+        if method == Method::GET
+            && let Some(doc) = discovery(uri.path())
+        {
+            return axum::Json(doc).into_response();
+        }
         let Some(t) = parse_path(uri.path()) else {
             return status_error(404, "NotFound", format!("no such path {}", uri.path()));
         };
@@ -286,6 +291,9 @@ impl KubeApi {
             }
             (&Method::PUT, Some(name), sub) => {
                 self.replace(&t, name, body, sub.as_deref() == Some("status"))
+            }
+            (&Method::PATCH, Some(name), _) if content_type.contains("json-patch") => {
+                self.json_patch(&t, name, body)
             }
             (&Method::PATCH, Some(name), sub) => {
                 let apply = content_type.contains("apply-patch");
@@ -530,6 +538,26 @@ impl KubeApi {
         self.store_change(&mut s, t, key, current)
     }
 
+    fn json_patch(&self, t: &Target, name: &str, body: Value) -> Response {
+        let Some(mut current) = self.find(t, name) else {
+            return not_found(t, name);
+        };
+        let ops: json_patch::Patch = match serde_json::from_value(body) {
+            Ok(p) => p,
+            Err(e) => return status_error(400, "BadRequest", format!("not a JSON patch: {e}")),
+        };
+        if let Err(e) = json_patch::patch(&mut current, &ops) {
+            return status_error(
+                422,
+                "Invalid",
+                format!("the JSON patch does not apply: {e}"),
+            );
+        }
+        let mut s = self.state.lock().unwrap();
+        let key = Self::key(t, name);
+        self.store_change(&mut s, t, key, current)
+    }
+
     fn delete(&self, t: &Target, name: &str) -> Response {
         let mut s = self.state.lock().unwrap();
         let key = Self::key(t, name);
@@ -563,6 +591,93 @@ impl KubeApi {
             }
         }
         axum::Json(gone).into_response()
+    }
+}
+
+/// The resources the emulator serves, for discovery: (group/version, plural, kind, namespaced).
+const RESOURCES: &[(&str, &str, &str, bool)] = &[
+    ("v1", "pods", "Pod", true),
+    ("v1", "configmaps", "ConfigMap", true),
+    ("v1", "secrets", "Secret", true),
+    ("v1", "services", "Service", true),
+    ("v1", "serviceaccounts", "ServiceAccount", true),
+    ("v1", "namespaces", "Namespace", false),
+    ("batch/v1", "jobs", "Job", true),
+    ("coordination.k8s.io/v1", "leases", "Lease", true),
+    ("argoproj.io/v1alpha1", "workflows", "Workflow", true),
+    (
+        "argoproj.io/v1alpha1",
+        "workflowtemplates",
+        "WorkflowTemplate",
+        true,
+    ),
+    (
+        "argoproj.io/v1alpha1",
+        "clusterworkflowtemplates",
+        "ClusterWorkflowTemplate",
+        false,
+    ),
+    (
+        "argoproj.io/v1alpha1",
+        "cronworkflows",
+        "CronWorkflow",
+        true,
+    ),
+    (
+        "argoproj.io/v1alpha1",
+        "workflowtaskresults",
+        "WorkflowTaskResult",
+        true,
+    ),
+];
+
+/// The discovery documents (`/api`, `/apis`, `/api/v1`, `/apis/GROUP/VERSION`).
+fn discovery(path: &str) -> Option<Value> {
+    let path = path.trim_end_matches('/');
+    let versions = |gv: &str| -> Vec<Value> {
+        RESOURCES
+            .iter()
+            .filter(|r| r.0 == gv)
+            .map(|(_, plural, kind, namespaced)| {
+                json!({"name": plural, "singularName": kind.to_lowercase(), "namespaced": namespaced,
+                    "kind": kind, "verbs": ["create", "delete", "get", "list", "patch", "update", "watch"]})
+            })
+            .collect()
+    };
+    match path {
+        "/api" => Some(
+            json!({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": []}),
+        ),
+        "/apis" => {
+            let mut groups: Vec<&str> = RESOURCES
+                .iter()
+                .map(|r| r.0)
+                .filter(|gv| gv.contains('/'))
+                .collect();
+            groups.dedup();
+            let list: Vec<Value> = groups
+                .iter()
+                .map(|gv| {
+                    let (g, v) = gv.split_once('/').unwrap();
+                    json!({"name": g, "versions": [{"groupVersion": gv, "version": v}],
+                        "preferredVersion": {"groupVersion": gv, "version": v}})
+                })
+                .collect();
+            Some(json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": list}))
+        }
+        "/api/v1" => Some(
+            json!({"kind": "APIResourceList", "groupVersion": "v1", "resources": versions("v1")}),
+        ),
+        _ => {
+            let gv = path.strip_prefix("/apis/")?;
+            if gv.matches('/').count() != 1 {
+                return None;
+            }
+            let resources = versions(gv);
+            (!resources.is_empty()).then(|| {
+                json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources})
+            })
+        }
     }
 }
 

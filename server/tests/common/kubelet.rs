@@ -219,7 +219,7 @@ impl PodRun {
         if argv.is_empty() {
             argv.push("true".into());
         }
-        if argv[0] == TRELLIS_BIN {
+        if argv[0] == TRELLIS_BIN || argv[0] == "/usr/local/bin/trellis" {
             argv[0] = self.trellis.display().to_string();
         }
         let mut cmd = tokio::process::Command::new(&argv[0]);
@@ -250,10 +250,23 @@ impl PodRun {
     }
 }
 
-/// The spec with its work directory moved to the Pod's own directory.
+/// The spec with its work directory moved to the Pod's own directory, and the entrypoints of
+/// known images replaced by what stands in for them on this machine (`/argosay`: the argosay
+/// emulation; `/docker-entrypoint.sh` and `/entrypoint.sh`: dropped, the program follows).
 fn with_work_dir(spec: &str, dir: &Path) -> String {
     let mut v: Value = serde_json::from_str(spec).unwrap_or_default();
     v["workDir"] = dir.display().to_string().into();
+    let argv: Vec<Value> = v["argv"].as_array().cloned().unwrap_or_default();
+    let argv: Vec<Value> = match argv.first().and_then(Value::as_str) {
+        Some("/argosay") => ["sh", "-c", controller::local::launch::ARGOSAY, "argosay"]
+            .iter()
+            .map(|s| Value::from(*s))
+            .chain(argv[1..].iter().cloned())
+            .collect(),
+        Some("/docker-entrypoint.sh" | "/entrypoint.sh") => argv[1..].to_vec(),
+        _ => argv,
+    };
+    v["argv"] = Value::Array(argv);
     v.to_string()
 }
 

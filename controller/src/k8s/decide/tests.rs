@@ -420,3 +420,60 @@ spec:
         o["status"]
     );
 }
+
+#[test]
+fn stopping_a_pod_no_kubelet_has_started_deletes_it() {
+    let o = object(HELLO);
+    let d = run(&o, &[], &BTreeMap::new(), now());
+    let pod = d.create[0].clone();
+    let mut o = written(&o, &d);
+    o["spec"]["shutdown"] = "Terminate".into();
+    let unscheduled = with_status(&pod, "{phase: Pending}");
+    let d = run(&o, &[unscheduled], &BTreeMap::new(), now());
+    assert_eq!(d.delete_pods, ["hello"]);
+    assert!(d.stop.is_empty());
+    let status = d.status.unwrap();
+    assert_eq!(status.phase, Some(WorkflowPhase::Failed));
+    assert_eq!(
+        status.nodes.unwrap()["hello"].phase,
+        Some(NodePhase::Failed)
+    );
+}
+
+#[test]
+fn a_status_too_large_even_compressed_errors_without_its_nodes() {
+    let o = object(
+        r#"
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: wide}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - name: each
+        template: echo
+        withSequence: {count: "300"}
+  - name: echo
+    container: {image: busybox, command: [echo, hi]}
+"#,
+    );
+    let settings = Settings {
+        max_workflow_size: 2_000,
+        ..Settings::default()
+    };
+    let d = decide(&Inputs {
+        object: &o,
+        pods: &[],
+        results: &BTreeMap::new(),
+        templates: &NoTemplates,
+        refused: &BTreeMap::new(),
+        settings: &settings,
+        now: now(),
+    });
+    let status = d.status.unwrap();
+    assert_eq!(status.phase, Some(WorkflowPhase::Error));
+    assert!(status.message.unwrap().contains("too large"));
+    assert!(status.nodes.is_none() && status.compressed_nodes.is_none());
+}

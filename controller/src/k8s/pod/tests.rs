@@ -306,7 +306,11 @@ fn steps_a_pod_cannot_run_are_refused_with_the_reason() {
     let argosay = HELLO
         .replace("      command: [echo]\n", "")
         .replace("busybox", "argoproj/argosay:v2");
-    assert_eq!(exec_spec(&pod_of(&argosay).unwrap()).argv[0], "sh");
+    assert_eq!(
+        exec_spec(&pod_of(&argosay).unwrap()).argv,
+        ["/argosay", "hello world"],
+        "the image's real entrypoint"
+    );
 
     let artifacts = HELLO.replace(
         "  - name: main\n",
@@ -322,5 +326,93 @@ fn the_deadline_is_rounded_up_and_positive() {
     assert_eq!(
         remaining_seconds(now() - chrono::Duration::seconds(5), now()),
         1
+    );
+}
+
+#[test]
+fn a_container_with_its_own_security_context_keeps_the_pod_free_of_a_forced_uid() {
+    let yaml = HELLO.replace(
+        "  - name: main\n",
+        "  - name: main\n    sidecars:\n    - {name: dind, image: docker:dind, securityContext: {privileged: true}}\n",
+    );
+    let pod = pod_of(&yaml).unwrap();
+    let spec = pod.spec.as_ref().unwrap();
+    assert!(
+        spec.security_context.is_none(),
+        "{:?}",
+        spec.security_context
+    );
+    let dind = spec
+        .init_containers
+        .iter()
+        .flatten()
+        .find(|c| c.name == "dind")
+        .unwrap();
+    assert_eq!(
+        dind.security_context.as_ref().unwrap().privileged,
+        Some(true)
+    );
+    let main = &spec.containers[0];
+    assert_eq!(
+        main.security_context
+            .as_ref()
+            .unwrap()
+            .allow_privilege_escalation,
+        Some(false),
+        "the other containers keep their defaults"
+    );
+}
+
+#[test]
+fn exec_stops_the_command_before_the_kubelet_kills_the_container() {
+    let exec = exec_spec(&pod_of(HELLO).unwrap());
+    assert!(exec.termination_grace_seconds.unwrap() < 30);
+}
+
+#[test]
+fn a_resource_template_runs_in_the_executor_image() {
+    let yaml = r#"
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: hello}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    resource:
+      action: create
+      successCondition: status.succeeded > 0
+      manifest: |
+        apiVersion: batch/v1
+        kind: Job
+        metadata: {generateName: j-}
+"#;
+    let pod = pod_of(yaml).unwrap();
+    let spec = pod.spec.as_ref().unwrap();
+    assert!(spec.init_containers.as_ref().is_none_or(Vec::is_empty));
+    let main = &spec.containers[0];
+    assert_eq!(main.image.as_deref(), Some("trellis:latest"));
+    assert_eq!(main.command.as_ref().unwrap()[2], "--resource-env");
+    let env = main.env.as_ref().unwrap();
+    let resource: crate::k8s::resource::ResourceSpec = serde_json::from_str(
+        env.iter()
+            .find(|e| e.name == crate::k8s::resource::RESOURCE_ENV)
+            .unwrap()
+            .value
+            .as_deref()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(resource.action, "create");
+    assert_eq!(
+        resource.success_condition.as_deref(),
+        Some("status.succeeded > 0")
+    );
+    assert_eq!(resource.owner.node_id, "hello");
+    let bad = yaml.replace("action: create", "action: explode");
+    assert!(
+        pod_of(&bad)
+            .unwrap_err()
+            .contains("\"explode\" is not one of")
     );
 }
