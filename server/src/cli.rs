@@ -399,7 +399,21 @@ fn exec(args: &ExecArgs) -> anyhow::Result<u8> {
     if let Some(var) = &args.spec_env {
         let spec = std::env::var(var)
             .map_err(|_| anyhow::anyhow!("the environment variable {var} holds no step spec"))?;
-        let code = runtime.block_on(controller::exec::run_in_pod(&spec, report.as_ref()))?;
+        let set: Option<controller::k8s::pod::SetRole> =
+            match std::env::var(controller::k8s::pod::SET_ENV) {
+                Ok(text) => Some(serde_json::from_str(&text).map_err(|e| {
+                    anyhow::anyhow!(
+                        "${} is not a container set role: {e}",
+                        controller::k8s::pod::SET_ENV
+                    )
+                })?),
+                Err(_) => None,
+            };
+        let code = runtime.block_on(controller::exec::run_in_pod(
+            &spec,
+            report.as_ref(),
+            set.as_ref(),
+        ))?;
         return Ok(u8::try_from(code.clamp(0, 255)).unwrap_or(1));
     }
     let Some(spec) = &args.spec else {

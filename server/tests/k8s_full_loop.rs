@@ -30,6 +30,10 @@ const EXAMPLES: &[&str] = &[
     "k8s-patch-pod.yaml",
     "arguments-parameters.yaml",
     "conditionals.yaml",
+    "container-set-template/graph-workflow.yaml",
+    "container-set-template/outputs-result-workflow.yaml",
+    "container-set-template/parallel-workflow.yaml",
+    "container-set-template/sequence-workflow.yaml",
     "dag-custom-metrics.yaml",
     "dag-diamond-steps.yaml",
     "dag-diamond.yaml",
@@ -299,6 +303,23 @@ async fn failures_deadlines_stops_and_misspelt_keys_end_as_argo_says() {
     let mut typo = shell("typo", "true", "");
     typo["spec"]["paralelism"] = 1.into();
     let typo = cluster.create(typo).await;
+
+    let set = engine::yaml::to_json(
+        &engine::yaml::parse_stream(
+            "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {name: set-fails}\nspec:\n  entrypoint: main\n  templates:\n  - name: main\n    containerSet:\n      containers:\n      - {name: a, image: alpine, command: [sh, -c, 'exit 4']}\n      - {name: b, image: alpine, command: [sh, -c, 'echo never'], dependencies: [a]}\n",
+        )
+        .unwrap()[0],
+    );
+    let set = cluster.create(set).await;
+    let wf = cluster.finished(&set).await;
+    assert_eq!(wf["status"]["phase"], "Failed", "{}", wf["status"]);
+    assert!(
+        node_messages(&wf)
+            .iter()
+            .any(|m| m.contains("container b did not run: container a did not succeed")),
+        "{:?}",
+        node_messages(&wf)
+    );
 
     let wf = cluster.finished(&failing).await;
     assert_eq!(wf["status"]["phase"], "Failed");

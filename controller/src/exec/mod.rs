@@ -13,6 +13,7 @@ mod outputs;
 mod process;
 mod run;
 pub mod sandbox;
+mod set;
 pub mod spec;
 
 use std::future::Future;
@@ -127,6 +128,7 @@ pub async fn run_exec(spec_path: &Path) -> Result<ExecResult, ExecError> {
 pub async fn run_in_pod(
     spec_json: &str,
     report: Option<&crate::k8s::pod::ReportTarget>,
+    set: Option<&crate::k8s::pod::SetRole>,
 ) -> Result<i32, ExecError> {
     let spec: ExecSpec =
         serde_json::from_str(spec_json).map_err(|source| ExecError::ParseSpec {
@@ -141,9 +143,14 @@ pub async fn run_in_pod(
         })?;
     let path = spec.work_dir.join("spec.json");
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let ran = match write_atomically(&path, spec_json.as_bytes()).await {
-        Ok(()) => run_exec(&path).await,
-        Err(e) => Err(e),
+    let blocked = match set {
+        Some(role) => set::wait_for(role).await,
+        None => None,
+    };
+    let ran = match (blocked, write_atomically(&path, spec_json.as_bytes()).await) {
+        (Some(r), _) => Ok(r),
+        (None, Ok(())) => run_exec(&path).await,
+        (None, Err(e)) => Err(e),
     };
     let result = ran.unwrap_or_else(|e| ExecResult {
         phase: ExecPhase::Error,
@@ -155,6 +162,10 @@ pub async fn run_in_pod(
         started_at: started_at.clone(),
         finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     });
+    let result = match set {
+        Some(role) => set::finish(role, result).await,
+        None => result,
+    };
     if let Some(message) = &result.message {
         tracing::info!(%message, "step result");
     }

@@ -36,6 +36,10 @@ pub const TRELLIS_DIR: &str = "/var/run/trellis";
 pub const TRELLIS_BIN: &str = "/var/run/trellis/bin/trellis";
 /// The environment variable that carries the main container's [`ExecSpec`] (JSON).
 pub const SPEC_ENV: &str = "TRELLIS_EXEC_SPEC";
+/// The environment variable of a container of a `containerSet` ([`SetRole`], JSON).
+pub const SET_ENV: &str = "TRELLIS_SET";
+/// Where the containers of a `containerSet` leave their endings for one another.
+pub const SET_DIR: &str = "/var/run/trellis/set";
 /// The environment variable that tells exec where to report ([`ReportTarget`], JSON).
 pub const REPORT_ENV: &str = "TRELLIS_REPORT";
 /// The ServiceAccount step Pods use when neither the template nor the workflow names one: the
@@ -111,6 +115,24 @@ pub struct ReportTarget {
     pub node_id: String,
 }
 
+/// The part a container plays in a `containerSet` Pod: all its containers start together;
+/// each waits for the ones it depends on (their endings are files `<dir>/<name>.json`), and the
+/// one that reports (`main`, else the last) gathers the others' endings into the step's result.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetRole {
+    /// The shared directory of endings.
+    pub dir: String,
+    /// This container's name.
+    pub name: String,
+    /// The containers that must have succeeded before this one starts.
+    #[serde(default)]
+    pub wait_for: Vec<String>,
+    /// The containers whose endings the reporting container folds into the result.
+    #[serde(default)]
+    pub gather: Vec<String>,
+}
+
 /// Builds the Pod of a step; an `Err` is the node's Error message (nothing is created).
 pub fn build_pod(
     l: &StepLaunch,
@@ -120,14 +142,20 @@ pub fn build_pod(
     now: DateTime<Utc>,
 ) -> Result<Pod, String> {
     let t = &l.template;
-    let (main, mut init) = if t.template_type() == Some(TemplateType::Resource) {
-        (resource_container(l, owner, t, config)?, Vec::new())
-    } else {
-        (
-            main_container(l, owner, t)?,
+    let (containers, mut init) = match t.template_type() {
+        Some(TemplateType::Resource) => {
+            (vec![resource_container(l, owner, t, config)?], Vec::new())
+        }
+        Some(TemplateType::ContainerSet) => (
+            set_containers(l, owner, t)?,
             vec![install_container(config)],
-        )
+        ),
+        _ => (
+            vec![main_container(l, owner, t)?],
+            vec![install_container(config)],
+        ),
     };
+    let main = containers[0].clone();
     for c in t.init_containers.iter().flatten() {
         init.push(secured(c.to_container()));
     }
@@ -157,7 +185,7 @@ pub fn build_pod(
     let pod_spec = PodSpec {
         restart_policy: Some("Never".into()),
         init_containers: Some(init),
-        containers: vec![main],
+        containers,
         volumes: Some(volumes),
         service_account_name: Some(
             t.service_account_name
@@ -311,13 +339,6 @@ fn main_container(l: &StepLaunch, owner: &Owner, t: &Template) -> Result<Contain
             }
             None => return Err(nothing_to_run(t)),
         },
-        Some(TemplateType::ContainerSet) => {
-            return Err(format!(
-                "template \"{}\" is a containerSet: the Kubernetes backend does not run container sets yet; \
-                 use a container template per step",
-                t.name()
-            ));
-        }
         _ => return Err(nothing_to_run(t)),
     };
     if t.outputs
@@ -362,29 +383,149 @@ fn main_container(l: &StepLaunch, owner: &Owner, t: &Template) -> Result<Contain
         in_pod: true,
         termination_grace_seconds: Some(EXEC_GRACE_SECONDS),
     };
-    let report = ReportTarget {
+    let report = report_target(l, owner);
+    container.name = "main".into();
+    Ok(wrapped(container, &exec, Some(&report), None))
+}
+
+fn report_target(l: &StepLaunch, owner: &Owner) -> ReportTarget {
+    ReportTarget {
         namespace: owner.namespace.clone(),
         workflow: owner.name.clone(),
         workflow_uid: owner.uid.clone(),
         node_id: l.node_id.clone(),
-    };
+    }
+}
+
+/// A container whose command `trellis exec` runs as `exec` says, reporting to `report`.
+fn wrapped(
+    mut container: Container,
+    exec: &ExecSpec,
+    report: Option<&ReportTarget>,
+    set: Option<&SetRole>,
+) -> Container {
     let mut env = container.env.take().unwrap_or_default();
-    env.push(env_var(SPEC_ENV, json(&exec)));
-    env.push(env_var(REPORT_ENV, json(&report)));
-    container.env = Some(env);
-    container.name = "main".into();
-    container.command = Some(vec![
-        TRELLIS_BIN.into(),
+    env.push(env_var(SPEC_ENV, json(exec)));
+    let mut command = vec![
+        TRELLIS_BIN.to_string(),
         "exec".into(),
         "--spec-env".into(),
         SPEC_ENV.into(),
-        "--report".into(),
-    ]);
+    ];
+    if let Some(report) = report {
+        env.push(env_var(REPORT_ENV, json(report)));
+        command.push("--report".into());
+    }
+    if let Some(set) = set {
+        env.push(env_var(SET_ENV, json(set)));
+    }
+    container.env = Some(env);
+    container.command = Some(command);
     container.args = None;
     let mut mounts = container.volume_mounts.take().unwrap_or_default();
     mounts.push(trellis_mount());
     container.volume_mounts = Some(mounts);
-    Ok(secured(container))
+    secured(container)
+}
+
+/// The containers of a `containerSet`, each wrapped by `trellis exec`, the reporting one
+/// (`main`, else the last in dependency order) first.
+fn set_containers(l: &StepLaunch, owner: &Owner, t: &Template) -> Result<Vec<Container>, String> {
+    let Some(set) = &t.container_set else {
+        return Err(nothing_to_run(t));
+    };
+    if set.retry_strategy.is_some() {
+        return Err(format!(
+            "template \"{}\": containerSet.retryStrategy is not supported on the Kubernetes backend yet; \
+             use the template's retryStrategy",
+            t.name()
+        ));
+    }
+    let nodes = set.containers.as_deref().unwrap_or_default();
+    if nodes.is_empty() {
+        return Err(nothing_to_run(t));
+    }
+    let order = crate::local::launch::container_set_order(nodes)?;
+    let names: Vec<String> = order
+        .iter()
+        .map(|c| c.name.clone().unwrap_or_default())
+        .collect();
+    let reporter = if names.iter().any(|n| n == "main") {
+        "main".to_string()
+    } else {
+        names.last().cloned().unwrap_or_default()
+    };
+    let shared = set.volume_mounts.clone().unwrap_or_default();
+    let report = report_target(l, owner);
+    let mut out = Vec::new();
+    for c in order {
+        let name = c.name.clone().unwrap_or_default();
+        let mut container = c.to_container();
+        let entrypoint = image_entrypoint(container.image.as_deref().unwrap_or_default());
+        let mut argv = match container.command.clone().filter(|c| !c.is_empty()) {
+            Some(command) => command,
+            None if !entrypoint.is_empty() => entrypoint,
+            None => {
+                return Err(format!(
+                    "template \"{}\", container {name}: no `command` and the entrypoint of image {} is not known; \
+                     set `command:`",
+                    t.name(),
+                    container.image.as_deref().unwrap_or("(none)")
+                ));
+            }
+        };
+        argv.extend(container.args.clone().unwrap_or_default());
+        let mut mounts = shared.clone();
+        mounts.extend(container.volume_mounts.take().unwrap_or_default());
+        container.volume_mounts = Some(mounts);
+        let reports = name == reporter;
+        let exec = ExecSpec {
+            node_id: l.node_id.clone(),
+            pod_name: l.pod_name.clone(),
+            image: container.image.clone(),
+            argv,
+            script: None,
+            env: Vec::new(),
+            working_dir: None,
+            work_dir: format!("{TRELLIS_DIR}/work/{name}").into(),
+            input_artifacts: if reports {
+                input_artifacts(t)?
+            } else {
+                Vec::new()
+            },
+            output_parameters: if reports {
+                outputs_params(t)
+            } else {
+                Vec::new()
+            },
+            output_artifacts: Vec::new(),
+            capture_result: reports,
+            sandbox: None,
+            in_pod: true,
+            termination_grace_seconds: Some(EXEC_GRACE_SECONDS),
+        };
+        let role = SetRole {
+            dir: SET_DIR.into(),
+            name: name.clone(),
+            wait_for: c.dependencies.clone().unwrap_or_default(),
+            gather: if reports {
+                names.iter().filter(|n| **n != name).cloned().collect()
+            } else {
+                Vec::new()
+            },
+        };
+        out.push(wrapped(
+            container,
+            &exec,
+            reports.then_some(&report),
+            Some(&role),
+        ));
+    }
+    if let Some(i) = out.iter().position(|c| c.name == reporter) {
+        let r = out.remove(i);
+        out.insert(0, r);
+    }
+    Ok(out)
 }
 
 /// The main container of a resource template: the executor image acting on the manifest's

@@ -186,7 +186,7 @@ fn main_named(set: &engine::model::ContainerSetTemplate) -> bool {
 }
 
 /// The containers of a set, each after the ones it depends on.
-fn container_set_order(
+pub(crate) fn container_set_order(
     cs: &[engine::model::ContainerNode],
 ) -> Result<Vec<&engine::model::ContainerNode>, LaunchError> {
     let mut done: Vec<&str> = Vec::new();

@@ -135,54 +135,83 @@ impl PodRun {
                 );
             }
         }
-        let main = self.pod["spec"]["containers"][0].clone();
-        let log_path = self.dir.join("main.log");
-        let file = std::fs::File::create(&log_path).unwrap();
-        let mut cmd = self.command(&main);
-        cmd.stdout(file.try_clone().unwrap()).stderr(file);
-        let ended = match cmd.spawn() {
-            Err(e) => {
-                log.push_str(&format!("cannot start: {e}\n"));
-                Ended {
-                    code: 128,
-                    deadline: false,
-                    deleted: false,
+        // Every container at once (a containerSet's coordinate through the shared volume).
+        let containers = self.pod["spec"]["containers"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let mut running = Vec::new();
+        let mut codes: Vec<Option<i32>> = Vec::new();
+        for c in &containers {
+            let log_path = self
+                .dir
+                .join(format!("{}.log", c["name"].as_str().unwrap_or("c")));
+            let file = std::fs::File::create(&log_path).unwrap();
+            let mut cmd = self.command(c);
+            cmd.stdout(file.try_clone().unwrap()).stderr(file);
+            match cmd.spawn() {
+                Ok(child) => {
+                    running.push(Some(child));
+                    codes.push(None);
+                }
+                Err(e) => {
+                    log.push_str(&format!("cannot start: {e}\n"));
+                    running.push(None);
+                    codes.push(Some(128));
                 }
             }
-            Ok(mut child) => {
-                let mut deadline = false;
-                let mut gone = false;
-                let status = loop {
-                    tokio::select! {
-                        s = child.wait() => break s,
-                        _ = &mut deleted, if !gone => {
-                            gone = true;
-                            let _ = child.start_kill();
-                        }
-                        () = tokio::time::sleep(Duration::from_millis(200)) => {
-                            let limit = self
-                                .api
-                                .get("pods", &self.namespace, &self.name)
-                                .and_then(|p| p["spec"]["activeDeadlineSeconds"].as_u64());
-                            if !deadline && limit.is_some_and(|l| started_at.elapsed() >= Duration::from_secs(l)) {
-                                deadline = true;
-                                terminate(&mut child).await;
-                            }
-                        }
-                    }
-                };
-                let code = status.ok().and_then(|s| s.code()).unwrap_or(137);
-                Ended {
-                    code,
-                    deadline,
-                    deleted: gone,
+        }
+        let mut deadline = false;
+        let mut gone = false;
+        loop {
+            for (child, code) in running.iter_mut().zip(codes.iter_mut()) {
+                if let Some(c) = child
+                    && let Ok(Some(status)) = c.try_wait()
+                {
+                    *code = Some(status.code().unwrap_or(137));
+                    *child = None;
                 }
             }
+            if running.iter().all(Option::is_none) {
+                break;
+            }
+            if !gone && deleted.try_recv().is_ok() {
+                gone = true;
+                for c in running.iter_mut().flatten() {
+                    let _ = c.start_kill();
+                }
+            }
+            let limit = self
+                .api
+                .get("pods", &self.namespace, &self.name)
+                .and_then(|p| p["spec"]["activeDeadlineSeconds"].as_u64());
+            if !deadline && limit.is_some_and(|l| started_at.elapsed() >= Duration::from_secs(l)) {
+                deadline = true;
+                for c in running.iter_mut().flatten() {
+                    terminate(c).await;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let code = codes
+            .iter()
+            .map(|c| c.unwrap_or(137))
+            .find(|c| *c != 0)
+            .unwrap_or(0);
+        let ended = Ended {
+            code,
+            deadline,
+            deleted: gone,
         };
         for mut s in sidecars {
             let _ = s.start_kill();
         }
-        log.push_str(&std::fs::read_to_string(&log_path).unwrap_or_default());
+        for c in &containers {
+            let log_path = self
+                .dir
+                .join(format!("{}.log", c["name"].as_str().unwrap_or("c")));
+            log.push_str(&std::fs::read_to_string(&log_path).unwrap_or_default());
+        }
         self.finish(&started, ended, log);
     }
 
@@ -236,7 +265,16 @@ impl PodRun {
             let name = e["name"].as_str().unwrap_or_default();
             let mut value = e["value"].as_str().unwrap_or_default().to_string();
             if name == "TRELLIS_EXEC_SPEC" {
-                value = with_work_dir(&value, &self.dir.join("work"));
+                let work = serde_json::from_str::<Value>(&value).unwrap_or_default()["workDir"]
+                    .as_str()
+                    .unwrap_or("/var/run/trellis/work")
+                    .replace("/var/run/trellis", &self.dir.display().to_string());
+                value = with_work_dir(&value, Path::new(&work));
+            }
+            if name == "TRELLIS_SET" {
+                let mut role: Value = serde_json::from_str(&value).unwrap_or_default();
+                role["dir"] = self.dir.join("set").display().to_string().into();
+                value = role.to_string();
             }
             cmd.env(name, value);
         }

@@ -149,8 +149,7 @@ spec:
   templates:
   - name: main
     retryStrategy: {limit: 2, retryPolicy: Always}
-    containerSet:
-      containers: [{name: main, image: alpine, command: [sh, -c, "true"]}]
+    http: {url: "http://127.0.0.1:9/"}
 "#,
     );
     let d = run(&o, &[], &BTreeMap::new(), now());
@@ -161,8 +160,8 @@ spec:
         .nodes
         .unwrap()
         .values()
-        .filter(|n| n.r#type == Some(NodeType::Pod))
-        .inspect(|n| assert!(n.message.as_deref().unwrap().contains("containerSet")))
+        .filter(|n| n.r#type != Some(NodeType::Retry))
+        .inspect(|n| assert!(n.message.as_deref().unwrap().contains("http")))
         .count();
     assert_eq!(attempts, 3, "the first attempt and two retries");
 }

@@ -416,3 +416,83 @@ spec:
             .contains("\"explode\" is not one of")
     );
 }
+
+#[test]
+fn a_container_set_is_one_pod_of_wrapped_containers_with_their_order() {
+    let yaml = r#"
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: hello}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    containerSet:
+      volumeMounts: [{name: workspace, mountPath: /workspace}]
+      containers:
+      - {name: a, image: alpine, command: [sh, -c, "echo a"]}
+      - {name: b, image: argoproj/argosay:v2, dependencies: [a]}
+      - {name: c, image: alpine, command: [sh, -c, "echo c"], dependencies: [b]}
+    volumes: [{name: workspace, emptyDir: {}}]
+"#;
+    let pod = pod_of(yaml).unwrap();
+    let spec = pod.spec.as_ref().unwrap();
+    let names: Vec<&str> = spec.containers.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["c", "a", "b"],
+        "the reporting container (the last) first"
+    );
+    let role = |c: &Container| -> SetRole {
+        let env = c.env.as_ref().unwrap();
+        serde_json::from_str(
+            env.iter()
+                .find(|e| e.name == SET_ENV)
+                .unwrap()
+                .value
+                .as_deref()
+                .unwrap(),
+        )
+        .unwrap()
+    };
+    let c = role(&spec.containers[0]);
+    assert_eq!(c.wait_for, ["b"]);
+    assert_eq!(c.gather, ["a", "b"]);
+    assert!(
+        spec.containers[0]
+            .command
+            .as_ref()
+            .unwrap()
+            .contains(&"--report".to_string())
+    );
+    assert!(
+        !spec.containers[1]
+            .command
+            .as_ref()
+            .unwrap()
+            .contains(&"--report".to_string())
+    );
+    let b = &spec.containers[2];
+    let env = b.env.as_ref().unwrap();
+    let exec: ExecSpec = serde_json::from_str(
+        env.iter()
+            .find(|e| e.name == SPEC_ENV)
+            .unwrap()
+            .value
+            .as_deref()
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(exec.argv, ["/argosay"]);
+    assert!(
+        b.volume_mounts
+            .iter()
+            .flatten()
+            .any(|m| m.mount_path == "/workspace")
+    );
+    let cyclic = yaml.replace(
+        "{name: a, image: alpine,",
+        "{name: a, dependencies: [c], image: alpine,",
+    );
+    assert!(pod_of(&cyclic).unwrap_err().contains("cycle"));
+}
