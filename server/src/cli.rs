@@ -58,6 +58,9 @@ pub struct ExecArgs {
     /// Read the spec (JSON) from this environment variable (a step Pod's main container).
     #[arg(long, value_name = "VAR", conflicts_with_all = ["install", "resource_env"])]
     pub spec_env: Option<String>,
+    /// Run an HTTP template's step: the template (JSON) is in this environment variable.
+    #[arg(long, value_name = "VAR", conflicts_with_all = ["install", "resource_env", "spec_env"])]
+    pub http_env: Option<String>,
     /// Run a resource template's step: the manifest and conditions (JSON) are in this
     /// environment variable (a resource step Pod's main container).
     #[arg(long, value_name = "VAR", conflicts_with = "install")]
@@ -377,6 +380,24 @@ fn exec(args: &ExecArgs) -> anyhow::Result<u8> {
     } else {
         None
     };
+    if let Some(var) = &args.http_env {
+        let text = std::env::var(var).map_err(|_| {
+            anyhow::anyhow!("the environment variable {var} holds no HTTP template")
+        })?;
+        let result = runtime.block_on(controller::exec::run_http(&text))?;
+        if let Some(message) = &result.message {
+            eprintln!("{message}");
+        }
+        if let Some(target) = &report
+            && let Err(message) = runtime.block_on(controller::k8s::report::send(target, &result))
+        {
+            eprintln!("error: {message}");
+            return Ok(1);
+        }
+        return Ok(u8::from(
+            result.phase != controller::exec::ExecPhase::Succeeded,
+        ));
+    }
     if let Some(var) = &args.resource_env {
         let text = std::env::var(var).map_err(|_| {
             anyhow::anyhow!("the environment variable {var} holds no resource spec")
@@ -391,6 +412,7 @@ fn exec(args: &ExecArgs) -> anyhow::Result<u8> {
             && let Err(message) = runtime.block_on(controller::k8s::report::send(target, &result))
         {
             eprintln!("error: {message}");
+            return Ok(1);
         }
         return Ok(u8::from(
             result.phase != controller::exec::ExecPhase::Succeeded,
@@ -417,7 +439,9 @@ fn exec(args: &ExecArgs) -> anyhow::Result<u8> {
         return Ok(u8::try_from(code.clamp(0, 255)).unwrap_or(1));
     }
     let Some(spec) = &args.spec else {
-        anyhow::bail!("give --spec FILE, --spec-env VAR, --resource-env VAR or --install DEST");
+        anyhow::bail!(
+            "give --spec FILE, --spec-env VAR, --resource-env VAR, --http-env VAR or --install DEST"
+        );
     };
     runtime.block_on(controller::exec::run_exec(spec))?;
     Ok(0)

@@ -60,10 +60,9 @@ fn the_controller_says_what_it_needs() {
 fn exec_needs_a_spec_and_installs_itself() {
     let out = trellis(&["exec"]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        String::from_utf8_lossy(&out.stderr)
-            .contains("--spec FILE, --spec-env VAR, --resource-env VAR or --install DEST")
-    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains(
+        "--spec FILE, --spec-env VAR, --resource-env VAR, --http-env VAR or --install DEST"
+    ));
     let out = trellis(&["exec", "--spec-env", "TRELLIS_NO_SUCH_VARIABLE"]);
     assert_eq!(out.status.code(), Some(1));
     assert!(

@@ -578,3 +578,38 @@ async fn resource_templates_act_on_objects_and_wait_for_their_conditions() {
         .unwrap();
     assert!(cluster.api.get("configmaps", "default", &made).is_none());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_templates_are_requested_from_a_pod_of_the_trellis_image() {
+    let cluster = Cluster::start().await;
+    let yaml = format!(
+        "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {{name: ask}}\nspec:\n  entrypoint: main\n  templates:\n  - name: main\n    steps:\n    - - {{name: ok, template: get, arguments: {{parameters: [{{name: url, value: '{url}/api'}}]}}}}\n      - {{name: missing, template: get, continueOn: {{failed: true}}, arguments: {{parameters: [{{name: url, value: '{url}/nowhere'}}]}}}}\n  - name: get\n    inputs: {{parameters: [{{name: url}}]}}\n    http: {{url: '{{{{inputs.parameters.url}}}}'}}\n",
+        url = cluster.url
+    );
+    let wf = engine::yaml::to_json(&engine::yaml::parse_stream(&yaml).unwrap()[0]);
+    let name = cluster.create(wf).await;
+    let wf = cluster.finished(&name).await;
+    assert_eq!(wf["status"]["phase"], "Succeeded", "{}", why(&wf));
+    let nodes = wf["status"]["nodes"].as_object().unwrap();
+    let by_name = |n: &str| {
+        nodes
+            .values()
+            .find(|v| v["displayName"] == n)
+            .unwrap_or_else(|| panic!("no node {n}"))
+    };
+    assert_eq!(by_name("ok")["type"], "HTTP");
+    assert!(
+        by_name("ok")["outputs"]["result"]
+            .as_str()
+            .unwrap()
+            .contains("APIVersions")
+    );
+    assert_eq!(by_name("missing")["phase"], "Failed");
+    let pod = cluster
+        .api
+        .list("pods", "default")
+        .into_iter()
+        .find(|p| p["metadata"]["annotations"]["workflows.argoproj.io/node-name"] == "ask[0].ok")
+        .expect("the HTTP step ran as a Pod");
+    assert_eq!(pod["spec"]["containers"][0]["image"], "trellis:test");
+}

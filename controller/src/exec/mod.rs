@@ -185,6 +185,32 @@ pub async fn run_in_pod(
     })
 }
 
+/// `trellis exec --http-env VAR` in an HTTP template's Pod: makes the template's request (the
+/// same code as the local backend's), with its `successCondition`.
+pub async fn run_http(template_json: &str) -> Result<ExecResult, ExecError> {
+    let t: engine::model::Template =
+        serde_json::from_str(template_json).map_err(|source| ExecError::ParseSpec {
+            path: PathBuf::from("$TRELLIS_HTTP"),
+            source,
+        })?;
+    let o = crate::local::http::run(&t).await;
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    Ok(ExecResult {
+        phase: match o.phase {
+            engine::model::NodePhase::Succeeded => ExecPhase::Succeeded,
+            engine::model::NodePhase::Failed => ExecPhase::Failed,
+            _ => ExecPhase::Error,
+        },
+        exit_code: None,
+        message: o.message,
+        result: o.outputs.and_then(|out| out.result),
+        output_parameters: Vec::new(),
+        output_artifacts: Vec::new(),
+        started_at: o.started_at.unwrap_or_else(|| now.clone()),
+        finished_at: o.finished_at.unwrap_or(now),
+    })
+}
+
 /// `trellis exec --install DEST`: copies the running `trellis` binary to `dest` (mode 0755), as
 /// the init container of every step Pod does into the Pod's shared volume.
 pub fn install_self(dest: &Path) -> Result<(), ExecError> {

@@ -225,9 +225,9 @@ fn launchable(l: &engine::plan::StepLaunch) -> Result<(), String> {
             l.template.name()
         ));
     }
-    if l.template.http.is_some() || l.template.data.is_some() || l.template.plugin.is_some() {
+    if l.template.data.is_some() || l.template.plugin.is_some() {
         return Err(format!(
-            "template \"{}\" is an http, data or plugin template: the Kubernetes backend does not run those yet",
+            "template \"{}\" is a data or plugin template: the Kubernetes backend does not run those yet",
             l.template.name()
         ));
     }
@@ -265,7 +265,9 @@ fn observe_all(
 ) -> Observations {
     let mut obs = Observations::default();
     for (id, node) in status.nodes.iter().flatten() {
-        if node.r#type != Some(NodeType::Pod) || node.phase.is_some_and(|p| p.fulfilled()) {
+        if !matches!(node.r#type, Some(NodeType::Pod | NodeType::Http))
+            || node.phase.is_some_and(|p| p.fulfilled())
+        {
             continue;
         }
         if let Some(message) = input.refused.get(id) {

@@ -40,6 +40,8 @@ pub const SPEC_ENV: &str = "TRELLIS_EXEC_SPEC";
 pub const SET_ENV: &str = "TRELLIS_SET";
 /// Where the containers of a `containerSet` leave their endings for one another.
 pub const SET_DIR: &str = "/var/run/trellis/set";
+/// The environment variable carrying an HTTP template's step (the template, JSON).
+pub const HTTP_ENV: &str = "TRELLIS_HTTP";
 /// The environment variable that tells exec where to report ([`ReportTarget`], JSON).
 pub const REPORT_ENV: &str = "TRELLIS_REPORT";
 /// The ServiceAccount step Pods use when neither the template nor the workflow names one: the
@@ -146,6 +148,7 @@ pub fn build_pod(
         Some(TemplateType::Resource) => {
             (vec![resource_container(l, owner, t, config)?], Vec::new())
         }
+        Some(TemplateType::Http) => (vec![http_container(l, owner, t, config)], Vec::new()),
         Some(TemplateType::ContainerSet) => (
             set_containers(l, owner, t)?,
             vec![install_container(config)],
@@ -526,6 +529,29 @@ fn set_containers(l: &StepLaunch, owner: &Owner, t: &Template) -> Result<Vec<Con
         out.insert(0, r);
     }
     Ok(out)
+}
+
+/// The main container of an HTTP template: the executor image makes the request (as Argo's
+/// agent Pod does) and reports the response.
+fn http_container(l: &StepLaunch, owner: &Owner, t: &Template, config: &PodConfig) -> Container {
+    let report = report_target(l, owner);
+    secured(Container {
+        name: "main".into(),
+        image: Some(config.executor_image.clone()),
+        image_pull_policy: config.executor_pull_policy.clone(),
+        command: Some(vec![
+            "/usr/local/bin/trellis".into(),
+            "exec".into(),
+            "--http-env".into(),
+            HTTP_ENV.into(),
+            "--report".into(),
+        ]),
+        env: Some(vec![
+            env_var(HTTP_ENV, json(t)),
+            env_var(REPORT_ENV, json(&report)),
+        ]),
+        ..Container::default()
+    })
 }
 
 /// The main container of a resource template: the executor image acting on the manifest's
