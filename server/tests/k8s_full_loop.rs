@@ -89,7 +89,8 @@ struct Cluster {
 
 impl Cluster {
     async fn start() -> Self {
-        let dir = tempfile::tempdir().unwrap();
+        // Not under /tmp: the fake kubelet gives each Pod a /tmp of its own.
+        let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
         let api = KubeApi::new();
         let url = api.serve().await;
         let kubeconfig = dir.path().join("kubeconfig");

@@ -413,13 +413,12 @@ pub async fn run(
 
     let (pods, pod_writer) = reflector::store();
     let pod_api: Api<Pod> = scope.pods(&client);
-    let pod_stream = watcher(
-        pod_api,
-        watcher::Config::default().labels(pod::LABEL_WORKFLOW),
-    )
-    .default_backoff()
-    .reflect(pod_writer)
-    .applied_objects();
+    // Only this controller's Pods (those of its instance ID, or of none).
+    let pod_selector = format!("{},{selector}", pod::LABEL_WORKFLOW);
+    let pod_stream = watcher(pod_api, watcher::Config::default().labels(&pod_selector))
+        .default_backoff()
+        .reflect(pod_writer)
+        .applied_objects();
 
     let tr_ar = task_results();
     let tr_writer = reflector::store::Writer::new(tr_ar.clone());

@@ -178,7 +178,7 @@ impl PodRun {
             if !gone && deleted.try_recv().is_ok() {
                 gone = true;
                 for c in running.iter_mut().flatten() {
-                    let _ = c.start_kill();
+                    signal_group(c, "-KILL");
                 }
             }
             let limit = self
@@ -203,8 +203,8 @@ impl PodRun {
             deadline,
             deleted: gone,
         };
-        for mut s in sidecars {
-            let _ = s.start_kill();
+        for s in sidecars {
+            signal_group(&s, "-KILL");
         }
         for c in &containers {
             let log_path = self
@@ -251,8 +251,19 @@ impl PodRun {
         if argv[0] == TRELLIS_BIN || argv[0] == "/usr/local/bin/trellis" {
             argv[0] = self.trellis.display().to_string();
         }
-        let mut cmd = tokio::process::Command::new(&argv[0]);
-        cmd.args(&argv[1..])
+        // Each Pod has a /tmp of its own, as a container would (examples write outputs there).
+        let mut cmd = if bwrap_works() {
+            let mut c = tokio::process::Command::new("bwrap");
+            c.args(["--dev-bind", "/", "/", "--tmpfs", "/tmp", "--"])
+                .args(&argv);
+            c
+        } else {
+            let mut c = tokio::process::Command::new(&argv[0]);
+            c.args(&argv[1..]);
+            c
+        };
+        // A process group of its own, so that signals reach exec under bwrap.
+        cmd.process_group(0)
             .env("KUBECONFIG", &self.kubeconfig)
             .env("HOSTNAME", &self.name)
             .env(
@@ -308,16 +319,32 @@ fn with_work_dir(spec: &str, dir: &Path) -> String {
     v.to_string()
 }
 
-async fn terminate(child: &mut tokio::process::Child) {
+/// Whether bubblewrap can give processes a private /tmp here.
+fn bwrap_works() -> bool {
+    static WORKS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *WORKS.get_or_init(|| {
+        std::process::Command::new("bwrap")
+            .args(["--dev-bind", "/", "/", "--tmpfs", "/tmp", "--", "true"])
+            .status()
+            .is_ok_and(|s| s.success())
+    })
+}
+
+/// Signals the process group of a container's process.
+fn signal_group(child: &tokio::process::Child, signal: &str) {
     if let Some(pid) = child.id() {
         let _ = std::process::Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
+            .args([signal, "--", &format!("-{pid}")])
             .status();
     }
-    if tokio::time::timeout(Duration::from_secs(10), child.wait())
+}
+
+async fn terminate(child: &mut tokio::process::Child) {
+    signal_group(child, "-TERM");
+    if tokio::time::timeout(Duration::from_secs(25), child.wait())
         .await
         .is_err()
     {
-        let _ = child.start_kill();
+        signal_group(child, "-KILL");
     }
 }
