@@ -85,6 +85,7 @@ struct Cluster {
     dir: tempfile::TempDir,
     controllers: Vec<tokio::process::Child>,
     controller_log: PathBuf,
+    _kubelet: kubelet::Kubelet,
 }
 
 impl Cluster {
@@ -96,7 +97,7 @@ impl Cluster {
         let kubeconfig = dir.path().join("kubeconfig");
         KubeApi::write_kubeconfig(&url, &kubeconfig);
         let trellis = PathBuf::from(env!("CARGO_BIN_EXE_trellis"));
-        kubelet::start(
+        let kubelet = kubelet::start(
             api.clone(),
             trellis.clone(),
             kubeconfig.clone(),
@@ -110,6 +111,7 @@ impl Cluster {
             dir,
             controllers: Vec::new(),
             controller_log,
+            _kubelet: kubelet,
         };
         cluster.start_controller(&["--no-leader-election"], "controller.log");
         cluster
@@ -492,13 +494,22 @@ spec:
     let name = cluster.create(wf).await;
     let wf = cluster.finished(&name).await;
     assert_eq!(wf["status"]["phase"], "Succeeded", "{}", why(&wf));
-    let server = cluster
-        .api
-        .list("pods", "default")
-        .into_iter()
-        .find(|p| p["metadata"]["annotations"]["trellis.dev/daemon"] == "true")
-        .expect("the daemon's pod");
-    assert_eq!(server["spec"]["activeDeadlineSeconds"], 1, "stopped");
+    // Stopped once the workflow ended: its deadline cut to 1 s, then ended by the kubelet.
+    let start = Instant::now();
+    loop {
+        let server = cluster
+            .api
+            .list("pods", "default")
+            .into_iter()
+            .find(|p| p["metadata"]["annotations"]["trellis.dev/daemon"] == "true")
+            .expect("the daemon's pod");
+        if server["status"]["phase"] == "Failed" {
+            assert_eq!(server["spec"]["activeDeadlineSeconds"], 1, "stopped");
+            break;
+        }
+        assert!(start.elapsed() < TIMEOUT, "the daemon was not stopped: {server}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -22,8 +22,29 @@ use super::kube_api::KubeApi;
 
 const TRELLIS_BIN: &str = "/var/run/trellis/bin/trellis";
 
+/// The running kubelet: dropping it kills every process its Pods still run.
+pub struct Kubelet {
+    groups: Groups,
+}
+
+type Groups = Arc<Mutex<Vec<u32>>>;
+
+impl Drop for Kubelet {
+    fn drop(&mut self) {
+        for pid in self.groups.lock().unwrap().iter() {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pid}")])
+                .status();
+        }
+    }
+}
+
 /// Starts the kubelet; it runs until the test ends.
-pub fn start(api: KubeApi, trellis: PathBuf, kubeconfig: PathBuf, root: PathBuf) {
+pub fn start(api: KubeApi, trellis: PathBuf, kubeconfig: PathBuf, root: PathBuf) -> Kubelet {
+    let groups: Groups = Arc::default();
+    let kubelet = Kubelet {
+        groups: groups.clone(),
+    };
     let deleted: Arc<Mutex<HashMap<String, tokio::sync::oneshot::Sender<()>>>> = Arc::default();
     let mut changes = api.subscribe();
     tokio::spawn(async move {
@@ -45,6 +66,7 @@ pub fn start(api: KubeApi, trellis: PathBuf, kubeconfig: PathBuf, root: PathBuf)
                     let (tx, rx) = tokio::sync::oneshot::channel();
                     deleted.lock().unwrap().insert(key.clone(), tx);
                     let run = PodRun {
+                        groups: groups.clone(),
                         api: api.clone(),
                         pod: c.object.clone(),
                         namespace: ns,
@@ -64,9 +86,11 @@ pub fn start(api: KubeApi, trellis: PathBuf, kubeconfig: PathBuf, root: PathBuf)
             }
         }
     });
+    kubelet
 }
 
 struct PodRun {
+    groups: Groups,
     api: KubeApi,
     pod: Value,
     namespace: String,
@@ -114,6 +138,9 @@ impl PodRun {
             }
             if c["restartPolicy"] == "Always" {
                 if let Ok(child) = self.command(&c).spawn() {
+                    if let Some(pid) = child.id() {
+                        self.groups.lock().unwrap().push(pid);
+                    }
                     sidecars.push(child);
                 }
                 continue;
@@ -151,6 +178,9 @@ impl PodRun {
             cmd.stdout(file.try_clone().unwrap()).stderr(file);
             match cmd.spawn() {
                 Ok(child) => {
+                    if let Some(pid) = child.id() {
+                        self.groups.lock().unwrap().push(pid);
+                    }
                     running.push(Some(child));
                     codes.push(None);
                 }
