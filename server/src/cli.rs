@@ -385,18 +385,7 @@ fn exec(args: &ExecArgs) -> anyhow::Result<u8> {
             anyhow::anyhow!("the environment variable {var} holds no HTTP template")
         })?;
         let result = runtime.block_on(controller::exec::run_http(&text))?;
-        if let Some(message) = &result.message {
-            eprintln!("{message}");
-        }
-        if let Some(target) = &report
-            && let Err(message) = runtime.block_on(controller::k8s::report::send(target, &result))
-        {
-            eprintln!("error: {message}");
-            return Ok(1);
-        }
-        return Ok(u8::from(
-            result.phase != controller::exec::ExecPhase::Succeeded,
-        ));
+        return Ok(report_in_pod(&runtime, &result, report.as_ref()));
     }
     if let Some(var) = &args.resource_env {
         let text = std::env::var(var).map_err(|_| {
@@ -405,18 +394,7 @@ fn exec(args: &ExecArgs) -> anyhow::Result<u8> {
         let spec: controller::k8s::resource::ResourceSpec = serde_json::from_str(&text)
             .map_err(|e| anyhow::anyhow!("${var} is not a resource spec: {e}"))?;
         let result = runtime.block_on(controller::k8s::resource::run(&spec));
-        if let Some(message) = &result.message {
-            eprintln!("{message}");
-        }
-        if let Some(target) = &report
-            && let Err(message) = runtime.block_on(controller::k8s::report::send(target, &result))
-        {
-            eprintln!("error: {message}");
-            return Ok(1);
-        }
-        return Ok(u8::from(
-            result.phase != controller::exec::ExecPhase::Succeeded,
-        ));
+        return Ok(report_in_pod(&runtime, &result, report.as_ref()));
     }
     if let Some(var) = &args.spec_env {
         let spec = std::env::var(var)
@@ -445,6 +423,25 @@ fn exec(args: &ExecArgs) -> anyhow::Result<u8> {
     };
     runtime.block_on(controller::exec::run_exec(spec))?;
     Ok(0)
+}
+
+/// Prints a Pod step's message, reports its result when asked, and gives the container's exit
+/// code: 0 when it succeeded and was reported.
+fn report_in_pod(
+    runtime: &tokio::runtime::Runtime,
+    result: &controller::exec::ExecResult,
+    report: Option<&controller::k8s::pod::ReportTarget>,
+) -> u8 {
+    if let Some(message) = &result.message {
+        eprintln!("{message}");
+    }
+    if let Some(target) = report
+        && let Err(message) = runtime.block_on(controller::k8s::report::send(target, result))
+    {
+        eprintln!("error: {message}");
+        return 1;
+    }
+    u8::from(result.phase != controller::exec::ExecPhase::Succeeded)
 }
 
 fn serve(args: ServeArgs) -> anyhow::Result<()> {

@@ -507,7 +507,10 @@ spec:
             assert_eq!(server["spec"]["activeDeadlineSeconds"], 1, "stopped");
             break;
         }
-        assert!(start.elapsed() < TIMEOUT, "the daemon was not stopped: {server}");
+        assert!(
+            start.elapsed() < TIMEOUT,
+            "the daemon was not stopped: {server}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }

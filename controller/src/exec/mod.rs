@@ -152,16 +152,8 @@ pub async fn run_in_pod(
         (None, Ok(())) => run_exec(&path).await,
         (None, Err(e)) => Err(e),
     };
-    let result = ran.unwrap_or_else(|e| ExecResult {
-        phase: ExecPhase::Error,
-        exit_code: None,
-        message: Some(format!("trellis exec: {e}")),
-        result: None,
-        output_parameters: Vec::new(),
-        output_artifacts: Vec::new(),
-        started_at: started_at.clone(),
-        finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-    });
+    let result =
+        ran.unwrap_or_else(|e| ExecResult::error(Some(format!("trellis exec: {e}")), started_at));
     let result = match set {
         Some(role) => set::finish(role, result).await,
         None => result,

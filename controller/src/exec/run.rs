@@ -34,17 +34,7 @@ pub(crate) async fn execute(
     stop: impl Future<Output = ()>,
     echo: bool,
 ) -> ExecResult {
-    let started_at = now();
-    let mut result = ExecResult {
-        phase: ExecPhase::Error,
-        exit_code: None,
-        message: None,
-        result: None,
-        output_parameters: Vec::new(),
-        output_artifacts: Vec::new(),
-        started_at,
-        finished_at: String::new(),
-    };
+    let mut result = ExecResult::error(None, now());
     if let Err(message) = run_step(spec, stop, echo, &mut result).await {
         result.message = Some(message);
     }

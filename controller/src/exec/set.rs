@@ -55,16 +55,13 @@ pub async fn wait_for(role: &SetRole) -> Option<ExecResult> {
         .find(|(_, e)| e.phase != ExecPhase::Succeeded)?;
     Some(ExecResult {
         phase: ExecPhase::Failed,
-        exit_code: None,
-        message: Some(format!(
-            "container {} did not run: container {} did not succeed",
-            role.name, failed.0
-        )),
-        result: None,
-        output_parameters: Vec::new(),
-        output_artifacts: Vec::new(),
-        started_at: now.clone(),
-        finished_at: now,
+        ..ExecResult::error(
+            Some(format!(
+                "container {} did not run: container {} did not succeed",
+                role.name, failed.0
+            )),
+            now,
+        )
     })
 }
 

@@ -174,6 +174,23 @@ pub struct ExecResult {
     pub finished_at: String,
 }
 
+impl ExecResult {
+    /// A result of phase Error with this message (none yet), started at `started_at` and
+    /// finished now: what a step that could not run reports.
+    pub fn error(message: Option<String>, started_at: String) -> Self {
+        Self {
+            phase: ExecPhase::Error,
+            exit_code: None,
+            message,
+            result: None,
+            output_parameters: Vec::new(),
+            output_artifacts: Vec::new(),
+            started_at,
+            finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        }
+    }
+}
+
 /// One collected output parameter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutputParameterValue {

@@ -144,15 +144,7 @@ pub fn decide(input: &Inputs<'_>) -> Decision {
                 Action::StopStep { node_id, reason } => match pods_by_node.get(node_id.as_str()) {
                     Some(p) if !observe::ended(p) && !started(p) => {
                         unstarted.push(p.metadata.name.clone().unwrap_or_default());
-                        failed.insert(
-                            node_id.clone(),
-                            StepObservation {
-                                phase: NodePhase::Failed,
-                                message: Some(reason.clone()),
-                                finished_at: Some(engine::plan::format_time(input.now)),
-                                ..StepObservation::default()
-                            },
-                        );
+                        failed.insert(node_id.clone(), stopped_obs(reason, input.now));
                     }
                     Some(p) if !observe::ended(p) => {
                         if p.spec.as_ref().and_then(|s| s.active_deadline_seconds) != Some(1) {
@@ -163,15 +155,7 @@ pub fn decide(input: &Inputs<'_>) -> Decision {
                     }
                     Some(_) => {}
                     None => {
-                        failed.insert(
-                            node_id.clone(),
-                            StepObservation {
-                                phase: NodePhase::Failed,
-                                message: Some(reason.clone()),
-                                finished_at: Some(engine::plan::format_time(input.now)),
-                                ..StepObservation::default()
-                            },
-                        );
+                        failed.insert(node_id.clone(), stopped_obs(reason, input.now));
                     }
                 },
                 Action::WakeUpAt { at } => {
@@ -232,6 +216,14 @@ fn launchable(l: &engine::plan::StepLaunch) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// A step stopped before it ran: Failed with the plan's reason.
+fn stopped_obs(reason: &str, now: DateTime<Utc>) -> StepObservation {
+    StepObservation {
+        phase: NodePhase::Failed,
+        ..error_obs(reason.to_string(), now)
+    }
 }
 
 fn error_obs(message: String, now: DateTime<Utc>) -> StepObservation {

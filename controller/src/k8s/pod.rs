@@ -535,6 +535,18 @@ fn set_containers(l: &StepLaunch, owner: &Owner, t: &Template) -> Result<Vec<Con
 /// agent Pod does) and reports the response.
 fn http_container(l: &StepLaunch, owner: &Owner, t: &Template, config: &PodConfig) -> Container {
     let report = report_target(l, owner);
+    executor_container(config, "--http-env", HTTP_ENV, json(t), &report)
+}
+
+/// A main container running `trellis exec FLAG VAR --report` in the executor image, with the
+/// step's description (JSON) in `VAR`.
+fn executor_container(
+    config: &PodConfig,
+    flag: &str,
+    var: &str,
+    description: String,
+    report: &ReportTarget,
+) -> Container {
     secured(Container {
         name: "main".into(),
         image: Some(config.executor_image.clone()),
@@ -542,13 +554,13 @@ fn http_container(l: &StepLaunch, owner: &Owner, t: &Template, config: &PodConfi
         command: Some(vec![
             "/usr/local/bin/trellis".into(),
             "exec".into(),
-            "--http-env".into(),
-            HTTP_ENV.into(),
+            flag.into(),
+            var.into(),
             "--report".into(),
         ]),
         env: Some(vec![
-            env_var(HTTP_ENV, json(t)),
-            env_var(REPORT_ENV, json(&report)),
+            env_var(var, description),
+            env_var(REPORT_ENV, json(report)),
         ]),
         ..Container::default()
     })
@@ -562,30 +574,15 @@ fn resource_container(
     t: &Template,
     config: &PodConfig,
 ) -> Result<Container, String> {
-    let report = ReportTarget {
-        namespace: owner.namespace.clone(),
-        workflow: owner.name.clone(),
-        workflow_uid: owner.uid.clone(),
-        node_id: l.node_id.clone(),
-    };
+    let report = report_target(l, owner);
     let spec = super::resource::spec_of(t, report.clone())?;
-    Ok(secured(Container {
-        name: "main".into(),
-        image: Some(config.executor_image.clone()),
-        image_pull_policy: config.executor_pull_policy.clone(),
-        command: Some(vec![
-            "/usr/local/bin/trellis".into(),
-            "exec".into(),
-            "--resource-env".into(),
-            super::resource::RESOURCE_ENV.into(),
-            "--report".into(),
-        ]),
-        env: Some(vec![
-            env_var(super::resource::RESOURCE_ENV, json(&spec)),
-            env_var(REPORT_ENV, json(&report)),
-        ]),
-        ..Container::default()
-    }))
+    Ok(executor_container(
+        config,
+        "--resource-env",
+        super::resource::RESOURCE_ENV,
+        json(&spec),
+        &report,
+    ))
 }
 
 /// The `ENTRYPOINT` of the images whose entrypoint Trellis knows (a container without

@@ -433,17 +433,7 @@ async fn resolve(client: &Client, t: &Target) -> Result<(ApiResource, bool), Str
 
 /// Runs the step; never fails (a problem is the result's message).
 pub async fn run(spec: &ResourceSpec) -> ExecResult {
-    let started_at = now();
-    let mut result = ExecResult {
-        phase: ExecPhase::Error,
-        exit_code: None,
-        message: None,
-        result: None,
-        output_parameters: Vec::new(),
-        output_artifacts: Vec::new(),
-        started_at,
-        finished_at: String::new(),
-    };
+    let mut result = ExecResult::error(None, now());
     match act(spec).await {
         Ok((phase, message, params)) => {
             // The container's exit code, as Argo records it for resource steps too.

@@ -149,7 +149,8 @@ spec:
   templates:
   - name: main
     retryStrategy: {limit: 2, retryPolicy: Always}
-    http: {url: "http://127.0.0.1:9/"}
+    synchronization: {mutex: {name: one-at-a-time}}
+    container: {image: alpine, command: [sh, -c, "true"]}
 "#,
     );
     let d = run(&o, &[], &BTreeMap::new(), now());
@@ -161,7 +162,7 @@ spec:
         .unwrap()
         .values()
         .filter(|n| n.r#type != Some(NodeType::Retry))
-        .inspect(|n| assert!(n.message.as_deref().unwrap().contains("http")))
+        .inspect(|n| assert!(n.message.as_deref().unwrap().contains("synchronization")))
         .count();
     assert_eq!(attempts, 3, "the first attempt and two retries");
 }
