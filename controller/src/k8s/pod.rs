@@ -28,7 +28,7 @@ use k8s_openapi::api::core::v1::{
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 
 use crate::exec::spec::{ExecSpec, InputArtifact};
-use crate::local::launch::{outputs_params, source_of};
+use crate::local::launch::outputs_params;
 
 /// Where the shared emptyDir with the `trellis` binary and the step's work directory is mounted.
 pub const TRELLIS_DIR: &str = "/var/run/trellis";
@@ -624,34 +624,20 @@ fn env_var(name: &str, value: String) -> EnvVar {
 
 /// Input artifacts a Pod can fetch by itself: raw, HTTP and Git.
 fn input_artifacts(t: &Template) -> Result<Vec<InputArtifact>, String> {
-    let mut out = Vec::new();
-    for a in t.inputs.iter().flat_map(|i| i.artifacts.iter().flatten()) {
-        let name = a.name.clone().unwrap_or_default();
-        let Some(path) = a.path.clone() else {
-            return Err(format!("inputs.artifacts.{name} has no path"));
-        };
-        let source = match source_of(a, std::path::Path::new("/")) {
-            Some(
-                s @ (crate::artifacts::ArtifactSource::Raw { .. }
-                | crate::artifacts::ArtifactSource::Http { .. }
-                | crate::artifacts::ArtifactSource::Git { .. }),
-            ) => s,
-            None if a.optional == Some(true) => continue,
-            _ => {
-                return Err(format!(
-                    "inputs.artifacts.{name}: the Kubernetes backend loads raw, http and git artifacts only"
-                ));
-            }
-        };
-        out.push(InputArtifact {
-            name,
-            path,
-            source,
-            mode: a.mode.and_then(|m| u32::try_from(m).ok()),
-            optional: a.optional == Some(true),
-        });
-    }
-    Ok(out)
+    use crate::artifacts::ArtifactSource;
+    crate::local::launch::input_artifacts(
+        t,
+        std::path::Path::new("/"),
+        |s| {
+            matches!(
+                s,
+                ArtifactSource::Raw { .. }
+                    | ArtifactSource::Http { .. }
+                    | ArtifactSource::Git { .. }
+            )
+        },
+        "the Kubernetes backend loads raw, http and git artifacts only",
+    )
 }
 
 /// Whether a container of the template sets its own `securityContext` (a privileged sidecar, a

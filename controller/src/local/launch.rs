@@ -376,30 +376,7 @@ impl Ctx<'_> {
     }
 
     fn inputs(&self, t: &Template) -> Result<Vec<InputArtifact>, LaunchError> {
-        let mut out = Vec::new();
-        for a in t.inputs.iter().flat_map(|i| i.artifacts.iter().flatten()) {
-            let name = a.name.clone().unwrap_or_default();
-            let Some(path) = a.path.clone() else {
-                return Err(format!("inputs.artifacts.{name} has no path"));
-            };
-            let source = match source_of(a, &self.layout.artifact_root()) {
-                Some(s) => s,
-                None if a.optional == Some(true) => continue,
-                None => {
-                    return Err(format!(
-                        "inputs.artifacts.{name}: no location to load it from"
-                    ));
-                }
-            };
-            out.push(InputArtifact {
-                name,
-                path,
-                source,
-                mode: a.mode.and_then(|m| u32::try_from(m).ok()),
-                optional: a.optional == Some(true),
-            });
-        }
-        Ok(out)
+        input_artifacts(t, &self.layout.artifact_root(), |_| true, "")
     }
 
     fn output_artifacts(&self, t: &Template) -> Vec<OutputArtifact> {
@@ -454,6 +431,41 @@ pub(crate) fn outputs_params(t: &Template) -> Vec<OutputParameter> {
             })
         })
         .collect()
+}
+
+/// The input artifacts of a template, each read from where [`source_of`] finds it (key-only
+/// `s3` artifacts under `root`); a source `accept` refuses is an error saying `refused`.
+pub(crate) fn input_artifacts(
+    t: &Template,
+    root: &Path,
+    accept: impl Fn(&ArtifactSource) -> bool,
+    refused: &str,
+) -> Result<Vec<InputArtifact>, LaunchError> {
+    let mut out = Vec::new();
+    for a in t.inputs.iter().flat_map(|i| i.artifacts.iter().flatten()) {
+        let name = a.name.clone().unwrap_or_default();
+        let Some(path) = a.path.clone() else {
+            return Err(format!("inputs.artifacts.{name} has no path"));
+        };
+        let source = match source_of(a, root) {
+            Some(s) if accept(&s) => s,
+            Some(_) => return Err(format!("inputs.artifacts.{name}: {refused}")),
+            None if a.optional == Some(true) => continue,
+            None => {
+                return Err(format!(
+                    "inputs.artifacts.{name}: no location to load it from"
+                ));
+            }
+        };
+        out.push(InputArtifact {
+            name,
+            path,
+            source,
+            mode: a.mode.and_then(|m| u32::try_from(m).ok()),
+            optional: a.optional == Some(true),
+        });
+    }
+    Ok(out)
 }
 
 /// Where an Argo artifact (as recorded in a status or written in a template) is read from.

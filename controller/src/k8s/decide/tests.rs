@@ -13,6 +13,36 @@ spec:
     container: {image: busybox, command: [echo, hi]}
 "#;
 
+/// A workflow of 300 steps in one group.
+const WIDE: &str = r#"
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {name: wide}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - name: each
+        template: echo
+        withSequence: {count: "300"}
+  - name: echo
+    container: {image: busybox, command: [echo, hi]}
+"#;
+
+/// One reconcile of a new workflow with these settings.
+fn sized(object: &serde_json::Value, settings: &Settings) -> Decision {
+    decide(&Inputs {
+        object,
+        pods: &[],
+        results: &BTreeMap::new(),
+        templates: &NoTemplates,
+        refused: &BTreeMap::new(),
+        settings,
+        now: now(),
+    })
+}
+
 /// One reconcile against these Pods and task results.
 fn run(
     object: &serde_json::Value,
@@ -270,36 +300,12 @@ fn a_finished_workflow_is_deleted_when_its_ttl_runs_out() {
 
 #[test]
 fn a_status_too_large_for_the_api_is_compressed() {
-    let o = object(
-        r#"
-apiVersion: argoproj.io/v1alpha1
-kind: Workflow
-metadata: {name: wide}
-spec:
-  entrypoint: main
-  templates:
-  - name: main
-    steps:
-    - - name: each
-        template: echo
-        withSequence: {count: "300"}
-  - name: echo
-    container: {image: busybox, command: [echo, hi]}
-"#,
-    );
+    let o = object(WIDE);
     let settings = Settings {
         max_workflow_size: 20_000,
         ..Settings::default()
     };
-    let d = decide(&Inputs {
-        object: &o,
-        pods: &[],
-        results: &BTreeMap::new(),
-        templates: &NoTemplates,
-        refused: &BTreeMap::new(),
-        settings: &settings,
-        now: now(),
-    });
+    let d = sized(&o, &settings);
     assert_eq!(d.create.len(), 300);
     let status = d.status.unwrap();
     assert!(status.nodes.is_none());
@@ -442,36 +448,12 @@ fn stopping_a_pod_no_kubelet_has_started_deletes_it() {
 
 #[test]
 fn a_status_too_large_even_compressed_errors_without_its_nodes() {
-    let o = object(
-        r#"
-apiVersion: argoproj.io/v1alpha1
-kind: Workflow
-metadata: {name: wide}
-spec:
-  entrypoint: main
-  templates:
-  - name: main
-    steps:
-    - - name: each
-        template: echo
-        withSequence: {count: "300"}
-  - name: echo
-    container: {image: busybox, command: [echo, hi]}
-"#,
-    );
+    let o = object(WIDE);
     let settings = Settings {
         max_workflow_size: 2_000,
         ..Settings::default()
     };
-    let d = decide(&Inputs {
-        object: &o,
-        pods: &[],
-        results: &BTreeMap::new(),
-        templates: &NoTemplates,
-        refused: &BTreeMap::new(),
-        settings: &settings,
-        now: now(),
-    });
+    let d = sized(&o, &settings);
     let status = d.status.unwrap();
     assert_eq!(status.phase, Some(WorkflowPhase::Error));
     assert!(status.message.unwrap().contains("too large"));

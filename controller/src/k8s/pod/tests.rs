@@ -21,11 +21,15 @@ fn pod_of(yaml: &str) -> Result<Pod, String> {
     )
 }
 
+/// The JSON a container's environment variable holds, decoded.
+fn env_json<T: serde::de::DeserializeOwned>(c: &Container, name: &str) -> T {
+    let env = c.env.as_ref().unwrap();
+    let var = env.iter().find(|e| e.name == name).unwrap();
+    serde_json::from_str(var.value.as_deref().unwrap()).unwrap()
+}
+
 fn exec_spec(pod: &Pod) -> ExecSpec {
-    let main = &pod.spec.as_ref().unwrap().containers[0];
-    let env = main.env.as_ref().unwrap();
-    let spec = env.iter().find(|e| e.name == SPEC_ENV).unwrap();
-    serde_json::from_str(spec.value.as_deref().unwrap()).unwrap()
+    env_json(&pod.spec.as_ref().unwrap().containers[0], SPEC_ENV)
 }
 
 const HELLO: &str = r#"
@@ -79,15 +83,7 @@ fn a_container_step_runs_its_command_under_trellis_exec() {
         env.iter()
             .any(|e| e.name == "GREETING" && e.value.as_deref() == Some("hi"))
     );
-    let report: ReportTarget = serde_json::from_str(
-        env.iter()
-            .find(|e| e.name == REPORT_ENV)
-            .unwrap()
-            .value
-            .as_deref()
-            .unwrap(),
-    )
-    .unwrap();
+    let report: ReportTarget = env_json(main, REPORT_ENV);
     assert_eq!(report.node_id, "hello");
     assert_eq!(report.workflow_uid, "uid-1");
     let exec = exec_spec(&pod);
@@ -393,16 +389,8 @@ spec:
     let main = &spec.containers[0];
     assert_eq!(main.image.as_deref(), Some("trellis:latest"));
     assert_eq!(main.command.as_ref().unwrap()[2], "--resource-env");
-    let env = main.env.as_ref().unwrap();
-    let resource: crate::k8s::resource::ResourceSpec = serde_json::from_str(
-        env.iter()
-            .find(|e| e.name == crate::k8s::resource::RESOURCE_ENV)
-            .unwrap()
-            .value
-            .as_deref()
-            .unwrap(),
-    )
-    .unwrap();
+    let resource: crate::k8s::resource::ResourceSpec =
+        env_json(main, crate::k8s::resource::RESOURCE_ENV);
     assert_eq!(resource.action, "create");
     assert_eq!(
         resource.success_condition.as_deref(),
@@ -443,18 +431,7 @@ spec:
         ["c", "a", "b"],
         "the reporting container (the last) first"
     );
-    let role = |c: &Container| -> SetRole {
-        let env = c.env.as_ref().unwrap();
-        serde_json::from_str(
-            env.iter()
-                .find(|e| e.name == SET_ENV)
-                .unwrap()
-                .value
-                .as_deref()
-                .unwrap(),
-        )
-        .unwrap()
-    };
+    let role = |c: &Container| -> SetRole { env_json(c, SET_ENV) };
     let c = role(&spec.containers[0]);
     assert_eq!(c.wait_for, ["b"]);
     assert_eq!(c.gather, ["a", "b"]);
@@ -473,16 +450,7 @@ spec:
             .contains(&"--report".to_string())
     );
     let b = &spec.containers[2];
-    let env = b.env.as_ref().unwrap();
-    let exec: ExecSpec = serde_json::from_str(
-        env.iter()
-            .find(|e| e.name == SPEC_ENV)
-            .unwrap()
-            .value
-            .as_deref()
-            .unwrap(),
-    )
-    .unwrap();
+    let exec: ExecSpec = env_json(b, SPEC_ENV);
     assert_eq!(exec.argv, ["/argosay"]);
     assert!(
         b.volume_mounts
