@@ -215,13 +215,15 @@ fn rule(group: &str, resource: &str, verbs: &[&str]) -> PolicyRule {
 }
 
 /// Every request the controller makes (see `controller::k8s`): the watches, the status write,
-/// pod creation, stop (patch) and garbage collection, TTL deletion.
+/// pod creation, stop (patch) and garbage collection, TTL deletion, CronWorkflow runs and status.
 fn controller_rules() -> Vec<PolicyRule> {
     vec![
         rule(
             "argoproj.io",
             "workflows",
-            &["get", "list", "watch", "update", "patch", "delete"],
+            &[
+                "get", "list", "watch", "create", "update", "patch", "delete",
+            ],
         ),
         rule(
             "argoproj.io",
@@ -239,6 +241,8 @@ fn controller_rules() -> Vec<PolicyRule> {
             "workflowtemplates",
             &["get", "list", "watch"],
         ),
+        rule("argoproj.io", "cronworkflows", &["get", "list", "watch"]),
+        rule("argoproj.io", "cronworkflows/status", &["get", "update"]),
         rule(
             "",
             "pods",

@@ -628,3 +628,69 @@ async fn http_templates_are_requested_from_a_pod_of_the_trellis_image() {
         .expect("the HTTP step ran as a Pod");
     assert_eq!(pod["spec"]["containers"][0]["image"], "trellis:test");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cron_workflows_start_runs_on_schedule_and_keep_their_history() {
+    let cluster = Cluster::start().await;
+    let cron = engine::yaml::to_json(
+        &engine::yaml::parse_stream(
+            r#"
+apiVersion: argoproj.io/v1alpha1
+kind: CronWorkflow
+metadata: {name: tick, namespace: default}
+spec:
+  schedules: ["@every 1s"]
+  concurrencyPolicy: Allow
+  successfulJobsHistoryLimit: 1
+  workflowSpec:
+    entrypoint: main
+    templates:
+    - name: main
+      container: {image: alpine, command: [sh, -c, "echo tick"]}
+"#,
+        )
+        .unwrap()[0],
+    );
+    let resp = cluster
+        .post(
+            "/apis/argoproj.io/v1alpha1/namespaces/default/cronworkflows",
+            &cron,
+        )
+        .await;
+    assert_eq!(resp.status(), 201);
+    let start = Instant::now();
+    let status = loop {
+        let c = cluster
+            .api
+            .get("argoproj.io/cronworkflows", "default", "tick")
+            .unwrap();
+        if c["status"]["succeeded"].as_i64().unwrap_or(0) >= 2 {
+            break c["status"].clone();
+        }
+        assert!(
+            start.elapsed() < TIMEOUT,
+            "the cron did not run twice: {}\n{}",
+            c["status"],
+            std::fs::read_to_string(&cluster.controller_log).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(status["lastScheduledTime"].is_string(), "{status}");
+    let runs: Vec<Value> = cluster
+        .api
+        .list(WORKFLOWS, "default")
+        .into_iter()
+        .filter(|w| w["metadata"]["labels"]["workflows.argoproj.io/cron-workflow"] == "tick")
+        .collect();
+    assert!(
+        runs.iter()
+            .all(|w| w["metadata"]["name"].as_str().unwrap().starts_with("tick-")),
+        "runs are named after their scheduled time"
+    );
+    // The history limit deletes all but the last succeeded run (and what runs now).
+    let succeeded = runs
+        .iter()
+        .filter(|w| w["status"]["phase"] == "Succeeded")
+        .count();
+    assert!(succeeded <= 2, "{succeeded} succeeded runs kept");
+}

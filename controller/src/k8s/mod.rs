@@ -8,6 +8,7 @@
 //! status is written before the Pods it implies; a stale reconcile loses on the status write.
 
 pub mod compress;
+pub mod cron;
 pub mod decide;
 pub mod lease;
 pub mod observe;
@@ -444,6 +445,10 @@ pub async fn run(
         );
     }
 
+    // CronWorkflows: the same scheduler as the local backend's, over the API.
+    let crons = tokio::spawn(
+        crate::cron::CronScheduler::new(cron::KubeCrons::watch(&client, &scope)).run(),
+    );
     let ctx = Arc::new(Context {
         client: client.clone(),
         pods,
@@ -478,6 +483,7 @@ pub async fn run(
             }
         })
         .await;
+    crons.abort();
     Ok(())
 }
 
