@@ -74,8 +74,8 @@ pub trait CronBackend: Send + Sync {
         namespace: &str,
         name: &str,
     ) -> impl Future<Output = Result<(), String>> + Send;
-    /// Writes the CronWorkflow's status. Only the scheduler writes it, so on a conflict the
-    /// object is read again and the status put on it.
+    /// Writes the CronWorkflow's status. Only the scheduler writes it; a backend may leave a
+    /// conflicting write to the next look (which decides again from the object as it is).
     fn save_status(
         &self,
         cron: &CronObject,

@@ -129,29 +129,30 @@ pub async fn run_in_pod(
     spec_json: &str,
     report: Option<&crate::k8s::pod::ReportTarget>,
     set: Option<&crate::k8s::pod::SetRole>,
-) -> Result<i32, ExecError> {
-    let spec: ExecSpec =
-        serde_json::from_str(spec_json).map_err(|source| ExecError::ParseSpec {
-            path: PathBuf::from("$TRELLIS_EXEC_SPEC"),
-            source,
-        })?;
-    tokio::fs::create_dir_all(&spec.work_dir)
-        .await
-        .map_err(|source| ExecError::File {
-            path: spec.work_dir.clone(),
-            source,
-        })?;
-    let path = spec.work_dir.join("spec.json");
+) -> i32 {
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let blocked = match set {
-        Some(role) => set::wait_for(role).await,
-        None => None,
-    };
-    let ran = match (blocked, write_atomically(&path, spec_json.as_bytes()).await) {
-        (Some(r), _) => Ok(r),
-        (None, Ok(())) => run_exec(&path).await,
-        (None, Err(e)) => Err(e),
-    };
+    let ran = async {
+        let spec: ExecSpec =
+            serde_json::from_str(spec_json).map_err(|source| ExecError::ParseSpec {
+                path: PathBuf::from("$TRELLIS_EXEC_SPEC"),
+                source,
+            })?;
+        tokio::fs::create_dir_all(&spec.work_dir)
+            .await
+            .map_err(|source| ExecError::File {
+                path: spec.work_dir.clone(),
+                source,
+            })?;
+        if let Some(role) = set
+            && let Some(blocked) = set::wait_for(role).await
+        {
+            return Ok(blocked);
+        }
+        let path = spec.work_dir.join("spec.json");
+        write_atomically(&path, spec_json.as_bytes()).await?;
+        run_exec(&path).await
+    }
+    .await;
     let result =
         ran.unwrap_or_else(|e| ExecResult::error(Some(format!("trellis exec: {e}")), started_at));
     let result = match set {
@@ -168,13 +169,13 @@ pub async fn run_in_pod(
     if let Err(message) = &reported {
         tracing::error!(%message, "the step's result could not be reported");
     }
-    Ok(match (result.phase, result.exit_code) {
+    match (result.phase, result.exit_code) {
         // Without its report the step's outputs are lost: the container fails.
         (ExecPhase::Succeeded, _) if reported.is_err() => 1,
         (ExecPhase::Succeeded, _) => 0,
         (_, Some(code)) if code != 0 => code,
         _ => 1,
-    })
+    }
 }
 
 /// `trellis exec --http-env VAR` in an HTTP template's Pod: makes the template's request (the

@@ -27,9 +27,28 @@ fn ending_file(dir: &str, name: &str) -> PathBuf {
     Path::new(dir).join(format!("{name}.json"))
 }
 
-/// Waits for the endings of these containers.
-async fn endings(dir: &str, names: &[String]) -> Vec<(String, Ending)> {
+/// How often the Pod's own container statuses are read while waiting (to notice a container
+/// that ended, or cannot start, without leaving an ending).
+const POD_POLL: Duration = Duration::from_secs(3);
+
+/// Waits for the endings of these containers. A container that ended without one (killed) or
+/// that cannot start (its image, its configuration) counts as failed, as does a stop (SIGTERM)
+/// of this one while it waits.
+async fn endings(role: &SetRole, names: &[String]) -> Vec<(String, Ending)> {
+    let dir = role.dir.as_str();
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).ok();
+    let stopped = async move {
+        match term.as_mut() {
+            Some(t) => {
+                t.recv().await;
+            }
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(stopped);
     let mut out = Vec::new();
+    let mut last_look = tokio::time::Instant::now();
     for name in names {
         let file = ending_file(dir, name);
         loop {
@@ -39,17 +58,69 @@ async fn endings(dir: &str, names: &[String]) -> Vec<(String, Ending)> {
                 out.push((name.clone(), e));
                 break;
             }
-            tokio::time::sleep(POLL).await;
+            if last_look.elapsed() >= POD_POLL {
+                last_look = tokio::time::Instant::now();
+                if let Some(message) = cannot_finish(role, name).await {
+                    out.push((name.clone(), failed(message)));
+                    break;
+                }
+            }
+            tokio::select! {
+                () = &mut stopped => {
+                    out.push((name.clone(), failed("stopped while waiting for it".into())));
+                    return out;
+                }
+                () = tokio::time::sleep(POLL) => {}
+            }
         }
     }
     out
+}
+
+fn failed(message: String) -> Ending {
+    Ending {
+        phase: ExecPhase::Failed,
+        message: Some(message),
+    }
+}
+
+/// Why a container of this Pod will never leave an ending, from the Pod's status (`None`: it
+/// may still, or the status cannot be read).
+async fn cannot_finish(role: &SetRole, container: &str) -> Option<String> {
+    let (namespace, pod) = role.pod.clone()?;
+    let client = crate::k8s::report::pod_client().await.ok()?;
+    let api: kube::Api<k8s_openapi::api::core::v1::Pod> = kube::Api::namespaced(client, &namespace);
+    let status = api.get(&pod).await.ok()?.status?;
+    let c = status
+        .container_statuses?
+        .into_iter()
+        .find(|c| c.name == container)?;
+    let state = c.state?;
+    if let Some(t) = state.terminated {
+        return Some(format!(
+            "container {container} ended (exit code {}) without finishing its command",
+            t.exit_code
+        ));
+    }
+    let w = state.waiting?;
+    let reason = w.reason.unwrap_or_default();
+    if matches!(
+        reason.as_str(),
+        "ContainerCreating" | "PodInitializing" | ""
+    ) {
+        return None;
+    }
+    Some(match w.message {
+        Some(m) => format!("container {container} cannot start: {reason}: {m}"),
+        None => format!("container {container} cannot start: {reason}"),
+    })
 }
 
 /// Waits for the containers this one depends on; `Some` is this container's result when one
 /// of them did not succeed (it does not run then).
 pub async fn wait_for(role: &SetRole) -> Option<ExecResult> {
     let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let failed = endings(&role.dir, &role.wait_for)
+    let failed = endings(role, &role.wait_for)
         .await
         .into_iter()
         .find(|(_, e)| e.phase != ExecPhase::Succeeded)?;
@@ -82,7 +153,7 @@ pub async fn finish(role: &SetRole, mut result: ExecResult) -> ExecResult {
     if result.phase != ExecPhase::Succeeded {
         return result;
     }
-    if let Some((name, e)) = endings(&role.dir, &role.gather)
+    if let Some((name, e)) = endings(role, &role.gather)
         .await
         .into_iter()
         .find(|(_, e)| e.phase != ExecPhase::Succeeded)
@@ -119,6 +190,7 @@ mod tests {
             name: name.into(),
             wait_for: wait_for.iter().map(|s| s.to_string()).collect(),
             gather: gather.iter().map(|s| s.to_string()).collect(),
+            pod: None,
         }
     }
 

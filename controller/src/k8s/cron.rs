@@ -19,6 +19,7 @@ use crate::store::LABEL_CRON_WORKFLOW;
 pub struct KubeCrons {
     client: Client,
     crons: Store<DynamicObject>,
+    instance_id: Option<String>,
 }
 
 impl KubeCrons {
@@ -45,6 +46,7 @@ impl KubeCrons {
         Self {
             client: client.clone(),
             crons,
+            instance_id: scope.instance_id.clone(),
         }
     }
 
@@ -122,6 +124,10 @@ impl CronBackend for KubeCrons {
         let mut body = serde_json::to_value(&wf).map_err(|e| SubmitError::Failed(e.to_string()))?;
         body["apiVersion"] = "argoproj.io/v1alpha1".into();
         body["kind"] = "Workflow".into();
+        // Runs are this controller's, as their CronWorkflow is.
+        if let Some(id) = &self.instance_id {
+            body["metadata"]["labels"][super::LABEL_INSTANCE_ID] = id.clone().into();
+        }
         let obj: DynamicObject =
             serde_json::from_value(body).map_err(|e| SubmitError::Failed(e.to_string()))?;
         match self
@@ -165,26 +171,18 @@ impl CronBackend for KubeCrons {
         let api = self.cron_api(&ns);
         let status = serde_json::to_value(status).map_err(|e| e.to_string())?;
         let mut body = cron.body.clone();
-        for _ in 0..5 {
-            body["status"] = status.clone();
-            let obj: DynamicObject =
-                serde_json::from_value(body.clone()).map_err(|e| e.to_string())?;
-            match api
-                .replace_status(&cron.name, &PostParams::default(), &obj)
-                .await
-            {
-                Ok(_) => return Ok(()),
-                Err(kube::Error::Api(s)) if s.is_not_found() => return Ok(()),
-                Err(kube::Error::Api(s)) if s.is_conflict() => {
-                    let now = api.get(&cron.name).await.map_err(|e| e.to_string())?;
-                    body = serde_json::to_value(&now).map_err(|e| e.to_string())?;
-                }
-                Err(e) => return Err(e.to_string()),
-            }
+        body["status"] = status;
+        let obj: DynamicObject = serde_json::from_value(body).map_err(|e| e.to_string())?;
+        match api
+            .replace_status(&cron.name, &PostParams::default(), &obj)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(kube::Error::Api(s)) if s.is_not_found() => Ok(()),
+            // The cache was behind (our own last write, or a user's): the next tick decides
+            // again from the object as it is, rather than putting a stale status on it.
+            Err(kube::Error::Api(s)) if s.is_conflict() => Ok(()),
+            Err(e) => Err(e.to_string()),
         }
-        Err(format!(
-            "{}: its status kept changing under the scheduler",
-            cron.name
-        ))
     }
 }

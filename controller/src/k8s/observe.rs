@@ -219,13 +219,16 @@ fn daemon(pod: &Pod) -> bool {
         .is_some_and(|v| v == "true")
 }
 
+/// The status of the Pod's reporting container: the first one (`main`, or the container of a
+/// `containerSet` that reports).
 fn main_status(pod: &Pod) -> Option<&ContainerStatus> {
+    let first = pod.spec.as_ref()?.containers.first()?.name.as_str();
     pod.status
         .as_ref()?
         .container_statuses
         .as_ref()?
         .iter()
-        .find(|c| c.name == "main")
+        .find(|c| c.name == first)
 }
 
 fn started_at(pod: &Pod) -> Option<String> {

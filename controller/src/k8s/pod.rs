@@ -133,6 +133,10 @@ pub struct SetRole {
     /// The containers whose endings the reporting container folds into the result.
     #[serde(default)]
     pub gather: Vec<String>,
+    /// The Pod (namespace and name), whose container statuses tell of a container that ended
+    /// or cannot start without leaving an ending.
+    #[serde(default)]
+    pub pod: Option<(String, String)>,
 }
 
 /// Builds the Pod of a step; an `Err` is the node's Error message (nothing is created).
@@ -508,6 +512,7 @@ fn set_containers(l: &StepLaunch, owner: &Owner, t: &Template) -> Result<Vec<Con
             termination_grace_seconds: Some(EXEC_GRACE_SECONDS),
         };
         let role = SetRole {
+            pod: Some((owner.namespace.clone(), l.pod_name.clone())),
             dir: SET_DIR.into(),
             name: name.clone(),
             wait_for: c.dependencies.clone().unwrap_or_default(),
@@ -650,12 +655,17 @@ fn asks_own_context(t: &Template) -> bool {
         .map(|c| c.security_context.is_some())
         .or_else(|| t.script.as_ref().map(|s| s.security_context.is_some()))
         .unwrap_or(false);
-    main || t
-        .init_containers
+    let set = t
+        .container_set
         .iter()
-        .chain(t.sidecars.iter())
-        .flatten()
-        .any(|c| c.security_context.is_some())
+        .flat_map(|s| s.containers.iter().flatten())
+        .any(|c| c.security_context.is_some());
+    main || set
+        || t.init_containers
+            .iter()
+            .chain(t.sidecars.iter())
+            .flatten()
+            .any(|c| c.security_context.is_some())
 }
 
 /// The Pod-level defaults of the "restricted" Pod Security Standard.

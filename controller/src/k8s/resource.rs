@@ -256,9 +256,9 @@ fn text(v: &Value) -> String {
 }
 
 /// Whether a requirement holds on the object (Kubernetes' label-selector semantics: a missing
-/// key satisfies only `!key`, `!=` and `notin`).
+/// key satisfies only `!key`, `!=` and `notin`; a `null` value exists, as gjson finds it).
 pub fn holds(r: &Requirement, object: &Value) -> bool {
-    let found = lookup(object, &r.key).filter(|v| !v.is_null());
+    let found = lookup(object, &r.key);
     match (r.op, found) {
         (Op::Exists, f) => f.is_some(),
         (Op::DoesNotExist, f) => f.is_none(),
@@ -561,6 +561,9 @@ async fn act(spec: &ResourceSpec) -> Result<Outcome, String> {
                     "{} {name} was deleted while its conditions were being waited for",
                     ar.kind
                 ));
+            }
+            Err(kube::Error::Api(s)) if s.code != 429 && s.code < 500 => {
+                return Err(format!("cannot read {} {name}: {}", ar.kind, s.message));
             }
             Err(e) => {
                 tracing::warn!(error = %e, "reading the resource failed; retrying");
