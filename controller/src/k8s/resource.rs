@@ -654,6 +654,12 @@ mod tests {
         let by_index = parse_condition("status.conditions.0.type == Complete").unwrap();
         assert_eq!(verdict(&by_index, &[], &job), Verdict::Succeeded);
         let missing = parse_condition("status.phase != Failed").unwrap();
+        let absent = parse_condition("!status.x").unwrap();
+        assert!(holds(&absent[0], &json!({"status": {}})));
+        assert!(
+            !holds(&absent[0], &json!({"status": {"x": null}})),
+            "null exists, as in gjson"
+        );
         assert!(
             holds(&missing[0], &json!({})),
             "a missing key is not Failed"
