@@ -4,10 +4,9 @@
 //! status subresource.
 
 use engine::model::{CronWorkflowStatus, Workflow, WorkflowPhase};
-use futures::StreamExt;
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use kube::runtime::reflector::{Store, store::Writer};
-use kube::runtime::{WatchStreamExt, watcher};
+use kube::runtime::watcher;
 use kube::{Client, ResourceExt};
 
 use super::{Scope, argo_resource, workflows};
@@ -28,21 +27,12 @@ impl KubeCrons {
         let ar = argo_resource("CronWorkflow", "cronworkflows");
         let writer = Writer::new(ar.clone());
         let crons = writer.as_reader();
-        let stream = watcher(
+        super::templates::watch_into(
             scope.dynamic(client, &ar),
             watcher::Config::default().labels(&scope.selector()),
-        )
-        .default_backoff()
-        .reflect(writer)
-        .applied_objects();
-        tokio::spawn(async move {
-            futures::pin_mut!(stream);
-            while let Some(event) = stream.next().await {
-                if let Err(e) = event {
-                    tracing::warn!(error = %e, "watching cron workflows");
-                }
-            }
-        });
+            writer,
+            "cron workflows",
+        );
         Self {
             client: client.clone(),
             crons,

@@ -20,8 +20,15 @@ pub(super) struct Templates {
     cluster: Option<Store<DynamicObject>>,
 }
 
-fn watch_into(api: Api<DynamicObject>, writer: Writer<DynamicObject>) {
-    let stream = watcher(api, watcher::Config::default())
+/// Keeps `writer`'s cache filled from a watch of `api` (objects matching `config`), in the
+/// background; `what` names them in warnings.
+pub(super) fn watch_into(
+    api: Api<DynamicObject>,
+    config: watcher::Config,
+    writer: Writer<DynamicObject>,
+    what: &'static str,
+) {
+    let stream = watcher(api, config)
         .default_backoff()
         .reflect(writer)
         .applied_objects();
@@ -29,7 +36,7 @@ fn watch_into(api: Api<DynamicObject>, writer: Writer<DynamicObject>) {
         futures::pin_mut!(stream);
         while let Some(event) = stream.next().await {
             if let Err(e) = event {
-                tracing::warn!(error = %e, "watching templates");
+                tracing::warn!(error = %e, "watching {what}");
             }
         }
     });
@@ -42,12 +49,22 @@ impl Templates {
         let ar = argo_resource("WorkflowTemplate", "workflowtemplates");
         let writer = Writer::new(ar.clone());
         let namespaced = writer.as_reader();
-        watch_into(scope.dynamic(client, &ar), writer);
+        watch_into(
+            scope.dynamic(client, &ar),
+            watcher::Config::default(),
+            writer,
+            "workflow templates",
+        );
         let cluster = scope.namespace.is_none().then(|| {
             let ar = argo_resource("ClusterWorkflowTemplate", "clusterworkflowtemplates");
             let writer = Writer::new(ar.clone());
             let reader = writer.as_reader();
-            watch_into(Api::all_with(client.clone(), &ar), writer);
+            watch_into(
+                Api::all_with(client.clone(), &ar),
+                watcher::Config::default(),
+                writer,
+                "cluster workflow templates",
+            );
             reader
         });
         Self {
