@@ -24,6 +24,7 @@ use nix::unistd::Pid;
 use tokio::signal::unix::{SignalKind, signal};
 
 pub use logs::{LogLine, LogStream, MAX_LINE, RESULT_CAP};
+pub(crate) use run::now;
 pub use run::{BASE_PATH, DEFAULT_GRACE, LOG_FILE, parse_log_line};
 pub use sandbox::{bwrap_command, sandbox_available};
 pub use spec::{
@@ -130,7 +131,7 @@ pub async fn run_in_pod(
     report: Option<&crate::k8s::pod::ReportTarget>,
     set: Option<&crate::k8s::pod::SetRole>,
 ) -> i32 {
-    let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let started_at = run::now();
     let ran = async {
         let spec: ExecSpec =
             serde_json::from_str(spec_json).map_err(|source| ExecError::ParseSpec {
@@ -187,7 +188,7 @@ pub async fn run_http(template_json: &str) -> Result<ExecResult, ExecError> {
             source,
         })?;
     let o = crate::local::http::run(&t).await;
-    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let now = run::now();
     Ok(ExecResult {
         phase: match o.phase {
             engine::model::NodePhase::Succeeded => ExecPhase::Succeeded,

@@ -42,7 +42,8 @@ pub(crate) async fn execute(
     result
 }
 
-fn now() -> String {
+/// Now, as exec's results write times (RFC 3339, whole seconds).
+pub(crate) fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 

@@ -119,7 +119,7 @@ async fn cannot_finish(role: &SetRole, container: &str) -> Option<String> {
 /// Waits for the containers this one depends on; `Some` is this container's result when one
 /// of them did not succeed (it does not run then).
 pub async fn wait_for(role: &SetRole) -> Option<ExecResult> {
-    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let now = super::run::now();
     let failed = endings(role, &role.wait_for)
         .await
         .into_iter()

@@ -186,7 +186,7 @@ impl ExecResult {
             output_parameters: Vec::new(),
             output_artifacts: Vec::new(),
             started_at,
-            finished_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            finished_at: super::run::now(),
         }
     }
 }

@@ -593,15 +593,7 @@ fn resource_container(
 /// The `ENTRYPOINT` of the images whose entrypoint Trellis knows (a container without
 /// `command` must name one: `trellis exec` wraps the command, so it must know it).
 pub fn image_entrypoint(image: &str) -> Vec<String> {
-    let repo = image.split('@').next().unwrap_or_default();
-    let name_start = repo.rfind('/').map_or(0, |i| i + 1);
-    let repo = match repo[name_start..].find(':') {
-        Some(i) => &repo[..name_start + i],
-        None => repo,
-    };
-    let repo = repo.strip_prefix("docker.io/").unwrap_or(repo);
-    let repo = repo.strip_prefix("library/").unwrap_or(repo);
-    let argv: &[&str] = match repo {
+    let argv: &[&str] = match crate::local::launch::image_repo(image) {
         "argoproj/argosay" | "alexcollinsintuit/argosay" => &["/argosay"],
         "docker/whalesay" => &["cowsay"],
         "nginx" => &["/docker-entrypoint.sh", "nginx", "-g", "daemon off;"],

@@ -433,7 +433,7 @@ async fn resolve(client: &Client, t: &Target) -> Result<(ApiResource, bool), Str
 
 /// Runs the step; never fails (a problem is the result's message).
 pub async fn run(spec: &ResourceSpec) -> ExecResult {
-    let mut result = ExecResult::error(None, now());
+    let mut result = ExecResult::error(None, crate::exec::now());
     match act(spec).await {
         Ok((phase, message, params)) => {
             // The container's exit code, as Argo records it for resource steps too.
@@ -444,12 +444,8 @@ pub async fn run(spec: &ResourceSpec) -> ExecResult {
         }
         Err(message) => result.message = Some(message),
     }
-    result.finished_at = now();
+    result.finished_at = crate::exec::now();
     result
-}
-
-fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 type Outcome = (ExecPhase, Option<String>, Vec<OutputParameterValue>);

@@ -75,14 +75,11 @@ impl Templates {
 
     /// Caches holding exactly these WorkflowTemplates (and no ClusterWorkflowTemplates).
     pub(super) fn fixed(namespaced: Vec<DynamicObject>) -> Self {
-        let mut writer = Writer::new(argo_resource("WorkflowTemplate", "workflowtemplates"));
-        writer.apply_watcher_event(&watcher::Event::Init);
-        for t in namespaced {
-            writer.apply_watcher_event(&watcher::Event::InitApply(t));
-        }
-        writer.apply_watcher_event(&watcher::Event::InitDone);
         Self {
-            namespaced: writer.as_reader(),
+            namespaced: super::fixed_store(
+                argo_resource("WorkflowTemplate", "workflowtemplates"),
+                namespaced,
+            ),
             cluster: None,
         }
     }

@@ -573,7 +573,7 @@ fn busybox() -> Option<PathBuf> {
 
 /// An image's repository without registry host, tag or digest; Docker Hub's official images
 /// without `library/` (`docker.io/library/nginx:1.13` → `nginx`).
-fn image_repo(image: &str) -> &str {
+pub(crate) fn image_repo(image: &str) -> &str {
     let image = image.split('@').next().unwrap_or_default();
     let name_start = image.rfind('/').map_or(0, |i| i + 1);
     let repo = match image[name_start..].find(':') {
