@@ -430,6 +430,119 @@ async fn reopening_keeps_everything(db: &TestDb) {
     assert_eq!(active, [created.workflow]);
 }
 
+/// A workflow as the Kubernetes API holds it: its own uid, resourceVersion and creation time.
+fn cluster_workflow(
+    name: &str,
+    uid: &str,
+    version: &str,
+    phase: Option<WorkflowPhase>,
+) -> Workflow {
+    let mut wf = workflow("ci", name, &[(LABEL_WORKFLOW_TEMPLATE, "build")]);
+    let meta = wf.metadata.as_mut().unwrap();
+    meta.uid = Some(uid.into());
+    meta.resource_version = Some(version.into());
+    meta.creation_timestamp = Some(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+        k8s_openapi::jiff::Timestamp::from_second(1_700_000_000).unwrap(),
+    ));
+    wf.status = phase.map(|p| WorkflowStatus {
+        phase: Some(p),
+        ..Default::default()
+    });
+    wf
+}
+
+async fn mirrored_workflows_keep_their_identity_and_number(db: &TestDb) {
+    let store = db.open().await;
+    let first = store
+        .mirror_workflow(&cluster_workflow("a", "uid-a", "17", None))
+        .await
+        .unwrap();
+    assert_eq!(first.uid, "uid-a");
+    assert_eq!(first.run_number, 1);
+    let meta = first.workflow.metadata.as_ref().unwrap();
+    assert_eq!(
+        meta.resource_version.as_deref(),
+        Some("17"),
+        "the cluster's version"
+    );
+    assert_eq!(label(&first.workflow, LABEL_RUN_NUMBER), Some("1"));
+    // Seen again (a status change): same number, the new document.
+    let again = store
+        .mirror_workflow(&cluster_workflow(
+            "a",
+            "uid-a",
+            "18",
+            Some(WorkflowPhase::Running),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(again.run_number, 1);
+    let got = store.get_workflow_by_uid("uid-a").await.unwrap();
+    assert_eq!(got.status.unwrap().phase, Some(WorkflowPhase::Running));
+    assert_eq!(
+        resource_version(&store.get_workflow("ci", "a").await.unwrap()),
+        "18"
+    );
+    let second = store
+        .mirror_workflow(&cluster_workflow("b", "uid-b", "19", None))
+        .await
+        .unwrap();
+    assert_eq!(second.run_number, 2);
+    let mut live = store.live_workflow_uids().await.unwrap();
+    live.sort();
+    assert_eq!(live, ["uid-a", "uid-b"]);
+    // Deleted and made again under its name while unseen: the old one is forgotten.
+    let remade = store
+        .mirror_workflow(&cluster_workflow("a", "uid-a2", "20", None))
+        .await
+        .unwrap();
+    assert_eq!(remade.run_number, 3);
+    assert!(store.get_workflow_by_uid("uid-a").await.is_err());
+    assert_eq!(
+        store
+            .get_workflow("ci", "a")
+            .await
+            .unwrap()
+            .metadata
+            .unwrap()
+            .uid
+            .as_deref(),
+        Some("uid-a2")
+    );
+    store.forget_workflow("uid-b").await.unwrap();
+    store.forget_workflow("unknown").await.unwrap();
+    assert!(matches!(
+        store.get_workflow("ci", "b").await.unwrap_err(),
+        StoreError::NotFound { .. }
+    ));
+}
+
+async fn mirrored_templates_keep_the_cluster_s_metadata(db: &TestDb) {
+    let store = db.open().await;
+    let body = json!({
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "WorkflowTemplate",
+        "metadata": {"name": "build", "namespace": "ci", "uid": "t-1",
+            "resourceVersion": "42", "creationTimestamp": "2026-01-02T03:04:05Z"},
+        "spec": {"entrypoint": "main"}
+    });
+    let kind = TemplateKind::WorkflowTemplate;
+    let stored = store
+        .mirror_template(kind, Some("ci"), "build", &body)
+        .await
+        .unwrap();
+    assert_eq!(stored.uid, "t-1");
+    assert_eq!(stored.body, body, "kept as the cluster holds it");
+    let mut changed = body.clone();
+    changed["metadata"]["resourceVersion"] = "43".into();
+    store
+        .mirror_template(kind, Some("ci"), "build", &changed)
+        .await
+        .unwrap();
+    let got = store.get_template(kind, Some("ci"), "build").await.unwrap();
+    assert_eq!(got.body["metadata"]["resourceVersion"], "43");
+    assert_eq!(got.created_at.to_rfc3339(), "2026-01-02T03:04:05+00:00");
+}
+
 #[tokio::test]
 async fn a_memory_store_is_a_fresh_database_of_its_own() {
     let one = SqlStore::open_in_memory().await.unwrap();
@@ -455,4 +568,6 @@ on_every_database!(
     memo_entries_are_upserted,
     events_are_append_only_and_outlive_their_workflow,
     reopening_keeps_everything,
+    mirrored_workflows_keep_their_identity_and_number,
+    mirrored_templates_keep_the_cluster_s_metadata,
 );

@@ -77,23 +77,9 @@ pub struct ExecArgs {
 /// Flags of `trellis controller`.
 #[derive(Debug, Args)]
 pub struct ControllerArgs {
-    /// Run only the workflows of one namespace (--managed-namespace, else the namespace of the
-    /// kubeconfig context or of the Pod), needing only a Role there instead of a ClusterRole.
-    #[arg(long, env = "TRELLIS_NAMESPACED")]
-    pub namespaced: bool,
-    /// With --namespaced: the namespace to manage.
-    #[arg(
-        long,
-        env = "TRELLIS_MANAGED_NAMESPACE",
-        value_name = "NS",
-        requires = "namespaced"
-    )]
-    pub managed_namespace: Option<String>,
-    /// Run only the workflows labelled `workflows.argoproj.io/controller-instanceid=ID` (and
-    /// label their Pods so); without it, only unlabelled workflows. For several controllers
-    /// in one cluster.
-    #[arg(long, env = "TRELLIS_INSTANCE_ID", value_name = "ID")]
-    pub instance_id: Option<String>,
+    /// Which workflows.
+    #[command(flatten)]
+    pub scope: ScopeArgs,
     /// The image whose `/usr/local/bin/trellis` step Pods copy in to wrap their command.
     #[arg(long, env = "TRELLIS_EXECUTOR_IMAGE", value_name = "IMAGE")]
     pub executor_image: String,
@@ -128,6 +114,38 @@ pub struct ControllerArgs {
     pub max_workflow_size: usize,
 }
 
+/// Which objects of a cluster a controller runs or a server shows (`trellis controller`,
+/// `trellis serve --backend kubernetes`).
+#[derive(Debug, Clone, Args)]
+pub struct ScopeArgs {
+    /// Only the workflows of one namespace (--managed-namespace, else the namespace of the
+    /// kubeconfig context or of the Pod), needing only a Role there instead of a ClusterRole.
+    #[arg(long, env = "TRELLIS_NAMESPACED")]
+    pub namespaced: bool,
+    /// With --namespaced: the namespace.
+    #[arg(
+        long,
+        env = "TRELLIS_MANAGED_NAMESPACE",
+        value_name = "NS",
+        requires = "namespaced"
+    )]
+    pub managed_namespace: Option<String>,
+    /// Only the workflows labelled `workflows.argoproj.io/controller-instanceid=ID` (and label
+    /// their Pods, and the workflows submitted, so); without it, only unlabelled workflows.
+    /// For several installations in one cluster.
+    #[arg(long, env = "TRELLIS_INSTANCE_ID", value_name = "ID")]
+    pub instance_id: Option<String>,
+}
+
+/// Where `trellis serve` runs workflows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BackendKind {
+    /// On this machine: steps as local processes, state in the database.
+    Local,
+    /// On a Kubernetes cluster: workflows are objects there, run by `trellis controller`.
+    Kubernetes,
+}
+
 /// Flags of `trellis crdgen`.
 #[derive(Debug, Args)]
 pub struct CrdgenArgs {
@@ -139,6 +157,16 @@ pub struct CrdgenArgs {
 /// Flags of `trellis serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
+    /// Where workflows run: `local` (this machine; the default) or `kubernetes` (a cluster, by
+    /// `trellis controller`: the server mirrors its Workflows, WorkflowTemplates,
+    /// ClusterWorkflowTemplates and CronWorkflows from watches into its database, writes them
+    /// through the Kubernetes API and reads step logs from the Pods; kubeconfig or in-cluster
+    /// credentials, like kubectl).
+    #[arg(long, env = "TRELLIS_BACKEND", value_enum, default_value = "local")]
+    pub backend: BackendKind,
+    /// With --backend kubernetes: which objects.
+    #[command(flatten)]
+    pub scope: ScopeArgs,
     /// Address to listen on.
     #[arg(long, env = "TRELLIS_HOST", default_value = "127.0.0.1")]
     pub host: String,

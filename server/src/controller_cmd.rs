@@ -6,7 +6,7 @@ use controller::k8s::{self, Scope, Settings, lease, pod::PodConfig};
 use k8s_openapi::api::coordination::v1::Lease;
 use kube::api::Api;
 
-use crate::cli::ControllerArgs;
+use crate::cli::{ControllerArgs, ScopeArgs};
 
 /// How long a leader's Lease lasts without renewal.
 const LEASE_DURATION: Duration = Duration::from_secs(15);
@@ -25,7 +25,9 @@ pub fn run(args: ControllerArgs) -> anyhow::Result<()> {
     runtime.block_on(main(args))
 }
 
-async fn main(args: ControllerArgs) -> anyhow::Result<()> {
+/// Connects to the cluster (kubeconfig, else in-cluster credentials) and reads the scope the
+/// flags give.
+pub async fn connect(args: &ScopeArgs) -> anyhow::Result<(kube::Client, Scope)> {
     let client = kube::Client::try_default().await.map_err(|e| {
         anyhow::anyhow!(
             "cannot connect to Kubernetes (a kubeconfig, $KUBECONFIG, or in-cluster credentials are needed): {e}"
@@ -33,19 +35,23 @@ async fn main(args: ControllerArgs) -> anyhow::Result<()> {
     })?;
     let own_namespace = client.default_namespace().to_string();
     let scope = Scope {
-        namespace: args.namespaced.then(|| {
-            args.managed_namespace
-                .clone()
-                .unwrap_or(own_namespace.clone())
-        }),
+        namespace: args
+            .namespaced
+            .then(|| args.managed_namespace.clone().unwrap_or(own_namespace)),
         instance_id: args.instance_id.clone(),
     };
+    Ok((client, scope))
+}
+
+async fn main(args: ControllerArgs) -> anyhow::Result<()> {
+    let (client, scope) = connect(&args.scope).await?;
+    let own_namespace = client.default_namespace().to_string();
     let settings = Settings {
         pod: PodConfig {
             executor_image: args.executor_image.clone(),
             executor_pull_policy: args.executor_image_pull_policy.clone(),
             service_account: args.workflow_service_account.clone(),
-            instance_id: args.instance_id.clone(),
+            instance_id: args.scope.instance_id.clone(),
         },
         max_workflow_size: args.max_workflow_size,
     };

@@ -3,6 +3,7 @@
 mod api;
 mod approvals;
 mod auth;
+mod backend;
 mod catalog;
 mod cli;
 mod client;

@@ -19,7 +19,8 @@ use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
 use tracing_subscriber::EnvFilter;
 
-use crate::cli::ServeArgs;
+use crate::backend::Backend;
+use crate::cli::{BackendKind, ServeArgs};
 
 /// The base name of the built script, wasm and stylesheet (`pkg/trellis.js`, …).
 pub const OUTPUT_NAME: &str = "trellis";
@@ -49,28 +50,10 @@ pub async fn serve(
         Some(controller::store::Database::Sqlite(path)) => path.display().to_string(),
         None => args.data_dir.join("trellis.db").display().to_string(),
     };
-    let backend = controller::local::LocalBackend::open(controller::local::LocalConfig {
-        data_dir: args.data_dir.clone(),
-        database,
-        exec_binary: std::env::current_exe()?,
-        sandbox: !args.no_sandbox,
-    })
-    .await
-    .context("cannot open the local backend")?;
-    library
-        .install(&backend)
-        .await
-        .context("cannot store the loaded templates")?;
-    let resumed = backend.resume_all().await?;
-    tokio::spawn(controller::cron::CronScheduler::new(backend.clone()).run());
-    tokio::spawn(controller::ttl::TtlReaper::new(backend.clone()).run());
-    tracing::info!(
-        resumed,
-        sandboxed = backend.sandboxed(),
-        data_dir = %args.data_dir.display(),
-        database = %database_shown,
-        "local backend ready"
-    );
+    let backend = match args.backend {
+        BackendKind::Local => open_local(&args, database, &database_shown, &library).await?,
+        BackendKind::Kubernetes => open_kube(&args, database, &database_shown).await?,
+    };
     let options = leptos_options(&args.site_dir, addr);
     warn_if_assets_missing(&options);
     let templates = catalog.templates.len();
@@ -124,6 +107,79 @@ pub async fn serve(
     }
     tracing::info!("Trellis stopped");
     Ok(())
+}
+
+/// Opens the local backend, stores the `--load`ed templates and resumes what was running.
+async fn open_local(
+    args: &ServeArgs,
+    database: Option<controller::store::Database>,
+    database_shown: &str,
+    library: &crate::manifests::Library,
+) -> anyhow::Result<Backend> {
+    let backend = controller::local::LocalBackend::open(controller::local::LocalConfig {
+        data_dir: args.data_dir.clone(),
+        database,
+        exec_binary: std::env::current_exe()?,
+        sandbox: !args.no_sandbox,
+    })
+    .await
+    .context("cannot open the local backend")?;
+    library
+        .install(&backend)
+        .await
+        .context("cannot store the loaded templates")?;
+    let resumed = backend.resume_all().await?;
+    tokio::spawn(controller::cron::CronScheduler::new(backend.clone()).run());
+    tokio::spawn(controller::ttl::TtlReaper::new(backend.clone()).run());
+    tracing::info!(
+        resumed,
+        sandboxed = backend.sandboxed(),
+        data_dir = %args.data_dir.display(),
+        database = %database_shown,
+        "local backend ready"
+    );
+    Ok(Backend::Local(backend))
+}
+
+/// Connects to the cluster and mirrors its objects into the database (the controller runs the
+/// workflows, their crons and TTLs); ready once every watch has listed.
+async fn open_kube(
+    args: &ServeArgs,
+    database: Option<controller::store::Database>,
+    database_shown: &str,
+) -> anyhow::Result<Backend> {
+    if !args.load.is_empty() {
+        anyhow::bail!(
+            "--load stores templates in the local backend; with --backend kubernetes, apply them \
+             to the cluster instead (kubectl apply -f FILE)"
+        );
+    }
+    std::fs::create_dir_all(&args.data_dir).with_context(|| {
+        format!(
+            "cannot create the data directory {}",
+            args.data_dir.display()
+        )
+    })?;
+    let database = database
+        .unwrap_or_else(|| controller::store::Database::Sqlite(args.data_dir.join("trellis.db")));
+    let store = controller::store::SqlStore::open(&database)
+        .await
+        .with_context(|| format!("cannot open the database {database_shown}"))?;
+    let (client, scope) = crate::controller_cmd::connect(&args.scope).await?;
+    let config = controller::k8s::serve::KubeConfig {
+        scope: scope.clone(),
+        data_dir: args.data_dir.clone(),
+    };
+    let backend = controller::k8s::serve::KubeBackend::start(client, store, config);
+    tracing::info!(?scope, "listing the cluster's workflows and templates");
+    backend.ready().await;
+    tracing::info!(
+        ?scope,
+        data_dir = %args.data_dir.display(),
+        database = %database_shown,
+        "kubernetes backend ready"
+    );
+    Ok(Backend::Kube(backend))
 }
 
 /// The routes of the web UI, without a listener: pages, server functions, `/pkg` assets,

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use kube_api::KubeApi;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const WORKFLOWS: &str = "argoproj.io/workflows";
 const TIMEOUT: Duration = Duration::from_secs(120);
@@ -693,4 +693,328 @@ spec:
         .filter(|w| w["status"]["phase"] == "Succeeded")
         .count();
     assert!(succeeded <= 2, "{succeeded} succeeded runs kept");
+}
+
+/// A `trellis serve --backend kubernetes` against the cluster.
+struct Server {
+    base: String,
+    log: PathBuf,
+    _child: tokio::process::Child,
+}
+
+impl Server {
+    async fn start(cluster: &Cluster) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let log = cluster.dir.path().join("server.log");
+        let out = std::fs::File::create(&log).unwrap();
+        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_trellis"))
+            .args([
+                "serve",
+                "--backend",
+                "kubernetes",
+                "--port",
+                &port.to_string(),
+            ])
+            .arg("--data-dir")
+            .arg(cluster.dir.path().join("server"))
+            .env("KUBECONFIG", &cluster.kubeconfig)
+            .env("RUST_LOG", "info")
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap();
+        let server = Self {
+            base: format!("http://127.0.0.1:{port}"),
+            log,
+            _child: child,
+        };
+        let start = Instant::now();
+        while reqwest::get(format!("{}/api/v1/workflows/default", server.base))
+            .await
+            .map_or(true, |r| !r.status().is_success())
+        {
+            assert!(
+                start.elapsed() < TIMEOUT,
+                "the server did not start:\n{}",
+                server.log_text()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        server
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Sends a request to the Trellis API; returns the status and the JSON answer.
+    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut req = reqwest::Client::new().request(method, format!("{}{path}", self.base));
+        if let Some(b) = body {
+            req = req
+                .header("content-type", "application/json")
+                .body(b.to_string());
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
+    }
+
+    /// Waits until the workflow, as the Trellis API shows it, satisfies `done`; returns it.
+    async fn until(&self, name: &str, done: impl Fn(&Value) -> bool) -> Value {
+        let start = Instant::now();
+        loop {
+            let (_, wf) = self
+                .call(
+                    reqwest::Method::GET,
+                    &format!("/api/v1/workflows/default/{name}"),
+                    None,
+                )
+                .await;
+            if done(&wf) {
+                return wf;
+            }
+            assert!(
+                start.elapsed() < TIMEOUT,
+                "{name} did not get there in {TIMEOUT:?}: {}\nserver log:\n{}",
+                wf["status"],
+                self.log_text()
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+fn phase_is(phase: &'static str) -> impl Fn(&Value) -> bool {
+    move |wf| wf["status"]["phase"] == phase
+}
+
+/// Whether a suspend node of the workflow waits.
+fn suspended(wf: &Value) -> bool {
+    wf["status"]["nodes"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .any(|(_, n)| n["type"] == "Suspend" && n["phase"] == "Running")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_reads_and_writes_the_cluster_through_argo_s_api() {
+    use reqwest::Method;
+    let cluster = Cluster::start().await;
+    // Made before the server starts: its first listing mirrors it.
+    let before = cluster.create(shell("before", "echo early", "")).await;
+    cluster.finished(&before).await;
+    let server = Server::start(&cluster).await;
+    let wf = server.until(&before, phase_is("Succeeded")).await;
+    assert_eq!(
+        wf["metadata"]["labels"]["trellis.dev/run-number"], "1",
+        "{wf}"
+    );
+
+    // A template made through the server is an object of the cluster; a workflow submitted
+    // from it runs there, and its log comes from the Pod.
+    let template = json!({"template": {
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "WorkflowTemplate",
+        "metadata": {"name": "greeter"},
+        "spec": {"entrypoint": "main", "templates": [{"name": "main",
+            "container": {"image": "alpine", "command": ["sh", "-c", "echo hello from the cluster"]}}]}
+    }});
+    let (status, created) = server
+        .call(
+            Method::POST,
+            "/api/v1/workflow-templates/default",
+            Some(template),
+        )
+        .await;
+    assert_eq!(status, 200, "{created}");
+    let stored = cluster
+        .api
+        .get("argoproj.io/workflowtemplates", "default", "greeter")
+        .expect("the template is in the cluster");
+    assert_eq!(created["metadata"]["uid"], stored["metadata"]["uid"]);
+    let submit = json!({"resourceKind": "WorkflowTemplate", "resourceName": "greeter"});
+    let (status, submitted) = server
+        .call(
+            Method::POST,
+            "/api/v1/workflows/default/submit",
+            Some(submit),
+        )
+        .await;
+    assert_eq!(status, 200, "{submitted}");
+    let greeter = submitted["metadata"]["name"].as_str().unwrap().to_string();
+    assert!(cluster.api.get(WORKFLOWS, "default", &greeter).is_some());
+    let wf = server.until(&greeter, phase_is("Succeeded")).await;
+    assert_eq!(
+        wf["metadata"]["labels"]["trellis.dev/run-number"], "1",
+        "{wf}"
+    );
+    let (status, log) = server
+        .call(
+            Method::GET,
+            &format!("/api/v1/workflows/default/{greeter}/log?logOptions.container=main"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        log.to_string().contains("hello from the cluster"),
+        "{log}\n{}",
+        server.log_text()
+    );
+
+    // Suspend nodes are resumed, running workflows stopped, through the server.
+    let approval = engine::yaml::to_json(
+        &engine::yaml::parse_stream(
+            "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {name: approval}\nspec:\n  entrypoint: main\n  templates:\n  - name: main\n    steps:\n    - - {name: wait, template: wait}\n    - - {name: after, template: after}\n  - name: wait\n    suspend: {}\n  - name: after\n    container: {image: alpine, command: [sh, -c, 'echo approved']}\n",
+        )
+        .unwrap()[0],
+    );
+    let (status, body) = server
+        .call(
+            Method::POST,
+            "/api/v1/workflows/default",
+            Some(json!({"workflow": approval})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    server.until("approval", suspended).await;
+    let (status, body) = server
+        .call(
+            Method::PUT,
+            "/api/v1/workflows/default/approval/resume",
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    server.until("approval", phase_is("Succeeded")).await;
+
+    let slow = cluster.create(shell("slow", "sleep 60", "")).await;
+    cluster
+        .until(&slow, |wf| wf["status"]["phase"] == "Running")
+        .await;
+    let (status, body) = server
+        .call(
+            Method::PUT,
+            "/api/v1/workflows/default/slow/stop",
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let wf = server.until(&slow, phase_is("Failed")).await;
+    assert_eq!(
+        cluster.api.get(WORKFLOWS, "default", &slow).unwrap()["spec"]["shutdown"],
+        "Stop",
+        "{wf}"
+    );
+    // A finished workflow cannot be stopped.
+    let (status, _) = server
+        .call(
+            Method::PUT,
+            "/api/v1/workflows/default/slow/stop",
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, 400);
+
+    // A failed workflow is retried: its failed step's Pod is made again, and passes now.
+    let marker = cluster.dir.path().join("second-try");
+    let flaky = cluster
+        .create(shell(
+            "flaky",
+            &format!(
+                "test -e {0} && echo passed || {{ touch {0}; exit 1; }}",
+                marker.display()
+            ),
+            "",
+        ))
+        .await;
+    let failed = server.until(&flaky, phase_is("Failed")).await;
+    let number = &failed["metadata"]["labels"]["trellis.dev/run-number"];
+    // Runs of no template are numbered together: before, approval, slow, flaky.
+    assert_eq!(number, "4", "{failed}");
+    let (status, body) = server
+        .call(
+            Method::PUT,
+            "/api/v1/workflows/default/flaky/retry",
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let wf = server.until(&flaky, phase_is("Succeeded")).await;
+    assert_eq!(
+        &wf["metadata"]["labels"]["trellis.dev/run-number"], number,
+        "{wf}"
+    );
+    assert_eq!(
+        wf["status"]["nodes"]["flaky"]["outputs"]["result"],
+        "passed"
+    );
+
+    // Deleting through the server deletes in the cluster; deleting in the cluster is seen.
+    let (status, _) = server
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/workflows/default/{greeter}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(cluster.api.get(WORKFLOWS, "default", &greeter).is_none());
+    let (status, _) = server
+        .call(
+            Method::GET,
+            &format!("/api/v1/workflows/default/{greeter}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+    let resp = reqwest::Client::new()
+        .delete(format!(
+            "{}/apis/argoproj.io/v1alpha1/namespaces/default/workflows/{before}",
+            cluster.url
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let start = Instant::now();
+    loop {
+        let (status, _) = server
+            .call(
+                Method::GET,
+                &format!("/api/v1/workflows/default/{before}"),
+                None,
+            )
+            .await;
+        if status == 404 {
+            break;
+        }
+        assert!(start.elapsed() < TIMEOUT, "the deletion was not seen");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // A template deleted through the server is gone from the cluster.
+    let (status, _) = server
+        .call(
+            Method::DELETE,
+            "/api/v1/workflow-templates/default/greeter",
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        cluster
+            .api
+            .get("argoproj.io/workflowtemplates", "default", "greeter")
+            .is_none()
+    );
 }

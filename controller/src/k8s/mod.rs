@@ -15,6 +15,7 @@ pub mod observe;
 pub mod pod;
 pub mod report;
 pub mod resource;
+pub mod serve;
 mod templates;
 #[cfg(test)]
 mod testing;

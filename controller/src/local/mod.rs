@@ -20,7 +20,7 @@ mod recover;
 mod retry;
 mod templates;
 
-pub use templates::config_map_path;
+pub use templates::{config_map_path, resolve, with_template_spec};
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
@@ -71,6 +71,9 @@ pub enum BackendError {
     /// The operation does not apply to the workflow as it is (nothing changed).
     #[error(transparent)]
     Op(#[from] OpError),
+    /// The Kubernetes API failed or refused (`serve --backend kubernetes`).
+    #[error("the Kubernetes API: {0}")]
+    Cluster(String),
 }
 
 /// An operation on a running workflow.
@@ -213,16 +216,7 @@ impl LocalBackend {
     /// Resolves a workflow against the templates and ConfigMaps stored now, as running it would:
     /// an error names the missing WorkflowTemplate, ClusterWorkflowTemplate or template.
     pub async fn resolve(&self, wf: &Workflow) -> Result<ResolvedWorkflow, String> {
-        let ns = wf
-            .metadata
-            .as_ref()
-            .and_then(|m| m.namespace.clone())
-            .unwrap_or_else(|| crate::store::DEFAULT_NAMESPACE.into());
-        let source =
-            templates::StoreTemplates::load(&self.inner.store, &ns, &self.inner.layout_root)
-                .await
-                .map_err(|e| e.to_string())?;
-        engine::plan::resolve(wf, &source).map_err(|e| e.to_string())
+        templates::resolve(&self.inner.store, &self.inner.layout_root, wf).await
     }
 
     /// The default artifact repository (`DATA_DIR/artifacts`).

@@ -4,7 +4,7 @@
 use engine::model::Workflow;
 use engine::ops::OpError;
 
-use super::{BackendError, LocalBackend, uid_of};
+use super::{BackendError, LocalBackend, templates, uid_of};
 use crate::store::Store;
 
 impl LocalBackend {
@@ -55,27 +55,9 @@ impl LocalBackend {
         Ok(stored)
     }
 
-    /// `wf` with the spec of the template it runs in `status.storedWorkflowTemplateSpec` (where
-    /// Argo keeps it), so that retry and resubmit know the parameters the template declares.
-    /// Unchanged when it has its own spec, or when the template cannot be read.
+    /// `wf` with the spec of the template it runs in `status.storedWorkflowTemplateSpec` (see
+    /// [`templates::with_template_spec`]).
     pub async fn with_template_spec(&self, wf: &Workflow) -> Workflow {
-        let mut out = wf.clone();
-        let refers = wf
-            .spec
-            .as_ref()
-            .is_some_and(|s| s.workflow_template_ref.is_some());
-        let stored = wf
-            .status
-            .as_ref()
-            .is_some_and(|s| s.stored_workflow_template_spec.is_some());
-        if refers
-            && !stored
-            && let Ok(r) = self.resolve(wf).await
-        {
-            out.status
-                .get_or_insert_with(Default::default)
-                .stored_workflow_template_spec = Some(Box::new(r.spec));
-        }
-        out
+        templates::with_template_spec(&self.inner.store, &self.inner.layout_root, wf).await
     }
 }

@@ -1,6 +1,8 @@
 //! WorkflowTemplates and ClusterWorkflowTemplates from the store, for resolving references.
 
-use engine::model::{ClusterWorkflowTemplate, WorkflowTemplate};
+use std::path::Path;
+
+use engine::model::{ClusterWorkflowTemplate, Workflow, WorkflowTemplate};
 use engine::plan::TemplateSource;
 
 use crate::store::{LabelSelector, SqlStore, Store, StoreError, TemplateKind};
@@ -85,4 +87,47 @@ impl TemplateSource for StoreTemplates {
             .find(|t| name_of(t.metadata.as_ref()) == Some(name))
             .cloned()
     }
+}
+
+/// Resolves a workflow against the templates in `store` (and the ConfigMaps under `root`), as
+/// running it would: an error names the missing WorkflowTemplate, ClusterWorkflowTemplate or
+/// template.
+pub async fn resolve(
+    store: &SqlStore,
+    root: &Path,
+    wf: &Workflow,
+) -> Result<engine::plan::ResolvedWorkflow, String> {
+    let ns = wf
+        .metadata
+        .as_ref()
+        .and_then(|m| m.namespace.clone())
+        .unwrap_or_else(|| crate::store::DEFAULT_NAMESPACE.into());
+    let source = StoreTemplates::load(store, &ns, root)
+        .await
+        .map_err(|e| e.to_string())?;
+    engine::plan::resolve(wf, &source).map_err(|e| e.to_string())
+}
+
+/// `wf` with the spec of the template it runs in `status.storedWorkflowTemplateSpec` (where
+/// Argo keeps it), so that retry and resubmit know the parameters the template declares.
+/// Unchanged when it has its own spec, or when the template cannot be read.
+pub async fn with_template_spec(store: &SqlStore, root: &Path, wf: &Workflow) -> Workflow {
+    let mut out = wf.clone();
+    let refers = wf
+        .spec
+        .as_ref()
+        .is_some_and(|s| s.workflow_template_ref.is_some());
+    let stored = wf
+        .status
+        .as_ref()
+        .is_some_and(|s| s.stored_workflow_template_spec.is_some());
+    if refers
+        && !stored
+        && let Ok(r) = resolve(store, root, wf).await
+    {
+        out.status
+            .get_or_insert_with(Default::default)
+            .stored_workflow_template_spec = Some(Box::new(r.spec));
+    }
+    out
 }

@@ -100,15 +100,7 @@ pub(super) async fn readable_log(
             "workflow {namespace}/{name} has no node {node:?}"
         )));
     }
-    let uid = wf
-        .metadata
-        .as_ref()
-        .and_then(|m| m.uid.clone())
-        .unwrap_or_default();
-    let path = state
-        .backend
-        .step_dir(&uid, node)
-        .join(controller::exec::LOG_FILE);
+    let path = state.backend.log_path(&wf, node).await;
     Ok((wf, path))
 }
 

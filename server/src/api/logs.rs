@@ -14,7 +14,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 use chrono::{DateTime, Utc};
-use controller::exec::{LOG_FILE, LogLine, parse_log_line};
+use controller::exec::{LogLine, parse_log_line};
 use controller::store::Store;
 use engine::model::{NodeType, Workflow};
 use regex::Regex;
@@ -211,18 +211,17 @@ async fn stream_logs(
             .is_some_and(|p| p.completed());
         if f.main {
             for (id, pod) in pods(&wf, f.pod.as_deref()) {
-                let uid = wf
-                    .metadata
-                    .as_ref()
-                    .and_then(|m| m.uid.clone())
-                    .unwrap_or_default();
-                tails.entry(id.clone()).or_insert_with(|| Tail {
+                if tails.contains_key(&id) {
+                    continue;
+                }
+                let tail = Tail {
                     pod,
-                    path: state.backend.step_dir(&uid, &id).join(LOG_FILE),
+                    path: state.backend.log_path(&wf, &id).await,
                     offset: 0,
                     partial: Vec::new(),
                     first: true,
-                });
+                };
+                tails.insert(id, tail);
             }
         }
         let secrets = engine::secrets::secret_values(&wf);

@@ -29,7 +29,6 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::http::{Method, Uri};
-use controller::local::LocalBackend;
 
 use crate::auth::Auth;
 use crate::auth::guard::Folders;
@@ -41,7 +40,7 @@ pub use watch::Hub;
 #[derive(Clone)]
 pub struct ApiState {
     /// Runs workflows and holds the store.
-    pub backend: LocalBackend,
+    pub backend: crate::backend::Backend,
     /// Workflow events for watchers.
     pub hub: Hub,
     /// Becomes true when the server shuts down: open streams end then.
@@ -56,7 +55,8 @@ impl ApiState {
     /// The state for a backend; starts forwarding its status changes to watchers. Requests act
     /// as [`crate::identity::FALLBACK_SUBJECT`] and may do everything until
     /// [`ApiState::with_auth`] says otherwise.
-    pub fn new(backend: LocalBackend) -> Self {
+    pub fn new(backend: impl Into<crate::backend::Backend>) -> Self {
+        let backend = backend.into();
         let hub = Hub::new(&backend);
         let (down, _) = tokio::sync::watch::channel(false);
         let anyone = crate::identity::Identity::new(crate::identity::FALLBACK_SUBJECT, vec![]);

@@ -244,10 +244,9 @@ async fn create(
     }
     let stored = state
         .backend
-        .store()
         .create_template(kind, namespace, &name, &json)
         .await?;
-    Ok(Json(stored.body))
+    Ok(Json(stored))
 }
 
 async fn update(
@@ -276,17 +275,18 @@ async fn update(
         .and_then(Value::as_str)
     {
         Some(v) if !v.is_empty() => v.to_string(),
-        _ => current.resource_version.clone(),
+        _ => state.backend.template_version(&current),
     };
     // A CronWorkflow's status belongs to the scheduler: an update keeps it.
     let mut json = json;
     if let (Some(status), Some(o)) = (current.body.get("status"), json.as_object_mut()) {
         o.insert("status".into(), status.clone());
     }
-    let stored = store
+    let stored = state
+        .backend
         .update_template(kind, namespace, name, &json, &version)
         .await?;
-    Ok(Json(stored.body))
+    Ok(Json(stored))
 }
 
 async fn lint(
@@ -368,7 +368,7 @@ async fn delete(
     let current = store.get_template(kind, namespace, name).await?;
     let target = guard::template_target(kind, namespace, name, &current.body);
     state.auth().check(caller, Action::Manage, &target)?;
-    store.delete_template(kind, namespace, name).await?;
+    state.backend.delete_template(kind, namespace, name).await?;
     Ok(Json(json!({})))
 }
 
@@ -380,26 +380,16 @@ async fn cron_set_suspend(
     name: &str,
     suspend: bool,
 ) -> ApiResult<Json<Value>> {
-    let store = state.backend.store();
-    // The scheduler writes the status every time a run starts or ends: read again on a conflict.
-    let mut attempts = 0;
-    loop {
-        let t = store.get_template(CRON, Some(namespace), name).await?;
-        let target = guard::template_target(CRON, Some(namespace), name, &t.body);
-        state.auth().check(caller, Action::Manage, &target)?;
-        let mut body = t.body;
-        let spec = body
-            .as_object_mut()
-            .map(|o| o.entry("spec").or_insert_with(|| json!({})))
-            .and_then(Value::as_object_mut)
-            .ok_or_else(|| ApiError::Internal("stored CronWorkflow is not an object".into()))?;
-        spec.insert("suspend".into(), suspend.into());
-        match store
-            .update_template(CRON, Some(namespace), name, &body, &t.resource_version)
-            .await
-        {
-            Err(controller::store::StoreError::Conflict { .. }) if attempts < 5 => attempts += 1,
-            other => return Ok(Json(other?.body)),
-        }
-    }
+    let t = state
+        .backend
+        .store()
+        .get_template(CRON, Some(namespace), name)
+        .await?;
+    let target = guard::template_target(CRON, Some(namespace), name, &t.body);
+    state.auth().check(caller, Action::Manage, &target)?;
+    let stored = state
+        .backend
+        .set_cron_suspend(namespace, name, suspend)
+        .await?;
+    Ok(Json(stored))
 }

@@ -9,7 +9,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
-use controller::local::LocalBackend;
 use controller::store::{LabelSelector, Store, WorkflowQuery};
 use engine::model::Workflow;
 use serde::Deserialize;
@@ -52,7 +51,7 @@ pub struct Hub {
 
 impl Hub {
     /// A hub fed with the backend's status changes (as `MODIFIED`) and deletions (`DELETED`).
-    pub fn new(backend: &LocalBackend) -> Self {
+    pub fn new(backend: &crate::backend::Backend) -> Self {
         let (tx, _) = broadcast::channel(1024);
         forward(backend.subscribe(), tx.clone(), Change::Modified);
         forward(backend.subscribe_deletions(), tx.clone(), Change::Deleted);

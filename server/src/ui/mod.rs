@@ -21,7 +21,6 @@ use app::model::{
     TemplateId, TemplatePage, TrendPoint,
 };
 use chrono::Utc;
-use controller::exec::LOG_FILE;
 use controller::store::{
     LabelSelector, Scope, Store, StoreError, TemplateKind, WorkflowQuery, template_key,
 };
@@ -646,8 +645,7 @@ impl UiSource {
             .map(convert::node_phase)
             .ok_or_else(|| no_node(&namespace, &name, &node))?;
         let secrets = engine::secrets::secret_values(&wf);
-        let uid = wf.metadata.and_then(|m| m.uid).unwrap_or_default();
-        let path = self.state.backend.step_dir(&uid, &node).join(LOG_FILE);
+        let path = self.state.backend.log_path(&wf, &node).await;
         let (mut lines, first, total) = self.logs.window(&path, from, count).map_err(|e| {
             tracing::error!(error = %e, path = %path.display(), "cannot read a step's log");
             UiError::Internal("cannot read the step's log; see the server's log".into())

@@ -39,7 +39,8 @@ struct State {
     /// By (resource, namespace, name).
     objects: BTreeMap<(String, String, String), Value>,
     log: Vec<Arc<Change>>,
-    pod_logs: BTreeMap<(String, String), String>,
+    /// A Pod's log and when it was stored (each line's time, with `timestamps=true`).
+    pod_logs: BTreeMap<(String, String), (String, String)>,
 }
 
 /// The emulator (cheap to clone).
@@ -207,7 +208,8 @@ impl KubeApi {
     /// Stores a Pod's log (the fake kubelet does).
     pub fn set_log(&self, namespace: &str, pod: &str, text: String) {
         let mut s = self.state.lock().unwrap();
-        s.pod_logs.insert((namespace.into(), pod.into()), text);
+        s.pod_logs
+            .insert((namespace.into(), pod.into()), (text, now()));
     }
 
     /// Changes a Pod's status as its kubelet would (a `MODIFIED` change); `false` when the Pod
@@ -285,7 +287,14 @@ impl KubeApi {
                 let s = self.state.lock().unwrap();
                 let ns = t.namespace.clone().unwrap_or_default();
                 match s.pod_logs.get(&(ns, name.clone())) {
-                    Some(text) => text.clone().into_response(),
+                    Some((text, _)) if q.get("timestamps").is_none_or(|v| v != "true") => {
+                        text.clone().into_response()
+                    }
+                    Some((text, at)) => text
+                        .lines()
+                        .map(|l| format!("{at} {l}\n"))
+                        .collect::<String>()
+                        .into_response(),
                     None => not_found(&t, name),
                 }
             }

@@ -170,6 +170,37 @@ impl SqlStore {
         self.writer.close().await;
     }
 
+    /// Stores a workflow as the Kubernetes API holds it (`serve --backend kubernetes`): its
+    /// metadata is kept as given; a uid seen for the first time gets the next run number of
+    /// its template. Returns it as stored (with its run-number label).
+    pub async fn mirror_workflow(&self, wf: &Workflow) -> Result<StoredWorkflow> {
+        workflows::mirror(self, wf).await
+    }
+
+    /// Forgets a mirrored workflow deleted from the Kubernetes API: an archived one stays in
+    /// the archive. An unknown uid is no error.
+    pub async fn forget_workflow(&self, uid: &str) -> Result<()> {
+        workflows::forget(self, uid).await
+    }
+
+    /// The uids of every live workflow (to forget those a fresh listing no longer has).
+    pub async fn live_workflow_uids(&self) -> Result<Vec<String>> {
+        workflows::live_uids(self).await
+    }
+
+    /// Stores a template as the Kubernetes API holds it, keeping its uid, resourceVersion and
+    /// creationTimestamp.
+    pub async fn mirror_template(
+        &self,
+        kind: TemplateKind,
+        namespace: Option<&str>,
+        name: &str,
+        json: &serde_json::Value,
+    ) -> Result<StoredTemplate> {
+        let id = templates::TemplateId::new(kind, namespace, name)?;
+        templates::write(self, &id, json, templates::WriteMode::Mirror).await
+    }
+
     /// A write transaction holding the database's write lock from its first statement.
     async fn begin_write(&self) -> Result<Tx> {
         self.writer.begin_write().await

@@ -66,6 +66,9 @@ pub(super) enum WriteMode<'a> {
     Create,
     /// Replace the version given; fail if it is gone or changed.
     Update(&'a str),
+    /// Create or replace, keeping the document's own uid, resourceVersion and
+    /// creationTimestamp: a copy of what another system holds (the Kubernetes API).
+    Mirror,
 }
 
 /// The stored fields a replacement keeps.
@@ -100,12 +103,21 @@ pub(super) async fn write(
         }
         _ => {}
     }
-    let (uid, created_at) = match current {
-        Some(c) => (c.uid, parse_time(&c.created_at)?),
-        None => (new_uid(), whole_seconds(Utc::now())),
+    let (uid, created_at) = match (&mode, current) {
+        (WriteMode::Mirror, _) => (
+            own_meta(json, "uid").unwrap_or_else(new_uid),
+            own_meta(json, "creationTimestamp")
+                .and_then(|t| parse_time(&t).ok())
+                .unwrap_or_else(|| whole_seconds(Utc::now())),
+        ),
+        (_, Some(c)) => (c.uid, parse_time(&c.created_at)?),
+        (_, None) => (new_uid(), whole_seconds(Utc::now())),
     };
     let version = next_resource_version(&mut tx).await?;
-    let body = stamped(id, json, &uid, created_at, version);
+    let body = match mode {
+        WriteMode::Mirror => typed(id, json),
+        _ => stamped(id, json, &uid, created_at, version),
+    };
     let sql = Sql::new(
         "INSERT INTO templates (kind, namespace, name, uid, created_at, resource_version, body) \
          VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, namespace, name) DO UPDATE SET \
@@ -173,6 +185,24 @@ fn check_document(id: &TemplateId<'_>, json: &Value) -> Result<()> {
     };
     field(meta.get("name"), "metadata.name", id.name)?;
     field(meta.get("namespace"), "metadata.namespace", id.namespace)
+}
+
+/// A string of the document's `metadata`.
+fn own_meta(json: &Value, field: &str) -> Option<String> {
+    json.get("metadata")?
+        .get(field)?
+        .as_str()
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+/// The document with its `apiVersion` and `kind` filled in.
+fn typed(id: &TemplateId<'_>, json: &Value) -> Value {
+    let mut doc = json.as_object().cloned().unwrap_or_default();
+    doc.entry("apiVersion")
+        .or_insert_with(|| API_VERSION.into());
+    doc.entry("kind").or_insert_with(|| id.kind.as_str().into());
+    Value::Object(doc)
 }
 
 /// The document with its identity, version and creation time written into `metadata`.

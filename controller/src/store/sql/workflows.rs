@@ -431,3 +431,153 @@ pub(super) async fn list_active(store: &SqlStore) -> Result<Vec<Workflow>> {
     let rows = store.reader.rows(sql).await?;
     rows.iter().map(|r| decode(&r.first_text()?)).collect()
 }
+
+/// Stores a workflow as another system holds it (the Kubernetes API, for `serve --backend
+/// kubernetes`): its metadata — uid, name, resourceVersion, creationTimestamp — is kept as
+/// given. A uid seen for the first time gets the next run number of its template; a live row of
+/// the same name under another uid (deleted and made again while unseen) is forgotten first.
+pub(super) async fn mirror(store: &SqlStore, wf: &Workflow) -> Result<StoredWorkflow> {
+    let meta = wf.metadata.as_ref();
+    let uid = meta
+        .and_then(|m| m.uid.clone())
+        .filter(|u| !u.is_empty())
+        .ok_or_else(|| StoreError::invalid(KIND, "a mirrored workflow needs metadata.uid"))?;
+    let namespace = namespace_of(wf);
+    let mut tx = store.begin_write().await?;
+    let sql =
+        Sql::new("SELECT run_number, template_key, seq FROM workflows WHERE uid = ?").arg(&uid);
+    let known = match tx.row(sql).await? {
+        Some(r) => Some((
+            r.int("run_number")?,
+            r.opt_text("template_key")?,
+            r.int("seq")?,
+        )),
+        None => None,
+    };
+    let mut wf = wf.clone();
+    wf.metadata.get_or_insert_default().namespace = Some(namespace.clone());
+    let version = next_resource_version(&mut tx).await?;
+    let (run_number, template_key) = match &known {
+        Some((n, key, _)) => (*n, key.clone()),
+        None => {
+            let key = workflow_template_key(&wf);
+            (
+                next_run_number(&mut tx, key.as_deref().unwrap_or("")).await?,
+                key,
+            )
+        }
+    };
+    wf.metadata
+        .get_or_insert_default()
+        .labels
+        .get_or_insert_default()
+        .insert(LABEL_RUN_NUMBER.to_owned(), run_number.to_string());
+    let idx = workflow_index(&wf)?;
+    let body = serde_json::to_string(&wf)?;
+    match known {
+        Some((_, _, seq)) => {
+            let sql = Sql::new(
+                "UPDATE workflows SET phase = ?, started_at = ?, finished_at = ?, duration_ms = ?, \
+                 resource_version = ?, body = ?, archived = ?, live = 1 WHERE uid = ?",
+            )
+            .arg(idx.phase)
+            .arg(&idx.started_at)
+            .arg(&idx.finished_at)
+            .arg(idx.duration_ms)
+            .arg(version)
+            .arg(body)
+            .arg(idx.archived)
+            .arg(&uid);
+            tx.run(sql).await?;
+            if stored_labels(&mut tx, &uid).await? != idx.labels {
+                tx.run(Sql::new("DELETE FROM workflow_labels WHERE uid = ?").arg(&uid))
+                    .await?;
+                let row = LabelRow {
+                    uid: &uid,
+                    seq,
+                    template_key: template_key.as_deref(),
+                };
+                insert_labels(&mut tx, &row, &idx.labels).await?;
+            }
+        }
+        None => {
+            let sql =
+                Sql::new("SELECT uid FROM workflows WHERE namespace = ? AND name = ? AND live = 1")
+                    .arg(&idx.namespace)
+                    .arg(&idx.name);
+            if let Some(r) = tx.row(sql).await? {
+                forget_in(&mut tx, &r.first_text()?).await?;
+            }
+            let created = wf
+                .metadata
+                .as_ref()
+                .and_then(|m| m.creation_timestamp.as_ref())
+                .and_then(|t| DateTime::from_timestamp(t.0.as_second(), 0))
+                .unwrap_or_else(Utc::now);
+            let sql = Sql::new(
+                "INSERT INTO workflows (uid, namespace, name, phase, created_at, started_at, \
+                 finished_at, duration_ms, template_key, run_number, seq, resource_version, body, \
+                 archived, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+            )
+            .arg(&uid)
+            .arg(&idx.namespace)
+            .arg(&idx.name)
+            .arg(idx.phase)
+            .arg(format_time(whole_seconds(created)))
+            .arg(&idx.started_at)
+            .arg(&idx.finished_at)
+            .arg(idx.duration_ms)
+            .arg(&template_key)
+            .arg(run_number)
+            .arg(version)
+            .arg(version)
+            .arg(body)
+            .arg(idx.archived);
+            tx.run(sql).await?;
+            let row = LabelRow {
+                uid: &uid,
+                seq: version,
+                template_key: template_key.as_deref(),
+            };
+            insert_labels(&mut tx, &row, &idx.labels).await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(StoredWorkflow {
+        workflow: wf,
+        uid,
+        resource_version: version.to_string(),
+        template_key,
+        run_number,
+    })
+}
+
+/// Forgets a mirrored workflow that is gone from the system holding it: an archived one stays
+/// in the archive, any other is deleted with its labels. Unknown uids are no error.
+pub(super) async fn forget(store: &SqlStore, uid: &str) -> Result<()> {
+    let mut tx = store.begin_write().await?;
+    forget_in(&mut tx, uid).await?;
+    tx.commit().await
+}
+
+async fn forget_in(tx: &mut Tx, uid: &str) -> Result<()> {
+    let sql = Sql::new("SELECT archived FROM workflows WHERE uid = ? AND live = 1").arg(uid);
+    let Some(row) = tx.row(sql).await? else {
+        return Ok(());
+    };
+    let sql = match row.flag("archived")? {
+        true => Sql::new("UPDATE workflows SET live = 0 WHERE uid = ?"),
+        false => Sql::new("DELETE FROM workflows WHERE uid = ?"),
+    };
+    tx.run(sql.arg(uid)).await?;
+    Ok(())
+}
+
+/// The uids of every live workflow.
+pub(super) async fn live_uids(store: &SqlStore) -> Result<Vec<String>> {
+    let rows = store
+        .reader
+        .rows(Sql::new("SELECT uid FROM workflows WHERE live = 1"))
+        .await?;
+    rows.iter().map(|r| r.first_text()).collect()
+}
