@@ -174,6 +174,32 @@ test('a visitor signs in with the provider, sees only what the policy allows, ap
   assert.deepEqual(approval?.actorGroups, ['release']);
 });
 
+test('an API token pasted on the sign-in page signs the browser in, and signing out ends it', async () => {
+  await withTrellisPage(async (page) => {
+    await page.goto(`${server.url}/runs`);
+    await page.waitForURL(/\/login\?redirect=/);
+    await page.waitForSelector('[data-hydrated="true"]');
+    await page.fill('[data-testid="token-login"] input[name="token"]', 'trellis_not-a-token');
+    await page.click('[data-testid="token-login"] button[type="submit"]');
+    await page.waitForURL(/\/login\?error=/);
+    assert.match(await byTestId(page, 'login-error').innerText(), /not one this server issued/);
+    await page.fill('[data-testid="token-login"] input[name="token"]', rootToken);
+    await screenshot(page, 'login-token');
+    await page.click('[data-testid="token-login"] button[type="submit"]');
+    await page.waitForURL((u) => u.pathname === '/' || u.pathname === '/runs');
+    await page.waitForSelector('[data-hydrated="true"]');
+    assert.equal(await byTestId(page, 'user-name').innerText(), 'token:root');
+    const cookie = await browserCookie(page);
+    assert.ok(!cookie.includes(rootToken), 'the browser keeps a session, not the token');
+    await byTestId(page, 'sign-out').click();
+    await page.waitForURL(/\/login\?signed_out=1/);
+    await page.waitForSelector('[data-hydrated="true"]');
+    await byTestId(page, 'signed-out').waitFor();
+    await page.goto(`${server.url}/runs`);
+    await page.waitForURL(/\/login\?redirect=/, { timeout: 10_000 });
+  });
+});
+
 test('a viewer sees the run but is told why they may not act on it (after the provider rotated its keys)', async () => {
   // Tokens are signed with a key Trellis has not seen yet: it must read the keys again.
   await provider.rotateKeys();

@@ -357,6 +357,8 @@ pub struct Viewer {
     pub user: Option<UserView>,
     /// Whether the server offers single sign-on (`/auth/login`).
     pub sso: bool,
+    /// Whether the server accepts API tokens, which the sign-in page takes (`/auth/token`).
+    pub tokens: bool,
 }
 
 /// A user as the top bar shows them.

@@ -230,6 +230,7 @@ pub fn app(
     let auth = api.auth().clone();
     ui.merge(crate::api::router(api))
         .merge(crate::auth::oidc::routes().with_state(auth.clone()))
+        .merge(crate::auth::token_login::routes().with_state(auth.clone()))
         .layer(axum::middleware::from_fn_with_state(
             auth,
             crate::auth::authenticate,

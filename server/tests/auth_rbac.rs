@@ -573,3 +573,78 @@ async fn tokens_are_checked_revoked_and_expire() {
         "an admin of team-a only does not manage tokens"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_browser_signs_in_with_a_token_and_loses_access_when_it_is_revoked() {
+    let f = fixture("rbac-token-login").await;
+    let secret = f.server.create_token("browser", &["--role", "viewer"]);
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let origin = f.server.url("");
+    let sign_in = |token: &str, origin: &str| {
+        client
+            .post(f.server.url("/auth/token"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("origin", origin.to_string())
+            .body(format!(
+                "token={}&redirect=%2Fruns",
+                token.replace('+', "%2B")
+            ))
+            .send()
+    };
+    // A wrong token goes back to the sign-in page, which says why.
+    let resp = sign_in("trellis_forged", &origin).await.unwrap();
+    assert_eq!(resp.status(), 303);
+    let to = resp.headers()["location"].to_str().unwrap().to_string();
+    assert!(to.starts_with("/login?error="), "{to}");
+    // Another site cannot sign the browser in.
+    let resp = sign_in(&secret, "http://evil.example").await.unwrap();
+    assert_eq!(resp.status(), 403);
+    // The right token: a session cookie, and back where the user was going.
+    let resp = sign_in(&secret, &origin).await.unwrap();
+    assert_eq!(resp.status(), 303);
+    assert_eq!(resp.headers()["location"], "/runs");
+    let cookie = resp.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(!cookie.contains(&secret), "the browser holds no secret");
+    let who = |cookie: String| {
+        client
+            .get(f.server.url("/api/v1/userinfo"))
+            .header("cookie", cookie)
+            .send()
+    };
+    let resp = who(cookie.clone()).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let info: Value = serde_json::from_str(&resp.text().await.unwrap()).unwrap();
+    assert_eq!(info["subject"], "token:browser");
+    // The token's own role holds: a viewer cannot submit.
+    let resp = client
+        .post(f.server.url("/api/v1/workflows/team-a/submit"))
+        .header("cookie", cookie.clone())
+        .header("origin", origin.clone())
+        .header("content-type", "application/json")
+        .body(json!({"resourceKind": "WorkflowTemplate", "resourceName": "job-build"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 403);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_trellis"))
+        .args(["token", "revoke", "browser"])
+        .args(f.server.store_args())
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let resp = who(cookie).await.unwrap();
+    assert_eq!(
+        resp.status(),
+        401,
+        "a revoked token's session has no access"
+    );
+}

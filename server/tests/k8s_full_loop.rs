@@ -820,6 +820,7 @@ async fn the_server_reads_and_writes_the_cluster_through_argo_s_api() {
         wf["metadata"]["labels"]["trellis.dev/run-number"], "1",
         "{wf}"
     );
+    let before_uid = wf["metadata"]["uid"].as_str().unwrap().to_string();
 
     // A template made through the server is an object of the cluster; a workflow submitted
     // from it runs there, and its log comes from the Pod.
@@ -871,6 +872,19 @@ async fn the_server_reads_and_writes_the_cluster_through_argo_s_api() {
         "{log}\n{}",
         server.log_text()
     );
+
+    // The UI shows the template's numbered history and the run.
+    for page in [
+        "/templates/default/greeter".to_string(),
+        format!("/runs/default/{greeter}"),
+    ] {
+        let resp = reqwest::get(format!("{}{page}", server.base))
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{page}");
+        let html = resp.text().await.unwrap();
+        assert!(html.contains(&greeter), "{page}: {html}");
+    }
 
     // Suspend nodes are resumed, running workflows stopped, through the server.
     let approval = engine::yaml::to_json(
@@ -1002,6 +1016,16 @@ async fn the_server_reads_and_writes_the_cluster_through_argo_s_api() {
         assert!(start.elapsed() < TIMEOUT, "the deletion was not seen");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // Finished, it stays in the archive.
+    let (status, archived) = server
+        .call(
+            Method::GET,
+            &format!("/api/v1/archived-workflows/{before_uid}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{archived}");
+    assert_eq!(archived["metadata"]["name"], before.as_str());
     // A template deleted through the server is gone from the cluster.
     let (status, _) = server
         .call(
@@ -1017,4 +1041,64 @@ async fn the_server_reads_and_writes_the_cluster_through_argo_s_api() {
             .get("argoproj.io/workflowtemplates", "default", "greeter")
             .is_none()
     );
+}
+
+/// The `data` of a ConfigMap in a manifest file of the repository.
+fn config_map(file: &str, name: &str) -> serde_json::Map<String, Value> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    engine::yaml::parse_stream(&text)
+        .unwrap()
+        .iter()
+        .map(engine::yaml::to_json)
+        .find(|d| d["kind"] == "ConfigMap" && d["metadata"]["name"] == name)
+        .and_then(|d| d["data"].as_object().cloned())
+        .unwrap_or_else(|| panic!("no ConfigMap {name} in {file}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_deployment_s_settings_start_a_kubernetes_server_that_asks_for_tokens() {
+    let cluster = Cluster::start().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let log = cluster.dir.path().join("deployed-server.log");
+    let out = std::fs::File::create(&log).unwrap();
+    // Only the ConfigMap's variables, as the Deployment gives them (its paths and port made
+    // local to this test).
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_trellis"));
+    cmd.arg("serve").env_clear();
+    for (k, v) in config_map("manifests/base/server.yaml", "trellis-server-config") {
+        cmd.env(k, v.as_str().unwrap());
+    }
+    cmd.env("TRELLIS_PORT", port.to_string())
+        .env("TRELLIS_DATA_DIR", cluster.dir.path().join("deployed"))
+        .env("TRELLIS_SITE_DIR", cluster.dir.path().join("site"))
+        .env("KUBECONFIG", &cluster.kubeconfig)
+        .stdout(out.try_clone().unwrap())
+        .stderr(out)
+        .kill_on_drop(true);
+    let _server = cmd.spawn().unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let start = Instant::now();
+    while reqwest::get(format!("{base}/healthz"))
+        .await
+        .map_or(true, |r| r.status() != 200)
+    {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        assert!(
+            start.elapsed() < TIMEOUT,
+            "the server did not start:\n{text}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("kubernetes backend ready"), "{text}");
+    assert!(text.contains("listening on http://0.0.0.0:"), "{text}");
+    let resp = reqwest::get(format!("{base}/api/v1/workflows/default"))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401, "client mode: a token is required");
 }

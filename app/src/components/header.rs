@@ -155,7 +155,7 @@ fn UserMenu() -> impl IntoView {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 let v = viewer.await.unwrap_or_default();
-                match (v.user, v.sso) {
+                match (v.user, v.sso || v.tokens) {
                     (Some(user), _) => {
                         let groups = if user.groups.is_empty() {
                             "no groups".to_string()

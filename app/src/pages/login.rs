@@ -1,4 +1,5 @@
-//! The sign-in page: a button to the OpenID provider, and what went wrong last time.
+//! The sign-in page: a button to the OpenID provider, a form for an API token, and what went
+//! wrong last time.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -28,29 +29,44 @@ pub fn LoginPage() -> impl IntoView {
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     let v = viewer.await.unwrap_or_default();
-                    match (v.user, v.sso) {
-                        (Some(user), _) => view! {
+                    match (v.user, v.sso, v.tokens) {
+                        (Some(user), _, _) => view! {
                             <p class="mt-4 text-sm">
                                 "You are signed in as "<strong data-testid="login-user">{user.shown().to_string()}</strong>". "
                                 <a href=redirect() class="text-emerald-700 underline">"Go on"</a>
                             </p>
                         }.into_any(),
-                        (None, true) => {
-                            let href = format!("/auth/login?redirect={}", leptos_router::location::Url::escape(&redirect()));
-                            view! {
-                                <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">"Trellis signs you in with your organisation's account."</p>
-                                <a href=href rel="external" class="mt-6 inline-block rounded-md bg-emerald-600 px-4 py-2 text-sm font-semibold text-white hover:bg-emerald-700" data-testid="sso-login">
-                                    "Sign in with single sign-on"
-                                </a>
-                            }.into_any()
-                        }
-                        (None, false) => view! {
+                        (None, false, false) => view! {
                             <p class="mt-4 text-sm text-slate-600 dark:text-slate-400">
-                                "This server has no single sign-on. Send an API token ("
-                                <code class="font-mono">"Authorization: Bearer …"</code>
-                                ", from "<code class="font-mono">"trellis token create"</code>") or ask its administrator."
+                                "This server takes no sign-in from a browser (neither single sign-on nor API tokens are on); ask its administrator."
                             </p>
                         }.into_any(),
+                        (None, sso, tokens) => {
+                            let href = format!("/auth/login?redirect={}", leptos_router::location::Url::escape(&redirect()));
+                            view! {
+                                {sso.then(|| view! {
+                                    <p class="mt-2 text-sm text-slate-600 dark:text-slate-400">"Trellis signs you in with your organisation's account."</p>
+                                    <a href=href rel="external" class="mt-6 inline-block rounded-md bg-emerald-600 px-4 py-2 text-sm font-semibold text-white hover:bg-emerald-700" data-testid="sso-login">
+                                        "Sign in with single sign-on"
+                                    </a>
+                                })}
+                                {tokens.then(|| view! {
+                                    <form method="post" action="/auth/token" class="mt-6 space-y-3" data-testid="token-login">
+                                        <label class="block text-sm font-medium" for="token">"API token"</label>
+                                        <input id="token" name="token" type="password" autocomplete="off" required
+                                            placeholder="trellis_…"
+                                            class="w-full rounded-md border border-slate-300 dark:border-slate-600 bg-white dark:bg-slate-800 px-3 py-2 font-mono text-sm" />
+                                        <input type="hidden" name="redirect" value=redirect() />
+                                        <p class="text-xs text-slate-500 dark:text-slate-400">
+                                            "An administrator makes one with "<code class="font-mono">"trellis token create NAME --role ROLE"</code>"."
+                                        </p>
+                                        <button type="submit" class="rounded-md bg-emerald-600 px-4 py-2 text-sm font-semibold text-white hover:bg-emerald-700">
+                                            "Sign in with a token"
+                                        </button>
+                                    </form>
+                                })}
+                            }.into_any()
+                        }
                     }
                 })}
             </Suspense>

@@ -13,6 +13,7 @@ pub mod headers;
 pub mod oidc;
 pub mod sessions;
 pub mod setup;
+pub mod token_login;
 pub mod tokens;
 
 use std::sync::Arc;
@@ -341,6 +342,11 @@ async fn identify(
             ));
         }
         _ => {}
+    }
+    if let (true, Some(session)) = (client, session)
+        && let Some(caller) = token_login::session_caller(auth, session).await?
+    {
+        return Ok(Some(caller));
     }
     if let (Some(sso), Some(session)) = (auth.sso(), session)
         && let Some(identity) = sso.signed_in(session).await?

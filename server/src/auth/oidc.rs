@@ -518,9 +518,11 @@ async fn logout(State(auth): State<std::sync::Arc<super::Auth>>, session: Sessio
         tracing::info!(user = %u.subject, "signed out");
     }
     let _ = session.flush().await;
-    let to = match auth.sso() {
-        Some(sso) => sso.logout_target(user.as_ref()).await,
-        None => "/".to_owned(),
+    // Only a session of the provider's signs out there too (not one of an API token).
+    let to = match (auth.sso(), &user) {
+        (Some(sso), Some(_)) => sso.logout_target(user.as_ref()).await,
+        (_, None) if auth.allows_mode(super::AuthMode::Client) => "/login?signed_out=1".to_owned(),
+        _ => "/".to_owned(),
     };
     Redirect::to(&to).into_response()
 }

@@ -241,6 +241,7 @@ impl ActData for UiSource {
     fn viewer(&self) -> Fut<'_, Viewer> {
         let caller = Caller::of_leptos_request();
         let sso = self.state.auth().sso().is_some();
+        let tokens = self.state.auth().allows_mode(crate::auth::AuthMode::Client);
         Box::pin(async move {
             Ok(Viewer {
                 user: caller.map(|c| UserView {
@@ -251,6 +252,7 @@ impl ActData for UiSource {
                     groups: c.identity.groups,
                 }),
                 sso,
+                tokens,
             })
         })
     }

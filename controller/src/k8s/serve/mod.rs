@@ -159,9 +159,14 @@ fn refused(kind: &str, namespace: &str, name: &str, e: kube::Error) -> BackendEr
     }
 }
 
-/// An object as JSON.
+/// An object as JSON, without its `managedFields` (the API server's bookkeeping, which no
+/// reader of the copy needs).
 fn to_json(o: &DynamicObject) -> serde_json::Value {
-    serde_json::to_value(o).unwrap_or_default()
+    let mut json = serde_json::to_value(o).unwrap_or_default();
+    if let Some(meta) = json.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+        meta.remove("managedFields");
+    }
+    json
 }
 
 /// A workflow object as the engine reads it, its nodes decompressed.
