@@ -473,6 +473,76 @@ async fn a_large_status_is_written_compressed() {
 }
 
 #[tokio::test]
+async fn a_status_too_large_even_compressed_is_offloaded_to_the_database_and_read_back() {
+    let spec = "  entrypoint: main\n  templates:\n  - name: main\n    steps:\n    - - {name: each, template: echo, withSequence: {count: '200'}}\n  - name: echo\n    container: {image: alpine, command: [echo, hi]}\n";
+    let store = controller::store::SqlStore::open_in_memory().await.unwrap();
+    let settings = Settings {
+        max_workflow_size: 2_000,
+        offload: Some(store.clone()),
+        ..Settings::default()
+    };
+    let (mut api, ctx) = setup(vec![], vec![], settings.clone());
+    let task = reconcile(&workflow(spec), &ctx);
+    let written = expect(&mut api, Method::PUT, STATUS, 200, Value::Null).await;
+    assert!(
+        written["status"]["nodes"].is_null(),
+        "{}",
+        written["status"]
+    );
+    assert!(written["status"]["compressedNodes"].is_null());
+    assert_eq!(written["status"]["phase"], "Running");
+    let version = written["status"]["offloadNodeStatusVersion"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for _ in 0..200 {
+        expect(&mut api, Method::POST, PODS, 201, Value::Null).await;
+    }
+    done(&mut api, task).await;
+    let nodes = store
+        .offloaded_nodes("uid-1", &version)
+        .await
+        .unwrap()
+        .unwrap();
+    let nodes: Value = serde_json::from_str(&nodes).unwrap();
+    assert_eq!(
+        nodes.as_object().unwrap().len(),
+        202,
+        "the root, a group, 200 steps"
+    );
+
+    // The next reconcile reads them back: with nothing new, it writes nothing and creates no
+    // Pod again (it knows the steps it started).
+    let mut again = workflow(spec);
+    again["status"] = written["status"].clone();
+    let (mut api, ctx) = setup(vec![], vec![], settings);
+    let task = reconcile(&again, &ctx);
+    for _ in 0..200 {
+        expect(
+            &mut api,
+            Method::POST,
+            PODS,
+            409,
+            status_error(409, "AlreadyExists"),
+        )
+        .await;
+    }
+    done(&mut api, task).await;
+
+    // Without the database, a workflow that names offloaded nodes is an error to retry later.
+    let (mut api, ctx) = setup(vec![], vec![], Settings::default());
+    let task = reconcile(&again, &ctx);
+    let result = tokio::time::timeout(Duration::from_secs(5), task)
+        .await
+        .unwrap()
+        .unwrap();
+    let err = result.unwrap_err().to_string();
+    assert!(err.contains("--database-url"), "{err}");
+    let extra = tokio::time::timeout(Duration::from_millis(50), api.next_request()).await;
+    assert!(extra.is_err(), "nothing is sent");
+}
+
+#[tokio::test]
 async fn a_stale_reconcile_loses_the_status_write_and_creates_nothing() {
     let (mut api, ctx) = setup(vec![], vec![], Settings::default());
     let task = reconcile(&workflow(HELLO), &ctx);

@@ -662,6 +662,16 @@ fn the_postgres_overlay_keeps_the_servers_database_in_postgres() {
         .secret_key_ref
         .as_ref()
         .unwrap();
+    // The controller offloads large node status to the same database.
+    let controller: Deployment =
+        strict(find(&objects, "Deployment", "trellis-controller")).unwrap();
+    let pod = controller.spec.unwrap().template.spec.unwrap();
+    let controller_env = pod.containers[0].env.clone().unwrap_or_default();
+    let shared = controller_env
+        .iter()
+        .find(|e| e.name == "TRELLIS_DATABASE_URL")
+        .expect("the controller is given TRELLIS_DATABASE_URL");
+    assert_eq!(shared, url, "the same database as the server's");
     let secret: Secret = strict(find(&objects, "Secret", from.name.as_str())).unwrap();
     assert_eq!(secret.metadata.namespace.as_deref(), Some("trellis"));
     let secrets = secret.string_data.unwrap();

@@ -112,6 +112,16 @@ pub struct ControllerArgs {
     /// (`status.compressedNodes`), as Argo does.
     #[arg(long, env = "TRELLIS_MAX_WORKFLOW_SIZE", value_name = "BYTES", default_value_t = controller::k8s::compress::MAX_WORKFLOW_SIZE)]
     pub max_workflow_size: usize,
+    /// Offload the node status of workflows too large even compressed to this database
+    /// (`postgres://…`, or `sqlite://PATH`), as Argo does; give `trellis serve --backend
+    /// kubernetes` the same one so it shows them. Without it, such a workflow ends in Error.
+    #[arg(
+        long,
+        env = "TRELLIS_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
 }
 
 /// Which objects of a cluster a controller runs or a server shows (`trellis controller`,

@@ -25,6 +25,23 @@ pub fn run(args: ControllerArgs) -> anyhow::Result<()> {
     runtime.block_on(main(args))
 }
 
+/// The database node status is offloaded to, if one is named.
+async fn offload_store(url: Option<&str>) -> anyhow::Result<Option<controller::store::SqlStore>> {
+    let Some(url) = url else {
+        return Ok(None);
+    };
+    let database = controller::store::Database::from_url(url)?;
+    let store = controller::store::SqlStore::open(&database)
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot open the database of offloaded node status {}: {e}",
+                controller::store::redact(url)
+            )
+        })?;
+    Ok(Some(store))
+}
+
 /// Connects to the cluster (kubeconfig, else in-cluster credentials) and reads the scope the
 /// flags give.
 pub async fn connect(args: &ScopeArgs) -> anyhow::Result<(kube::Client, Scope)> {
@@ -54,6 +71,7 @@ async fn main(args: ControllerArgs) -> anyhow::Result<()> {
             instance_id: args.scope.instance_id.clone(),
         },
         max_workflow_size: args.max_workflow_size,
+        offload: offload_store(args.database_url.as_deref()).await?,
     };
     if args.no_leader_election {
         tracing::info!(?scope, "controller starting (no leader election)");

@@ -90,6 +90,11 @@ struct Cluster {
 
 impl Cluster {
     async fn start() -> Self {
+        Self::start_with(&[]).await
+    }
+
+    /// A cluster whose controller has these flags too.
+    async fn start_with(flags: &[&str]) -> Self {
         // Not under /tmp: the fake kubelet gives each Pod a /tmp of its own.
         let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
         let api = KubeApi::new();
@@ -113,7 +118,12 @@ impl Cluster {
             controller_log,
             _kubelet: kubelet,
         };
-        cluster.start_controller(&["--no-leader-election"], "controller.log");
+        let flags: Vec<&str> = ["--no-leader-election"]
+            .iter()
+            .chain(flags)
+            .copied()
+            .collect();
+        cluster.start_controller(&flags, "controller.log");
         cluster
     }
 
@@ -704,6 +714,11 @@ struct Server {
 
 impl Server {
     async fn start(cluster: &Cluster) -> Self {
+        Self::start_with(cluster, &[]).await
+    }
+
+    /// A server with these flags too.
+    async fn start_with(cluster: &Cluster, flags: &[&str]) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -721,6 +736,7 @@ impl Server {
             ])
             .arg("--data-dir")
             .arg(cluster.dir.path().join("server"))
+            .args(flags)
             .env("KUBECONFIG", &cluster.kubeconfig)
             .env("RUST_LOG", "info")
             .stdout(out.try_clone().unwrap())
@@ -1101,4 +1117,45 @@ async fn the_server_deployment_s_settings_start_a_kubernetes_server_that_asks_fo
         .await
         .unwrap();
     assert_eq!(resp.status(), 401, "client mode: a token is required");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_status_too_large_even_compressed_is_offloaded_and_the_server_reads_it_back() {
+    let dir = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let url = format!("sqlite://{}", dir.path().join("shared.db").display());
+    let cluster =
+        Cluster::start_with(&["--max-workflow-size", "1500", "--database-url", &url]).await;
+    let wide = engine::yaml::to_json(
+        &engine::yaml::parse_stream(
+            "apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {name: wide}\nspec:\n  entrypoint: main\n  templates:\n  - name: main\n    steps:\n    - - {name: each, template: echo, withSequence: {count: '40'}}\n  - name: echo\n    container: {image: alpine, command: [sh, -c, 'echo item']}\n",
+        )
+        .unwrap()[0],
+    );
+    let name = cluster.create(wide).await;
+    let wf = cluster.finished(&name).await;
+    assert_eq!(wf["status"]["phase"], "Succeeded", "{}", why(&wf));
+    // The object holds no nodes, only the version of those in the database.
+    assert!(wf["status"]["nodes"].is_null() && wf["status"]["compressedNodes"].is_null());
+    assert!(
+        wf["status"]["offloadNodeStatusVersion"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("fnv:")),
+        "{}",
+        wf["status"]
+    );
+    // The server on the same database shows the nodes as if they were in the object.
+    let server = Server::start_with(&cluster, &["--database-url", &url]).await;
+    let shown = server.until(&name, phase_is("Succeeded")).await;
+    let nodes = shown["status"]["nodes"].as_object().expect("nodes shown");
+    assert_eq!(nodes.len(), 42, "the root, a group and 40 steps");
+    assert!(shown["status"]["offloadNodeStatusVersion"].is_null());
+    let (status, log) = server
+        .call(
+            reqwest::Method::GET,
+            &format!("/api/v1/workflows/default/{name}/log?logOptions.container=main"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(log.to_string().matches("item").count(), 40, "{log}");
 }

@@ -73,6 +73,61 @@ pub fn fit(
     Ok(status)
 }
 
+/// A workflow's nodes kept in the database instead of its object (Argo's offloading).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offloaded {
+    /// The version the object's `status.offloadNodeStatusVersion` names (`fnv:HASH` of the
+    /// nodes, as Argo's).
+    pub version: String,
+    /// The nodes, as JSON.
+    pub nodes: String,
+}
+
+/// [`fit`], and when even compressed the object is too large and `offload` allows it, the
+/// status without nodes, naming the version the nodes are offloaded under.
+pub fn place(
+    status: WorkflowStatus,
+    object_size: usize,
+    limit: usize,
+    offload: bool,
+) -> Result<(WorkflowStatus, Option<Offloaded>), SizeError> {
+    let mut status = match fit(status.clone(), object_size, limit) {
+        Ok(s) => {
+            return Ok((
+                WorkflowStatus {
+                    offload_node_status_version: None,
+                    ..s
+                },
+                None,
+            ));
+        }
+        Err(e) if !offload => return Err(e),
+        Err(_) => status,
+    };
+    let nodes = serde_json::to_string(&status.nodes.take().unwrap_or_default())
+        .unwrap_or_else(|_| "{}".into());
+    let version = format!("fnv:{}", fnv1a(nodes.as_bytes()));
+    status.compressed_nodes = None;
+    status.offload_node_status_version = Some(version.clone());
+    Ok((status, Some(Offloaded { version, nodes })))
+}
+
+/// Puts offloaded nodes (JSON) back into a status read from the API.
+pub fn inline(status: &mut WorkflowStatus, nodes: &str) -> Result<(), String> {
+    let nodes = serde_json::from_str(nodes)
+        .map_err(|e| format!("the offloaded node status is not a node map: {e}"))?;
+    status.nodes = Some(nodes);
+    status.offload_node_status_version = None;
+    Ok(())
+}
+
+/// The 64-bit FNV-1a hash.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,6 +168,38 @@ mod tests {
         assert!(packed.len() < MAX_WORKFLOW_SIZE, "{}", packed.len());
         decompress(&mut written).unwrap();
         assert_eq!(written, s);
+    }
+
+    #[test]
+    fn too_large_even_compressed_is_offloaded_when_allowed() {
+        let s = status_with(2_000);
+        let size = serde_json::to_vec(&s).unwrap().len();
+        assert!(place(s.clone(), size, 1_000, false).is_err());
+        let (written, offloaded) = place(s.clone(), size, 1_000, true).unwrap();
+        let offloaded = offloaded.unwrap();
+        assert!(written.nodes.is_none() && written.compressed_nodes.is_none());
+        assert_eq!(
+            written.offload_node_status_version.as_ref(),
+            Some(&offloaded.version)
+        );
+        assert!(
+            offloaded.version.starts_with("fnv:"),
+            "{}",
+            offloaded.version
+        );
+        let mut back = written;
+        inline(&mut back, &offloaded.nodes).unwrap();
+        assert_eq!(back, s);
+        // Other nodes, another version; the same nodes, the same one.
+        let (_, other) = place(status_with(2_001), size, 1_000, true).unwrap();
+        assert_ne!(other.unwrap().version, offloaded.version);
+        let (_, same) = place(s.clone(), size, 1_000, true).unwrap();
+        assert_eq!(same.unwrap().version, offloaded.version);
+        // Small again: inline, and no version named.
+        let mut small = status_with(2);
+        small.offload_node_status_version = Some("fnv:1".into());
+        let (written, none) = place(small, 100, 1_000, true).unwrap();
+        assert_eq!((written.offload_node_status_version, none), (None, None));
     }
 
     #[test]

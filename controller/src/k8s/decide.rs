@@ -29,6 +29,9 @@ pub struct Settings {
     pub pod: PodConfig,
     /// The largest workflow object written with plain `status.nodes`.
     pub max_workflow_size: usize,
+    /// Where node status too large for the object even compressed is offloaded (Argo's
+    /// offloading; `--database-url`); without it such a workflow ends in Error.
+    pub offload: Option<crate::store::SqlStore>,
 }
 
 impl Default for Settings {
@@ -36,6 +39,7 @@ impl Default for Settings {
         Self {
             pod: PodConfig::default(),
             max_workflow_size: compress::MAX_WORKFLOW_SIZE,
+            offload: None,
         }
     }
 }
@@ -74,6 +78,8 @@ pub struct Decision {
     pub delete_workflow: bool,
     /// Reconcile again at this time even if nothing changes.
     pub requeue_at: Option<DateTime<Utc>>,
+    /// Nodes to store in the database before the status (which names their version) is written.
+    pub offload: Option<compress::Offloaded>,
 }
 
 /// Decides one reconcile.
@@ -170,7 +176,9 @@ pub fn decide(input: &Inputs<'_>) -> Decision {
         obs.steps.extend(failed);
     }
     if status != before {
-        decision.status = Some(fit(status, input));
+        let (status, offload) = fit(status, input);
+        decision.status = Some(status);
+        decision.offload = offload;
     }
     decision.delete_pods = collect_pods(&wf, decision.status.as_ref().unwrap_or(&before), input);
     for name in unstarted {
@@ -181,23 +189,36 @@ pub fn decide(input: &Inputs<'_>) -> Decision {
     decision
 }
 
-/// The API object's size with this status, then the status that fits.
-fn fit(status: WorkflowStatus, input: &Inputs<'_>) -> WorkflowStatus {
+/// The API object's size with this status, then the status that fits (and the nodes to
+/// offload, when they must be and may be).
+fn fit(
+    status: WorkflowStatus,
+    input: &Inputs<'_>,
+) -> (WorkflowStatus, Option<compress::Offloaded>) {
     let mut object = input.object.clone();
     object["status"] = serde_json::to_value(&status).unwrap_or_default();
     let size = serde_json::to_vec(&object).map_or(0, |v| v.len());
-    match compress::fit(status.clone(), size, input.settings.max_workflow_size) {
-        Ok(s) => s,
-        Err(e) => WorkflowStatus {
-            phase: Some(WorkflowPhase::Error),
-            message: Some(format!(
-                "{e}; use fewer nodes per workflow (e.g. split it with templateRef to separate workflows)"
-            )),
-            finished_at: Some(engine::plan::format_time(input.now)),
-            nodes: None,
-            compressed_nodes: None,
-            ..status
-        },
+    let limit = input.settings.max_workflow_size;
+    match compress::place(
+        status.clone(),
+        size,
+        limit,
+        input.settings.offload.is_some(),
+    ) {
+        Ok(placed) => placed,
+        Err(e) => (
+            WorkflowStatus {
+                phase: Some(WorkflowPhase::Error),
+                message: Some(format!(
+                    "{e}; use fewer nodes per workflow (e.g. split it with templateRef to separate workflows), or give the controller a database to offload node status to (--database-url)"
+                )),
+                finished_at: Some(engine::plan::format_time(input.now)),
+                nodes: None,
+                compressed_nodes: None,
+                ..status
+            },
+            None,
+        ),
     }
 }
 

@@ -112,6 +112,9 @@ pub enum ReconcileError {
         #[source]
         source: kube::Error,
     },
+    /// The database of offloaded node status failed, or lacks the version a workflow names.
+    #[error("{0}")]
+    Offload(String),
 }
 
 fn api_error(what: impl Into<String>) -> impl FnOnce(kube::Error) -> ReconcileError {
@@ -242,7 +245,8 @@ async fn reconcile(obj: Arc<DynamicObject>, ctx: Arc<Context>) -> Result<Action,
     let ns = obj.namespace().unwrap_or_else(|| "default".into());
     let name = obj.name_any();
     let uid = obj.uid().unwrap_or_default();
-    let object = serde_json::to_value(obj.as_ref()).unwrap_or_default();
+    let mut object = serde_json::to_value(obj.as_ref()).unwrap_or_default();
+    inline_offloaded(&mut object, &uid, &ctx.settings).await?;
     let pods: Vec<Arc<Pod>> = ctx.pods.state_filter(|p| {
         p.namespace().as_deref() == Some(ns.as_str())
             && p.owner_references().iter().any(|o| o.uid == uid)
@@ -282,6 +286,14 @@ async fn reconcile(obj: Arc<DynamicObject>, ctx: Arc<Context>) -> Result<Action,
         ctx.forget(&uid);
     }
     let wf_api: Api<DynamicObject> = Api::namespaced_with(ctx.client.clone(), &ns, &workflows());
+    if let (Some(o), Some(store)) = (&d.offload, &ctx.settings.offload) {
+        store
+            .offload_nodes(&uid, &o.version, &o.nodes)
+            .await
+            .map_err(|e| {
+                ReconcileError::Offload(format!("offloading the nodes of {ns}/{name}: {e}"))
+            })?;
+    }
     if let Some(status) = &d.status {
         let mut body = object.clone();
         body["status"] = serde_json::to_value(status).unwrap_or_default();
@@ -393,6 +405,45 @@ fn error_policy(obj: Arc<DynamicObject>, error: &ReconcileError, ctx: Arc<Contex
         .unwrap_or(1);
     tracing::warn!(workflow = %obj.name_any(), attempt = n, %error, "reconcile failed");
     Action::requeue(backoff(n))
+}
+
+/// Puts the node status a workflow object names by `status.offloadNodeStatusVersion` back into
+/// it, from the database.
+async fn inline_offloaded(
+    object: &mut serde_json::Value,
+    uid: &str,
+    settings: &Settings,
+) -> Result<(), ReconcileError> {
+    let Some(version) = object["status"]["offloadNodeStatusVersion"]
+        .as_str()
+        .map(str::to_owned)
+    else {
+        return Ok(());
+    };
+    let Some(store) = &settings.offload else {
+        return Err(ReconcileError::Offload(format!(
+            "workflow {uid} keeps its node status in a database (version {version}): start the controller with --database-url"
+        )));
+    };
+    let nodes = store
+        .offloaded_nodes(uid, &version)
+        .await
+        .map_err(|e| ReconcileError::Offload(format!("reading offloaded nodes: {e}")))?
+        .ok_or_else(|| {
+            ReconcileError::Offload(format!(
+                "the offloaded node status {version} of workflow {uid} is not in the database"
+            ))
+        })?;
+    let nodes: serde_json::Value = serde_json::from_str(&nodes).map_err(|e| {
+        ReconcileError::Offload(format!(
+            "the offloaded node status {version} is corrupt: {e}"
+        ))
+    })?;
+    object["status"]["nodes"] = nodes;
+    if let Some(s) = object["status"].as_object_mut() {
+        s.remove("offloadNodeStatusVersion");
+    }
+    Ok(())
 }
 
 /// The wait before retry `n` (1-based) of a failing reconcile.

@@ -9,7 +9,7 @@ use futures::StreamExt;
 use kube::api::DynamicObject;
 use kube::runtime::{WatchStreamExt, watcher};
 
-use super::{KubeBackend, template_resource, to_json, workflow_of};
+use super::{KubeBackend, template_resource, to_json};
 use crate::k8s::Scope;
 use crate::store::{LabelSelector, Store, TemplateKind};
 
@@ -96,7 +96,7 @@ impl KubeBackend {
         &self,
         o: &DynamicObject,
     ) -> Option<engine::model::Workflow> {
-        let wf = match workflow_of(o) {
+        let wf = match self.full_workflow(o).await {
             Ok(wf) => wf,
             Err(e) => {
                 tracing::warn!(name = ?o.metadata.name, error = %e, "a workflow object cannot be read");

@@ -110,6 +110,31 @@ impl KubeBackend {
         crate::local::with_template_spec(&self.inner.store, &self.inner.data_dir, wf).await
     }
 
+    /// A workflow object as the engine reads it, its nodes decompressed or read back from the
+    /// database when offloaded (the controller's database, which the server shares then).
+    async fn full_workflow(&self, o: &DynamicObject) -> Result<Workflow, String> {
+        let mut wf = workflow_of(o)?;
+        let uid = o.metadata.uid.clone().unwrap_or_default();
+        if let Some(s) = wf.status.as_mut()
+            && let Some(version) = s.offload_node_status_version.clone()
+        {
+            let nodes = self
+                .inner
+                .store
+                .offloaded_nodes(&uid, &version)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| {
+                    format!(
+                        "its node status is offloaded ({version}) to a database this server does not \
+                         read: give it the controller's --database-url"
+                    )
+                })?;
+            super::compress::inline(s, &nodes)?;
+        }
+        Ok(wf)
+    }
+
     /// The API of one kind of object, in a namespace or cluster-wide.
     fn api(&self, ar: &ApiResource, namespace: Option<&str>) -> Api<DynamicObject> {
         match namespace {

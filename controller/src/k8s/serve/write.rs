@@ -136,7 +136,10 @@ impl KubeBackend {
                 .get(&name)
                 .await
                 .map_err(|e| refused("workflow", &ns, &name, e))?;
-            let mut wf = workflow_of(&object).map_err(BackendError::Cluster)?;
+            let mut wf = self
+                .full_workflow(&object)
+                .await
+                .map_err(BackendError::Cluster)?;
             if finished(&wf) || object.metadata.uid.as_deref() != Some(uid) {
                 return Err(BackendError::NotRunning(uid.into()));
             }
@@ -178,8 +181,18 @@ impl KubeBackend {
         let mut body = to_json(object);
         body["status"] = serde_json::to_value(&status).unwrap_or_default();
         let size = serde_json::to_vec(&body).map_or(0, |b| b.len());
-        let status = compress::fit(status, size, compress::MAX_WORKFLOW_SIZE)
-            .map_err(|e| BackendError::Cluster(e.to_string()))?;
+        // Offloaded only when the object was (so the controller reads the same database).
+        let offload = object.data["status"]["offloadNodeStatusVersion"].is_string();
+        let (status, offloaded) =
+            compress::place(status, size, compress::MAX_WORKFLOW_SIZE, offload)
+                .map_err(|e| BackendError::Cluster(e.to_string()))?;
+        if let Some(o) = offloaded {
+            let uid = object.metadata.uid.clone().unwrap_or_default();
+            self.inner
+                .store
+                .offload_nodes(&uid, &o.version, &o.nodes)
+                .await?;
+        }
         body["status"] = serde_json::to_value(&status).unwrap_or_default();
         let body: DynamicObject =
             serde_json::from_value(body).map_err(|e| BackendError::Cluster(e.to_string()))?;
@@ -205,7 +218,10 @@ impl KubeBackend {
             .get(&name)
             .await
             .map_err(|e| refused("workflow", &ns, &name, e))?;
-        let current = workflow_of(&object).map_err(BackendError::Cluster)?;
+        let current = self
+            .full_workflow(&object)
+            .await
+            .map_err(BackendError::Cluster)?;
         if !finished(&current) {
             return Err(BackendError::Op(OpError::NotRetryable(
                 "cannot retry a workflow that is still running".into(),

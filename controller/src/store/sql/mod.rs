@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod db;
 mod list;
+mod offload;
 mod postgres;
 pub mod scratch;
 mod sqlite;
@@ -199,6 +200,17 @@ impl SqlStore {
     ) -> Result<StoredTemplate> {
         let id = templates::TemplateId::new(kind, namespace, name)?;
         templates::write(self, &id, json, templates::WriteMode::Mirror).await
+    }
+
+    /// Stores a version of a workflow's node status that its API object cannot hold (Argo's
+    /// offloading); the object's `status.offloadNodeStatusVersion` names it.
+    pub async fn offload_nodes(&self, uid: &str, version: &str, nodes: &str) -> Result<()> {
+        offload::put(self, uid, version, nodes).await
+    }
+
+    /// An offloaded version of a workflow's node status (JSON), if stored.
+    pub async fn offloaded_nodes(&self, uid: &str, version: &str) -> Result<Option<String>> {
+        offload::get(self, uid, version).await
     }
 
     /// A write transaction holding the database's write lock from its first statement.

@@ -561,6 +561,7 @@ pub(super) async fn forget(store: &SqlStore, uid: &str) -> Result<()> {
 }
 
 async fn forget_in(tx: &mut Tx, uid: &str) -> Result<()> {
+    super::offload::forget(tx, uid).await?;
     let sql = Sql::new("SELECT archived FROM workflows WHERE uid = ? AND live = 1").arg(uid);
     let Some(row) = tx.row(sql).await? else {
         return Ok(());
