@@ -258,6 +258,7 @@ fn controller_rules() -> Vec<PolicyRule> {
             "pods",
             &["get", "list", "watch", "create", "patch", "delete"],
         ),
+        rule("", "configmaps", &["get"]),
     ]
 }
 
@@ -366,6 +367,7 @@ fn server_rules() -> Vec<PolicyRule> {
             &["get", "update", "patch"],
         ),
         rule("argoproj.io", "workflowtemplates", &all),
+        rule("argoproj.io", "workfloweventbindings", &all),
         rule("argoproj.io", "cronworkflows", &all),
         rule(
             "argoproj.io",

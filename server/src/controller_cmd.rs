@@ -69,6 +69,8 @@ async fn main(args: ControllerArgs) -> anyhow::Result<()> {
             executor_pull_policy: args.executor_image_pull_policy.clone(),
             service_account: args.workflow_service_account.clone(),
             instance_id: args.scope.instance_id.clone(),
+            // Each workflow's own, read from its namespace when it has artifacts.
+            artifact_repository: Ok(None),
         },
         max_workflow_size: args.max_workflow_size,
         offload: offload_store(args.database_url.as_deref()).await?,

@@ -1159,3 +1159,95 @@ async fn node_status_too_large_even_compressed_is_offloaded_and_the_server_reads
     assert_eq!(status, 200);
     assert_eq!(log.to_string().matches("item").count(), 40, "{log}");
 }
+
+#[path = "../../controller/tests/common/weed.rs"]
+mod weed;
+
+/// Argo examples whose steps pass artifacts through the default repository (or one named by
+/// `artifactRepositoryRef`).
+const ARTIFACT_EXAMPLES: &[&str] = &[
+    "artifact-passing.yaml",
+    "artifact-passing-subpath.yaml",
+    "artifact-repository-ref.yaml",
+    "global-outputs.yaml",
+    "key-only-artifact.yaml",
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn artifacts_pass_between_pods_through_the_repository_s_bucket() {
+    let mut s3 = weed::Weed::start();
+    let scratch = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    s3.wait_ready(scratch.path()).await;
+    let cluster = Cluster::start().await;
+    // The credentials in a Secret, the repository in Argo's ConfigMap (the Pods read the
+    // Secret; the controller never does).
+    let secret = json!({"apiVersion": "v1", "kind": "Secret",
+        "metadata": {"name": "s3-credentials", "namespace": "default"},
+        "stringData": {"accessKey": weed::ACCESS_KEY, "secretKey": weed::SECRET_KEY}});
+    let resp = cluster
+        .post("/api/v1/namespaces/default/secrets", &secret)
+        .await;
+    assert_eq!(resp.status(), 201);
+    let repo = format!(
+        "s3:\n  bucket: {}\n  endpoint: 127.0.0.1:{}\n  insecure: true\n  accessKeySecret: {{name: s3-credentials, key: accessKey}}\n  secretKeySecret: {{name: s3-credentials, key: secretKey}}\n",
+        weed::BUCKET,
+        s3.s3_port
+    );
+    let config_map = json!({"apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "artifact-repositories", "namespace": "default",
+            "annotations": {"workflows.argoproj.io/default-artifact-repository": "default"}},
+        "data": {"default": repo, "my-key": repo}});
+    let resp = cluster
+        .post("/api/v1/namespaces/default/configmaps", &config_map)
+        .await;
+    assert_eq!(resp.status(), 201);
+    let mut names = Vec::new();
+    for file in ARTIFACT_EXAMPLES {
+        for wf in workflows_of(file) {
+            names.push((file, cluster.create(wf).await));
+        }
+    }
+    let mut failures = Vec::new();
+    for (file, name) in &names {
+        let wf = cluster.finished(name).await;
+        if wf["status"]["phase"] != "Succeeded" {
+            failures.push(format!("{file}: {} — {}", wf["status"]["phase"], why(&wf)));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // What a step stored is in the bucket, where its node's outputs say.
+    let (_, passing) = names
+        .iter()
+        .find(|(f, _)| **f == "artifact-passing.yaml")
+        .unwrap();
+    let wf = cluster.api.get(WORKFLOWS, "default", passing).unwrap();
+    let stored = wf["status"]["nodes"]
+        .as_object()
+        .unwrap()
+        .values()
+        .flat_map(|n| {
+            n["outputs"]["artifacts"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .find(|a| a["name"] == "hello-art")
+        .expect("the output artifact is recorded");
+    assert_eq!(stored["s3"]["bucket"], weed::BUCKET, "{stored}");
+    assert!(
+        stored["s3"]["accessKeySecret"].is_null(),
+        "no credentials recorded"
+    );
+    let key = stored["s3"]["key"].as_str().unwrap();
+    assert!(
+        key.starts_with(&format!("{passing}/")) && key.ends_with("/hello-art.tgz"),
+        "{key}"
+    );
+    let source = controller::artifacts::ArtifactSource::S3(s3.location(key));
+    let out = scratch.path().join("fetched");
+    controller::artifacts::fetch_artifact(&source, &out)
+        .await
+        .unwrap();
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("hello world"), "{text}");
+}

@@ -43,6 +43,13 @@ pub struct S3Location {
     /// The secret access key, already read from its secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub secret_key: Option<Secret>,
+    /// Instead of `access_key`: the environment variable of `trellis exec` that holds it (a
+    /// step Pod's, set from a Kubernetes Secret, so no one but the Pod reads the secret).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_key_env: Option<String>,
+    /// Instead of `secret_key`: the environment variable that holds it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_key_env: Option<String>,
     /// Address buckets as `endpoint/bucket/key` (MinIO, SeaweedFS) instead of `bucket.endpoint/key`.
     #[serde(default)]
     pub path_style: bool,
@@ -128,6 +135,8 @@ impl ArtifactSource {
             ArtifactSource::S3(s3) => ArtifactSource::S3(S3Location {
                 access_key: None,
                 secret_key: None,
+                access_key_env: None,
+                secret_key_env: None,
                 ..s3.clone()
             }),
             other => other.clone(),

@@ -17,7 +17,7 @@ use object_store::{ClientOptions, HeaderMap, ObjectStore, ObjectStoreExt};
 use tokio::io::AsyncWriteExt;
 
 use super::ArtifactError;
-use super::location::{ArtifactDestination, ArtifactSource, HttpHeader, S3Location};
+use super::location::{ArtifactDestination, ArtifactSource, HttpHeader, S3Location, Secret};
 
 /// An opened store and the object path of one artifact in it.
 pub(crate) struct Target {
@@ -126,7 +126,25 @@ fn open_s3(s3: &S3Location, path: ObjectPath) -> Result<Target, ArtifactError> {
             .with_allow_http(url.starts_with("http://"))
             .with_endpoint(url);
     }
-    builder = match (&s3.access_key, &s3.secret_key) {
+    let from_env = |name: &Option<String>| {
+        let name = name.as_deref()?;
+        std::env::var(name).ok().map(Secret)
+    };
+    let id = s3
+        .access_key
+        .clone()
+        .or_else(|| from_env(&s3.access_key_env));
+    let secret = s3
+        .secret_key
+        .clone()
+        .or_else(|| from_env(&s3.secret_key_env));
+    if id.is_none() && s3.access_key_env.is_some() {
+        return Err(ArtifactError::Config(format!(
+            "{display}: the access key is to be in ${}, which is not set",
+            s3.access_key_env.as_deref().unwrap_or_default()
+        )));
+    }
+    builder = match (id, secret) {
         (Some(id), Some(secret)) => builder
             .with_access_key_id(&id.0)
             .with_secret_access_key(&secret.0),

@@ -65,7 +65,7 @@ pub fn fit(
     let _ = gz.write_all(&json);
     let packed = gz.finish().unwrap_or_default();
     let encoded = base64::engine::general_purpose::STANDARD.encode(packed);
-    let size = object_size - json.len() + encoded.len();
+    let size = object_size.saturating_sub(json.len()) + encoded.len();
     if size > limit {
         return Err(SizeError::TooLarge { size, limit });
     }

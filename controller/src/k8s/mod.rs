@@ -7,6 +7,7 @@
 //! before a restart is adopted, and a create racing another is answered `AlreadyExists`; the
 //! status is written before the Pods it implies; a stale reconcile loses on the status write.
 
+pub mod artifacts;
 pub mod compress;
 pub mod cron;
 pub mod decide;
@@ -247,6 +248,16 @@ async fn reconcile(obj: Arc<DynamicObject>, ctx: Arc<Context>) -> Result<Action,
     let uid = obj.uid().unwrap_or_default();
     let mut object = serde_json::to_value(obj.as_ref()).unwrap_or_default();
     inline_offloaded(&mut object, &uid, &ctx.settings).await?;
+    let with_repository;
+    let settings = match artifacts::uses_artifacts(&object) {
+        false => &ctx.settings,
+        true => {
+            let mut s = ctx.settings.clone();
+            s.pod.artifact_repository = artifact_repository(&ctx.client, &ns, &object).await?;
+            with_repository = s;
+            &with_repository
+        }
+    };
     let pods: Vec<Arc<Pod>> = ctx.pods.state_filter(|p| {
         p.namespace().as_deref() == Some(ns.as_str())
             && p.owner_references().iter().any(|o| o.uid == uid)
@@ -275,7 +286,7 @@ async fn reconcile(obj: Arc<DynamicObject>, ctx: Arc<Context>) -> Result<Action,
         results: &results,
         templates: &ctx.templates.snapshot(&ns),
         refused: &refused,
-        settings: &ctx.settings,
+        settings,
         now,
     });
     let phase = d.status.as_ref().and_then(|s| s.phase).or_else(|| {
@@ -405,6 +416,25 @@ fn error_policy(obj: Arc<DynamicObject>, error: &ReconcileError, ctx: Arc<Contex
         .unwrap_or(1);
     tracing::warn!(workflow = %obj.name_any(), attempt = n, %error, "reconcile failed");
     Action::requeue(backoff(n))
+}
+
+/// The artifact repository of a workflow (see [`artifacts::repository`]), read from its
+/// namespace's ConfigMap.
+async fn artifact_repository(
+    client: &Client,
+    ns: &str,
+    object: &serde_json::Value,
+) -> Result<Result<Option<engine::model::S3ArtifactRepository>, String>, ReconcileError> {
+    let reference: Option<engine::model::ArtifactRepositoryRef> =
+        serde_json::from_value(object["spec"]["artifactRepositoryRef"].clone()).ok();
+    let name = artifacts::config_map_name(reference.as_ref());
+    let api: Api<k8s_openapi::api::core::v1::ConfigMap> = Api::namespaced(client.clone(), ns);
+    let cm = api
+        .get_opt(&name)
+        .await
+        .map_err(api_error(format!("reading ConfigMap {ns}/{name}")))?;
+    let cm = cm.map(|c| serde_json::to_value(c).unwrap_or_default());
+    Ok(artifacts::repository(cm.as_ref(), reference.as_ref()))
 }
 
 /// Puts the node status a workflow object names by `status.offloadNodeStatusVersion` back into

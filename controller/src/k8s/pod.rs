@@ -27,8 +27,10 @@ use k8s_openapi::api::core::v1::{
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 
-use crate::exec::spec::{ExecSpec, InputArtifact};
+use crate::exec::spec::ExecSpec;
 use crate::local::launch::outputs_params;
+
+use super::artifacts;
 
 /// Where the shared emptyDir with the `trellis` binary and the step's work directory is mounted.
 pub const TRELLIS_DIR: &str = "/var/run/trellis";
@@ -68,7 +70,7 @@ pub const ANNOTATION_DAEMON: &str = "trellis.dev/daemon";
 const VOLUME: &str = "trellis";
 
 /// What the pod builder needs to know about the installation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PodConfig {
     /// The image holding the `trellis` binary at `/usr/local/bin/trellis` (`--executor-image`).
     pub executor_image: String,
@@ -78,6 +80,9 @@ pub struct PodConfig {
     pub service_account: String,
     /// The `--instance-id`, set as label `workflows.argoproj.io/controller-instanceid`.
     pub instance_id: Option<String>,
+    /// The workflow's artifact repository (see [`super::artifacts`]): `Ok(None)` when it has
+    /// none, `Err` saying why the one it names cannot be used.
+    pub artifact_repository: Result<Option<engine::model::S3ArtifactRepository>, String>,
 }
 
 impl Default for PodConfig {
@@ -87,6 +92,7 @@ impl Default for PodConfig {
             executor_pull_policy: None,
             service_account: DEFAULT_SERVICE_ACCOUNT.into(),
             instance_id: None,
+            artifact_repository: Ok(None),
         }
     }
 }
@@ -154,11 +160,11 @@ pub fn build_pod(
         }
         Some(TemplateType::Http) => (vec![http_container(l, owner, t, config)], Vec::new()),
         Some(TemplateType::ContainerSet) => (
-            set_containers(l, owner, t)?,
+            set_containers(l, owner, t, config)?,
             vec![install_container(config)],
         ),
         _ => (
-            vec![main_container(l, owner, t)?],
+            vec![main_container(l, owner, t, config)?],
             vec![install_container(config)],
         ),
     };
@@ -330,7 +336,12 @@ fn trellis_mount() -> VolumeMount {
 }
 
 /// The main container: the template's container (or script) with its command wrapped.
-fn main_container(l: &StepLaunch, owner: &Owner, t: &Template) -> Result<Container, String> {
+fn main_container(
+    l: &StepLaunch,
+    owner: &Owner,
+    t: &Template,
+    config: &PodConfig,
+) -> Result<Container, String> {
     let (mut container, script) = match t.template_type() {
         Some(TemplateType::Container) => match &t.container {
             Some(c) => (c.to_container(), None),
@@ -348,15 +359,6 @@ fn main_container(l: &StepLaunch, owner: &Owner, t: &Template) -> Result<Contain
         },
         _ => return Err(nothing_to_run(t)),
     };
-    if t.outputs
-        .iter()
-        .any(|o| o.artifacts.iter().flatten().next().is_some())
-    {
-        return Err(format!(
-            "template \"{}\" has output artifacts: the Kubernetes backend does not store artifacts yet",
-            t.name()
-        ));
-    }
     let no_command = container.command.as_ref().is_none_or(Vec::is_empty);
     let entrypoint = image_entrypoint(container.image.as_deref().unwrap_or_default());
     if no_command && entrypoint.is_empty() {
@@ -373,6 +375,23 @@ fn main_container(l: &StepLaunch, owner: &Owner, t: &Template) -> Result<Contain
         container.command.clone().unwrap_or_default()
     };
     argv.extend(container.args.clone().unwrap_or_default());
+    let repo = config
+        .artifact_repository
+        .as_ref()
+        .map(Option::as_ref)
+        .map_err(String::as_str);
+    let mut creds = artifacts::Credentials::default();
+    let input_artifacts = artifacts::inputs(t, repo, &mut creds)?;
+    let where_ = (
+        owner.name.as_str(),
+        owner.namespace.as_str(),
+        l.pod_name.as_str(),
+    );
+    let output_artifacts = artifacts::outputs(t, repo, where_, &mut creds)?;
+    container
+        .env
+        .get_or_insert_with(Vec::new)
+        .extend(creds.env());
     let exec = ExecSpec {
         node_id: l.node_id.clone(),
         pod_name: l.pod_name.clone(),
@@ -382,9 +401,9 @@ fn main_container(l: &StepLaunch, owner: &Owner, t: &Template) -> Result<Contain
         env: Vec::new(),
         working_dir: None,
         work_dir: format!("{TRELLIS_DIR}/work").into(),
-        input_artifacts: input_artifacts(t)?,
+        input_artifacts,
         output_parameters: outputs_params(t),
-        output_artifacts: Vec::new(),
+        output_artifacts,
         capture_result: true,
         sandbox: None,
         in_pod: true,
@@ -437,7 +456,12 @@ fn wrapped(
 
 /// The containers of a `containerSet`, each wrapped by `trellis exec`, the reporting one
 /// (`main`, else the last in dependency order) first.
-fn set_containers(l: &StepLaunch, owner: &Owner, t: &Template) -> Result<Vec<Container>, String> {
+fn set_containers(
+    l: &StepLaunch,
+    owner: &Owner,
+    t: &Template,
+    config: &PodConfig,
+) -> Result<Vec<Container>, String> {
     let Some(set) = &t.container_set else {
         return Err(nothing_to_run(t));
     };
@@ -486,6 +510,30 @@ fn set_containers(l: &StepLaunch, owner: &Owner, t: &Template) -> Result<Vec<Con
         mounts.extend(container.volume_mounts.take().unwrap_or_default());
         container.volume_mounts = Some(mounts);
         let reports = name == reporter;
+        let repo = config
+            .artifact_repository
+            .as_ref()
+            .map(Option::as_ref)
+            .map_err(String::as_str);
+        let mut creds = artifacts::Credentials::default();
+        let (input_artifacts, output_artifacts) = match reports {
+            true => {
+                let where_ = (
+                    owner.name.as_str(),
+                    owner.namespace.as_str(),
+                    l.pod_name.as_str(),
+                );
+                (
+                    artifacts::inputs(t, repo, &mut creds)?,
+                    artifacts::outputs(t, repo, where_, &mut creds)?,
+                )
+            }
+            false => (Vec::new(), Vec::new()),
+        };
+        container
+            .env
+            .get_or_insert_with(Vec::new)
+            .extend(creds.env());
         let exec = ExecSpec {
             node_id: l.node_id.clone(),
             pod_name: l.pod_name.clone(),
@@ -495,17 +543,13 @@ fn set_containers(l: &StepLaunch, owner: &Owner, t: &Template) -> Result<Vec<Con
             env: Vec::new(),
             working_dir: None,
             work_dir: format!("{TRELLIS_DIR}/work/{name}").into(),
-            input_artifacts: if reports {
-                input_artifacts(t)?
-            } else {
-                Vec::new()
-            },
+            input_artifacts,
             output_parameters: if reports {
                 outputs_params(t)
             } else {
                 Vec::new()
             },
-            output_artifacts: Vec::new(),
+            output_artifacts,
             capture_result: reports,
             sandbox: None,
             in_pod: true,
@@ -617,24 +661,6 @@ fn env_var(name: &str, value: String) -> EnvVar {
         value: Some(value),
         value_from: None,
     }
-}
-
-/// Input artifacts a Pod can fetch by itself: raw, HTTP and Git.
-fn input_artifacts(t: &Template) -> Result<Vec<InputArtifact>, String> {
-    use crate::artifacts::ArtifactSource;
-    crate::local::launch::input_artifacts(
-        t,
-        std::path::Path::new("/"),
-        |s| {
-            matches!(
-                s,
-                ArtifactSource::Raw { .. }
-                    | ArtifactSource::Http { .. }
-                    | ArtifactSource::Git { .. }
-            )
-        },
-        "the Kubernetes backend loads raw, http and git artifacts only",
-    )
 }
 
 /// Whether a container of the template sets its own `securityContext` (a privileged sidecar, a

@@ -384,23 +384,14 @@ impl Ctx<'_> {
         for a in t.outputs.iter().flat_map(|o| o.artifacts.iter().flatten()) {
             let name = a.name.clone().unwrap_or_default();
             let Some(path) = a.path.clone() else { continue };
-            let archive = match &a.archive {
-                Some(s) if s.none.is_some() => ArchiveMode::None {},
-                Some(s) => ArchiveMode::Tar {
-                    compression_level: s.tar.as_ref().and_then(|t| t.compression_level),
-                },
-                None => ArchiveMode::default(),
-            };
+            let archive = archive_mode(a);
             let explicit_key = a.s3.as_ref().and_then(|s| s.key.clone());
-            let suffix = if matches!(archive, ArchiveMode::None {}) {
-                ""
-            } else {
-                ".tgz"
-            };
             let key = explicit_key.unwrap_or_else(|| {
                 format!(
-                    "{}/{}/{name}{suffix}",
-                    self.layout.workflow, self.l.pod_name
+                    "{}/{}/{name}{}",
+                    self.layout.workflow,
+                    self.l.pod_name,
+                    key_suffix(&archive)
                 )
             });
             out.push(OutputArtifact {
@@ -415,6 +406,26 @@ impl Ctx<'_> {
             });
         }
         out
+    }
+}
+
+/// How an output artifact is packed (Argo's `archive`: tar+gzip unless `none`).
+pub(crate) fn archive_mode(a: &Artifact) -> ArchiveMode {
+    match &a.archive {
+        Some(s) if s.none.is_some() => ArchiveMode::None {},
+        Some(s) => ArchiveMode::Tar {
+            compression_level: s.tar.as_ref().and_then(|t| t.compression_level),
+        },
+        None => ArchiveMode::default(),
+    }
+}
+
+/// The end of a default artifact key: `.tgz` for a tarball, nothing for a file as it is.
+pub(crate) fn key_suffix(archive: &ArchiveMode) -> &'static str {
+    if matches!(archive, ArchiveMode::None {}) {
+        ""
+    } else {
+        ".tgz"
     }
 }
 

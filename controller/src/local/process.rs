@@ -277,21 +277,29 @@ pub fn observation(r: &ExecResult) -> StepObservation {
     }
 }
 
-/// How a stored artifact is recorded in a node's outputs: a key-only `s3` artifact, which Argo
-/// reads as "in the default repository".
+/// How a stored artifact is recorded in a node's outputs: an `s3` artifact — key-only (Argo's
+/// "in the default repository") for the local repository, with its bucket for S3 (credentials
+/// are never recorded: readers take them from the repository).
 fn artifact_record(name: &str, loc: &crate::artifacts::ArtifactSource) -> Option<Artifact> {
     use crate::artifacts::ArtifactSource;
-    let key = match loc {
-        ArtifactSource::Local { key, .. } => key.clone(),
-        ArtifactSource::S3(s3) => s3.key.clone(),
+    let s3 = match loc {
+        ArtifactSource::Local { key, .. } => S3Artifact {
+            key: Some(key.clone()),
+            ..Default::default()
+        },
+        ArtifactSource::S3(s3) => S3Artifact {
+            key: Some(s3.key.clone()),
+            bucket: Some(s3.bucket.clone()),
+            endpoint: Some(s3.endpoint.clone()).filter(|e| !e.is_empty()),
+            region: Some(s3.region.clone()).filter(|r| !r.is_empty()),
+            insecure: s3.insecure.then_some(true),
+            ..Default::default()
+        },
         _ => return None,
     };
     Some(Artifact {
         name: Some(name.to_string()),
-        s3: Some(S3Artifact {
-            key: Some(key),
-            ..Default::default()
-        }),
+        s3: Some(s3),
         ..Default::default()
     })
 }

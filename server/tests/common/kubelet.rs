@@ -305,6 +305,26 @@ impl PodRun {
         for e in c["env"].as_array().into_iter().flatten() {
             let name = e["name"].as_str().unwrap_or_default();
             let mut value = e["value"].as_str().unwrap_or_default().to_string();
+            // As the kubelet does: a variable from a Secret's key (`data` base64, or
+            // `stringData` as the emulator keeps it).
+            let from = &e["valueFrom"]["secretKeyRef"];
+            if let (Some(secret), Some(key)) = (from["name"].as_str(), from["key"].as_str()) {
+                let s = self
+                    .api
+                    .get("secrets", &self.namespace, secret)
+                    .unwrap_or_default();
+                value = match (s["stringData"][key].as_str(), s["data"][key].as_str()) {
+                    (Some(v), _) => v.to_string(),
+                    (None, Some(b64)) => {
+                        use base64::Engine as _;
+                        let bytes = base64::engine::general_purpose::STANDARD
+                            .decode(b64)
+                            .unwrap_or_default();
+                        String::from_utf8_lossy(&bytes).into_owned()
+                    }
+                    (None, None) => continue,
+                };
+            }
             if name == "TRELLIS_EXEC_SPEC" {
                 let work = serde_json::from_str::<Value>(&value).unwrap_or_default()["workDir"]
                     .as_str()

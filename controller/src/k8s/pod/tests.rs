@@ -312,7 +312,91 @@ fn steps_a_pod_cannot_run_are_refused_with_the_reason() {
         "  - name: main\n",
         "  - name: main\n    outputs: {artifacts: [{name: out, path: /tmp/out}]}\n",
     );
-    assert!(pod_of(&artifacts).unwrap_err().contains("output artifacts"));
+    let err = pod_of(&artifacts).unwrap_err();
+    assert!(
+        err.contains("no bucket") && err.contains("artifact-repositories"),
+        "{err}"
+    );
+}
+
+#[test]
+fn artifacts_go_to_the_repository_with_credentials_from_its_secrets() {
+    let yaml = HELLO.replace(
+        "  - name: main\n",
+        "  - name: main\n    inputs: {artifacts: [{name: in, path: /tmp/in, s3: {key: wf/p/in.tgz}}]}\n    outputs: {artifacts: [{name: out, path: /tmp/out}, {name: raw, path: /tmp/raw, archive: {none: {}}}]}\n",
+    );
+    let repo: engine::model::S3ArtifactRepository = serde_json::from_value(serde_json::json!({
+        "bucket": "art", "endpoint": "minio:9000", "insecure": true,
+        "accessKeySecret": {"name": "s3", "key": "id"},
+        "secretKeySecret": {"name": "s3", "key": "secret"},
+        "keyFormat": "runs/{{workflow.namespace}}/{{workflow.name}}/{{pod.name}}"
+    }))
+    .unwrap();
+    let config = PodConfig {
+        artifact_repository: Ok(Some(repo)),
+        ..PodConfig::default()
+    };
+    let (resolved, l) = launches(&yaml);
+    let pod = build_pod(&l[0], &owner(), &resolved.spec, &config, now()).unwrap();
+    let main = &pod.spec.as_ref().unwrap().containers[0];
+    let spec = exec_spec(&pod);
+    let crate::artifacts::ArtifactDestination::S3(out) = &spec.output_artifacts[0].destination
+    else {
+        panic!("{:?}", spec.output_artifacts);
+    };
+    assert_eq!(out.bucket, "art");
+    assert_eq!(out.endpoint, "minio:9000");
+    assert!(out.insecure && out.path_style);
+    assert_eq!(out.key, format!("runs/ci/hello/{}/out.tgz", l[0].pod_name));
+    assert!(
+        out.access_key.is_none() && out.secret_key.is_none(),
+        "no secret in the spec"
+    );
+    let crate::artifacts::ArtifactDestination::S3(raw) = &spec.output_artifacts[1].destination
+    else {
+        panic!()
+    };
+    assert!(
+        raw.key.ends_with("/raw"),
+        "unarchived, no .tgz: {}",
+        raw.key
+    );
+    let crate::artifacts::ArtifactSource::S3(input) = &spec.input_artifacts[0].source else {
+        panic!("{:?}", spec.input_artifacts);
+    };
+    assert_eq!(
+        (input.bucket.as_str(), input.key.as_str()),
+        ("art", "wf/p/in.tgz")
+    );
+    // The credentials reach the container from the Secret, once per Secret key.
+    let var = out.access_key_env.clone().unwrap();
+    let env = main.env.as_ref().unwrap();
+    let from = env.iter().find(|e| e.name == var).unwrap();
+    let secret = from
+        .value_from
+        .as_ref()
+        .unwrap()
+        .secret_key_ref
+        .as_ref()
+        .unwrap();
+    assert_eq!((secret.name.as_str(), secret.key.as_str()), ("s3", "id"));
+    assert_eq!(input.access_key_env.as_ref(), Some(&var));
+    let credential_vars = env
+        .iter()
+        .filter(|e| e.name.starts_with("TRELLIS_S3_CREDENTIAL_"));
+    assert_eq!(credential_vars.count(), 2);
+
+    // A repository that cannot be used says why, for the steps that need it only.
+    let broken = PodConfig {
+        artifact_repository: Err(
+            "ConfigMap \"artifact-repositories\" has no artifact repository \"x\"".into(),
+        ),
+        ..PodConfig::default()
+    };
+    let err = build_pod(&l[0], &owner(), &resolved.spec, &broken, now()).unwrap_err();
+    assert!(err.contains("has no artifact repository"), "{err}");
+    let (resolved, plain) = launches(HELLO);
+    assert!(build_pod(&plain[0], &owner(), &resolved.spec, &broken, now()).is_ok());
 }
 
 #[test]
