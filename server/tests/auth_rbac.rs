@@ -576,16 +576,33 @@ async fn tokens_are_checked_revoked_and_expire() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_browser_signs_in_with_a_token_and_loses_access_when_it_is_revoked() {
-    let f = fixture("rbac-token-login").await;
-    let secret = f.server.create_token("browser", &["--role", "viewer"]);
+    // Without a policy (as the manifests install it): the session must hold exactly the
+    // token's role, never the server-mode "everything".
+    let dir = std::env::temp_dir().join(format!("trellis-token-login-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("t.yaml"),
+        template("team-a", "job-build", "ci/build"),
+    )
+    .unwrap();
+    let load = dir.join("t.yaml").display().to_string();
+    let server =
+        Server::start_with("token-login", &["--load", &load, "--auth-mode", "client"]).await;
+    let secret = f
+        .server
+        .create_token("browser", &["--role", "viewer", "--namespace", "team-a"]);
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    let origin = f.server.url("");
+    let origin = server.url("");
+    // A browser without a session is sent to sign in.
+    let resp = client.get(server.url("/runs")).send().await.unwrap();
+    assert_eq!(resp.status(), 303);
+    assert_eq!(resp.headers()["location"], "/login?redirect=%2Fruns");
     let sign_in = |token: &str, origin: &str| {
         client
-            .post(f.server.url("/auth/token"))
+            .post(server.url("/auth/token"))
             .header("content-type", "application/x-www-form-urlencoded")
             .header("origin", origin.to_string())
             .body(format!(
@@ -616,7 +633,7 @@ async fn a_browser_signs_in_with_a_token_and_loses_access_when_it_is_revoked() {
     assert!(!cookie.contains(&secret), "the browser holds no secret");
     let who = |cookie: String| {
         client
-            .get(f.server.url("/api/v1/userinfo"))
+            .get(server.url("/api/v1/userinfo"))
             .header("cookie", cookie)
             .send()
     };
@@ -626,7 +643,7 @@ async fn a_browser_signs_in_with_a_token_and_loses_access_when_it_is_revoked() {
     assert_eq!(info["subject"], "token:browser");
     // The token's own role holds: a viewer cannot submit.
     let resp = client
-        .post(f.server.url("/api/v1/workflows/team-a/submit"))
+        .post(server.url("/api/v1/workflows/team-a/submit"))
         .header("cookie", cookie.clone())
         .header("origin", origin.clone())
         .header("content-type", "application/json")
@@ -635,9 +652,17 @@ async fn a_browser_signs_in_with_a_token_and_loses_access_when_it_is_revoked() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 403);
+    // Nor does it manage tokens, as no scoped viewer may.
+    let resp = client
+        .get(server.url("/api/v1/trellis/tokens"))
+        .header("cookie", cookie.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 403);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_trellis"))
         .args(["token", "revoke", "browser"])
-        .args(f.server.store_args())
+        .args(server.store_args())
         .output()
         .unwrap();
     assert!(out.status.success());

@@ -61,6 +61,9 @@ pub struct Caller {
     pub via: Via,
     /// The role an API token holds by itself, if any (policy bindings may add more).
     pub grant: Option<tokens::Grant>,
+    /// Whether the request came with the session cookie (after an OpenID Connect sign-in, or
+    /// a token given on the sign-in page): a change then needs the browser's proof of origin.
+    pub cookie: bool,
 }
 
 impl Caller {
@@ -298,7 +301,7 @@ pub async fn authenticate(
         .cloned();
     match identify(&auth, request.headers(), session.as_ref()).await {
         Ok(Some(caller))
-            if caller.via == Via::Session
+            if caller.cookie
                 && crate::origin::changes_state(request.method())
                 && !headers::from_own_pages(request.headers()) =>
         {
@@ -355,6 +358,7 @@ async fn identify(
             identity,
             via: Via::Session,
             grant: None,
+            cookie: true,
         }));
     }
     if !auth.allows_mode(AuthMode::Server) {
@@ -374,6 +378,7 @@ async fn identify(
         identity: auth.server_identity.clone(),
         via: Via::Server,
         grant: None,
+        cookie: false,
     }))
 }
 
@@ -391,7 +396,8 @@ pub fn host_name(host: &str) -> &str {
 /// the sign-in page for a browser asking for a page.
 fn unauthenticated(auth: &Auth, method: &Method, uri: &axum::http::Uri) -> Response {
     let path = uri.path();
-    if *method == Method::GET && !path.starts_with("/api/") && auth.sso().is_some() {
+    let browser_sign_in = auth.sso().is_some() || auth.allows_mode(AuthMode::Client);
+    if *method == Method::GET && !path.starts_with("/api/") && browser_sign_in {
         let back = uri.path_and_query().map_or(path, |p| p.as_str());
         let target = format!("/login?redirect={}", tokens::url_encode(back));
         return Redirect::to(&target).into_response();
@@ -444,6 +450,7 @@ mod tests {
             identity: Identity::new("token:ci", vec![]),
             via: Via::Token("ci".into()),
             grant,
+            cookie: false,
         }
     }
 

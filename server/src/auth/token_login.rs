@@ -1,7 +1,9 @@
 //! Signing in to the web UI with an API token (`--auth-mode client`), as Argo's UI does: the
 //! sign-in page posts the token, which is checked like a bearer token and then kept in the
-//! server-side session, so the browser holds only the session cookie. The token is checked
-//! again on every request, so revoking or expiring it ends the session's access at once.
+//! server-side session (as its SHA-256, like the token table), so the browser holds only the
+//! session cookie. The token is checked again on every request, so revoking or expiring it
+//! ends the session's access at once; the session acts as the token — its own role, and the
+//! policy's bindings naming it — and changes need the browser's proof of origin.
 
 use axum::Router;
 use axum::extract::{Form, State};
@@ -11,11 +13,11 @@ use axum::routing::post;
 use serde::Deserialize;
 use tower_sessions::Session;
 
-use super::{Auth, AuthMode, Caller, Via};
+use super::{Auth, AuthMode, Caller};
 use crate::api::ApiError;
 
-/// The session key of the token a browser signed in with.
-const TOKEN_KEY: &str = "trellis.token";
+/// The session key of the SHA-256 of the token a browser signed in with.
+const TOKEN_KEY: &str = "trellis.token-hash";
 
 /// The route of signing in with a token.
 pub fn routes() -> Router<std::sync::Arc<Auth>> {
@@ -58,7 +60,10 @@ async fn sign_in(
         tracing::error!(error = %e, "cannot renew a session");
         return failed("cannot start a session; try again");
     }
-    if let Err(e) = session.insert(TOKEN_KEY, secret).await {
+    if let Err(e) = session
+        .insert(TOKEN_KEY, super::tokens::hash_secret(secret))
+        .await
+    {
         tracing::error!(error = %e, "cannot write a session");
         return failed("cannot start a session; try again");
     }
@@ -70,16 +75,16 @@ async fn sign_in(
 /// The caller of a session signed in with a token; `None` when it holds none, or one no
 /// longer active (then it is forgotten).
 pub async fn session_caller(auth: &Auth, session: &Session) -> Result<Option<Caller>, ApiError> {
-    let secret: Option<String> = session
+    let hash: Option<String> = session
         .get(TOKEN_KEY)
         .await
         .map_err(|e| ApiError::Internal(format!("cannot read the session: {e}")))?;
-    let Some(secret) = secret else {
+    let Some(hash) = hash else {
         return Ok(None);
     };
-    match super::tokens::caller_of(auth, &secret).await {
+    match super::tokens::caller_of_hash(auth, &hash).await {
         Ok(mut caller) => {
-            caller.via = Via::Session;
+            caller.cookie = true;
             Ok(Some(caller))
         }
         Err(ApiError::Unauthenticated(why)) => {

@@ -44,11 +44,16 @@ pub fn subject_of(name: &str) -> String {
 
 /// The caller of a bearer secret, or 401 when no active token has it.
 pub async fn caller_of(auth: &Auth, secret: &str) -> Result<Caller, ApiError> {
+    caller_of_hash(auth, &hash_secret(secret)).await
+}
+
+/// The caller of a token found by the SHA-256 of its secret (see [`hash_secret`]), or 401.
+pub async fn caller_of_hash(auth: &Auth, hash: &str) -> Result<Caller, ApiError> {
     let store = auth
         .store()
         .ok_or_else(|| ApiError::Unauthenticated("this server accepts no API tokens".into()))?;
     let token = store
-        .api_token_by_hash(&hash_secret(secret))
+        .api_token_by_hash(hash)
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let now = Utc::now();
@@ -76,6 +81,7 @@ pub async fn caller_of(auth: &Auth, secret: &str) -> Result<Caller, ApiError> {
         identity: Identity::new(subject_of(&token.name), vec![]),
         via: Via::Token(token.name),
         grant,
+        cookie: false,
     })
 }
 

@@ -245,7 +245,7 @@ impl ActData for UiSource {
         Box::pin(async move {
             Ok(Viewer {
                 user: caller.map(|c| UserView {
-                    session: c.via == crate::auth::Via::Session,
+                    session: c.cookie,
                     subject: c.identity.subject,
                     name: c.identity.name,
                     email: c.identity.email,
