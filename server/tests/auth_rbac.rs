@@ -588,9 +588,7 @@ async fn a_browser_signs_in_with_a_token_and_loses_access_when_it_is_revoked() {
     let load = dir.join("t.yaml").display().to_string();
     let server =
         Server::start_with("token-login", &["--load", &load, "--auth-mode", "client"]).await;
-    let secret = f
-        .server
-        .create_token("browser", &["--role", "viewer", "--namespace", "team-a"]);
+    let secret = server.create_token("browser", &["--role", "viewer", "--namespace", "team-a"]);
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
