@@ -543,6 +543,44 @@ async fn mirrored_templates_keep_the_cluster_s_metadata(db: &TestDb) {
     assert_eq!(got.created_at.to_rfc3339(), "2026-01-02T03:04:05+00:00");
 }
 
+async fn offloaded_nodes_are_kept_by_version_and_go_with_their_workflow(db: &TestDb) {
+    let store = db.open().await;
+    store
+        .mirror_workflow(&cluster_workflow("big", "uid-big", "1", None))
+        .await
+        .unwrap();
+    store
+        .offload_nodes("uid-big", "fnv:1", r#"{"a": {}}"#, None)
+        .await
+        .unwrap();
+    store
+        .offload_nodes("uid-big", "fnv:2", r#"{"a": {}, "b": {}}"#, Some("fnv:1"))
+        .await
+        .unwrap();
+    // Written again: no error, the same content.
+    store
+        .offload_nodes("uid-big", "fnv:2", r#"{"a": {}, "b": {}}"#, Some("fnv:1"))
+        .await
+        .unwrap();
+    let one = store.offloaded_nodes("uid-big", "fnv:1").await.unwrap();
+    assert_eq!(
+        one.as_deref(),
+        Some(r#"{"a": {}}"#),
+        "a recent older version stays"
+    );
+    let two = store.offloaded_nodes("uid-big", "fnv:2").await.unwrap();
+    assert_eq!(two.as_deref(), Some(r#"{"a": {}, "b": {}}"#));
+    assert_eq!(
+        store.offloaded_nodes("uid-big", "fnv:3").await.unwrap(),
+        None
+    );
+    store.forget_workflow("uid-big").await.unwrap();
+    assert_eq!(
+        store.offloaded_nodes("uid-big", "fnv:2").await.unwrap(),
+        None
+    );
+}
+
 #[tokio::test]
 async fn a_memory_store_is_a_fresh_database_of_its_own() {
     let one = SqlStore::open_in_memory().await.unwrap();
@@ -570,4 +608,5 @@ on_every_database!(
     reopening_keeps_everything,
     mirrored_workflows_keep_their_identity_and_number,
     mirrored_templates_keep_the_cluster_s_metadata,
+    offloaded_nodes_are_kept_by_version_and_go_with_their_workflow,
 );

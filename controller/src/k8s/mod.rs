@@ -247,6 +247,9 @@ async fn reconcile(obj: Arc<DynamicObject>, ctx: Arc<Context>) -> Result<Action,
     let name = obj.name_any();
     let uid = obj.uid().unwrap_or_default();
     let mut object = serde_json::to_value(obj.as_ref()).unwrap_or_default();
+    let named_version = object["status"]["offloadNodeStatusVersion"]
+        .as_str()
+        .map(str::to_owned);
     inline_offloaded(&mut object, &uid, &ctx.settings).await?;
     let with_repository;
     let settings = match artifacts::uses_artifacts(&object) {
@@ -299,7 +302,7 @@ async fn reconcile(obj: Arc<DynamicObject>, ctx: Arc<Context>) -> Result<Action,
     let wf_api: Api<DynamicObject> = Api::namespaced_with(ctx.client.clone(), &ns, &workflows());
     if let (Some(o), Some(store)) = (&d.offload, &ctx.settings.offload) {
         store
-            .offload_nodes(&uid, &o.version, &o.nodes)
+            .offload_nodes(&uid, &o.version, &o.nodes, named_version.as_deref())
             .await
             .map_err(|e| {
                 ReconcileError::Offload(format!("offloading the nodes of {ns}/{name}: {e}"))

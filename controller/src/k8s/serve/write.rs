@@ -188,9 +188,10 @@ impl KubeBackend {
                 .map_err(|e| BackendError::Cluster(e.to_string()))?;
         if let Some(o) = offloaded {
             let uid = object.metadata.uid.clone().unwrap_or_default();
+            let current = object.data["status"]["offloadNodeStatusVersion"].as_str();
             self.inner
                 .store
-                .offload_nodes(&uid, &o.version, &o.nodes)
+                .offload_nodes(&uid, &o.version, &o.nodes, current)
                 .await?;
         }
         body["status"] = serde_json::to_value(&status).unwrap_or_default();

@@ -203,9 +203,16 @@ impl SqlStore {
     }
 
     /// Stores a version of a workflow's node status that its API object cannot hold (Argo's
-    /// offloading); the object's `status.offloadNodeStatusVersion` names it.
-    pub async fn offload_nodes(&self, uid: &str, version: &str, nodes: &str) -> Result<()> {
-        offload::put(self, uid, version, nodes).await
+    /// offloading); the object's `status.offloadNodeStatusVersion` names it once written.
+    /// `current` is the version the object names now: it is kept, older others are dropped.
+    pub async fn offload_nodes(
+        &self,
+        uid: &str,
+        version: &str,
+        nodes: &str,
+        current: Option<&str>,
+    ) -> Result<()> {
+        offload::put(self, uid, version, nodes, current).await
     }
 
     /// An offloaded version of a workflow's node status (JSON), if stored.

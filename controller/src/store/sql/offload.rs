@@ -1,7 +1,8 @@
 //! Offloaded node status (Argo's): the nodes of a workflow too large for its API object even
-//! compressed, one row per version, found by the version the object names. Versions older
-//! than [`KEEP_OLD`] are dropped when a new one is written (a reader may still hold the object
-//! that names one for a moment), and all of a workflow's when it is forgotten.
+//! compressed, one row per version, found by the version the object names. When a new version
+//! is written, the others written more than [`KEEP_OLD`] ago are dropped — except the one the
+//! object names until the new one is in it (its status write may still lose a conflict) — and
+//! all of a workflow's when it is forgotten.
 
 use chrono::{Duration, Utc};
 
@@ -13,8 +14,15 @@ use crate::store::identity::format_time;
 /// How long an older version of a workflow's nodes stays readable.
 const KEEP_OLD: Duration = Duration::minutes(5);
 
-/// Stores a version of a workflow's nodes (as JSON); writing one that is stored is no error.
-pub(super) async fn put(store: &SqlStore, uid: &str, version: &str, nodes: &str) -> Result<()> {
+/// Stores a version of a workflow's nodes (as JSON), keeping `current` (the version the object
+/// names now); writing one that is stored is no error.
+pub(super) async fn put(
+    store: &SqlStore,
+    uid: &str,
+    version: &str,
+    nodes: &str,
+    current: Option<&str>,
+) -> Result<()> {
     let now = Utc::now();
     let mut tx = store.begin_write().await?;
     let sql = Sql::new(
@@ -26,11 +34,14 @@ pub(super) async fn put(store: &SqlStore, uid: &str, version: &str, nodes: &str)
     .arg(nodes)
     .arg(format_time(now));
     tx.run(sql).await?;
-    let sql =
-        Sql::new("DELETE FROM offloaded_nodes WHERE uid = ? AND version <> ? AND updated_at < ?")
-            .arg(uid)
-            .arg(version)
-            .arg(format_time(now - KEEP_OLD));
+    let sql = Sql::new(
+        "DELETE FROM offloaded_nodes WHERE uid = ? AND version <> ? AND version <> ? \
+         AND updated_at < ?",
+    )
+    .arg(uid)
+    .arg(version)
+    .arg(current.unwrap_or(version))
+    .arg(format_time(now - KEEP_OLD));
     tx.run(sql).await?;
     tx.commit().await
 }
