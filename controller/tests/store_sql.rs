@@ -488,9 +488,24 @@ async fn mirrored_workflows_keep_their_identity_and_number(db: &TestDb) {
         .await
         .unwrap();
     assert_eq!(second.run_number, 2);
-    let mut live = store.live_workflow_uids().await.unwrap();
+    let mut live = store.live_workflow_uids(i64::MAX).await.unwrap();
     live.sort();
     assert_eq!(live, ["uid-a", "uid-b"]);
+    // Only those written before a moment: a listing begun then does not forget later ones.
+    let before_b = store.version_now().await.unwrap();
+    store
+        .mirror_workflow(&cluster_workflow(
+            "b",
+            "uid-b",
+            "19",
+            Some(WorkflowPhase::Running),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.live_workflow_uids(before_b + 1).await.unwrap(),
+        ["uid-a"]
+    );
     // Deleted and made again under its name while unseen: the old one is forgotten.
     let remade = store
         .mirror_workflow(&cluster_workflow("a", "uid-a2", "20", None))

@@ -29,6 +29,11 @@ impl From<LocalBackend> for Backend {
 }
 
 impl Backend {
+    /// Whether workflows are objects of a Kubernetes cluster (the store holds their copies).
+    pub fn is_kubernetes(&self) -> bool {
+        matches!(self, Backend::Kube(_))
+    }
+
     /// The store the API and UI read.
     pub fn store(&self) -> &SqlStore {
         match self {

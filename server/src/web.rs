@@ -172,7 +172,15 @@ async fn open_kube(
     };
     let backend = controller::k8s::serve::KubeBackend::start(client, store, config);
     tracing::info!(?scope, "listing the cluster's workflows and templates");
-    backend.ready().await;
+    if tokio::time::timeout(std::time::Duration::from_secs(120), backend.ready())
+        .await
+        .is_err()
+    {
+        tracing::error!(
+            "not every kind of object could be listed in 120 s (see the warnings above: are the \
+             CRDs installed, and may the server list them?); serving what is known"
+        );
+    }
     tracing::info!(
         ?scope,
         data_dir = %args.data_dir.display(),

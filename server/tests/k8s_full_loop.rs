@@ -962,13 +962,26 @@ async fn the_server_reads_and_writes_the_cluster_through_argo_s_api() {
         .create(shell(
             "flaky",
             &format!(
-                "test -e {0} && echo passed || {{ touch {0}; exit 1; }}",
+                "test -e {0} && echo passed || {{ echo first try; touch {0}; exit 1; }}",
                 marker.display()
             ),
             "",
         ))
         .await;
     let failed = server.until(&flaky, phase_is("Failed")).await;
+    let log = |server: &Server| {
+        let path = format!("/api/v1/workflows/default/{flaky}/log?logOptions.container=main");
+        let server_base = server.base.clone();
+        async move {
+            reqwest::get(format!("{server_base}{path}"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    assert!(log(&server).await.contains("first try"));
     let number = &failed["metadata"]["labels"]["trellis.dev/run-number"];
     // Runs of no template are numbered together: before, approval, slow, flaky.
     assert_eq!(number, "4", "{failed}");
@@ -989,6 +1002,35 @@ async fn the_server_reads_and_writes_the_cluster_through_argo_s_api() {
         wf["status"]["nodes"]["flaky"]["outputs"]["result"],
         "passed"
     );
+    // The log is the new attempt's, not the first one's kept from before.
+    let second = log(&server).await;
+    assert!(
+        second.contains("passed") && !second.contains("first try"),
+        "{second}"
+    );
+    // Still in the cluster, it cannot leave the archive; workflows outside what the server
+    // shows are refused.
+    let uid = wf["metadata"]["uid"].as_str().unwrap();
+    let (status, body) = server
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/archived-workflows/{uid}"),
+            None,
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    let mut foreign = shell("foreign", "true", "");
+    foreign["metadata"]["labels"] =
+        json!({"workflows.argoproj.io/controller-instanceid": "elsewhere"});
+    let (status, body) = server
+        .call(
+            Method::POST,
+            "/api/v1/workflows/default",
+            Some(json!({"workflow": foreign})),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("instance"), "{body}");
 
     // Deleting through the server deletes in the cluster; deleting in the cluster is seen.
     let (status, _) = server

@@ -114,9 +114,31 @@ async fn delete(
     caller: Caller,
     Path(uid): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    archived(&s, &caller, Action::Delete, &uid).await?;
+    let wf = archived(&s, &caller, Action::Delete, &uid).await?;
+    if s.backend.is_kubernetes() && still_in_cluster(&s, &wf).await {
+        // The copy of a live object would be archived again at its next change.
+        return Err(ApiError::FailedPrecondition(
+            "the workflow is still in the cluster: delete it first (DELETE /api/v1/workflows/NS/NAME)"
+                .into(),
+        ));
+    }
     s.backend.store().delete_archived_workflow(&uid).await?;
     Ok(Json(json!({})))
+}
+
+/// Whether the cluster still holds the workflow (its live copy is the archived one).
+async fn still_in_cluster(s: &ApiState, wf: &engine::model::Workflow) -> bool {
+    let meta = wf.metadata.as_ref();
+    let (ns, name) = (
+        meta.and_then(|m| m.namespace.as_deref())
+            .unwrap_or_default(),
+        meta.and_then(|m| m.name.as_deref()).unwrap_or_default(),
+    );
+    s.backend
+        .store()
+        .get_workflow(ns, name)
+        .await
+        .is_ok_and(|live| live.metadata.and_then(|m| m.uid) == meta.and_then(|m| m.uid.clone()))
 }
 
 async fn retry(
@@ -130,6 +152,17 @@ async fn retry(
     super::operations::retry_options(&req).and_then(|opts| {
         engine::ops::retry(&old, &opts).map_err(|e| ApiError::FailedPrecondition(e.to_string()))
     })?;
+    if s.backend.is_kubernetes() {
+        // Only what the cluster still holds can run again there; a deleted one is resubmitted.
+        if !still_in_cluster(&s, &old).await {
+            return Err(ApiError::FailedPrecondition(
+                "the workflow is no longer in the cluster: resubmit it instead \
+                 (PUT /api/v1/archived-workflows/UID/resubmit)"
+                    .into(),
+            ));
+        }
+        return retry_live(&s, &caller, &old, &req).await;
+    }
     let wf = s.backend.store().revive_workflow(&uid).await?;
     retry_live(&s, &caller, &wf, &req).await
 }

@@ -132,6 +132,10 @@ impl Followed {
             };
             // Looked at before reading, so the lines written before the end are all read.
             let done = step_done(&wf, &self.node).unwrap_or(true);
+            if done {
+                // The last copy of a log kept elsewhere (a Pod's) is in place before the read.
+                state.backend.log_path(&wf, &self.node).await;
+            }
             let secrets = engine::secrets::secret_values(&wf);
             let (lines, total) = self.read_after(&indexes, after).await?;
             let sent_all = after + lines.len() as u64 >= total;

@@ -224,6 +224,12 @@ async fn stream_logs(
                 tails.insert(id, tail);
             }
         }
+        if done {
+            // The last copy of each log kept elsewhere (a Pod's) is in place before the read.
+            for id in tails.keys() {
+                state.backend.log_path(&wf, id).await;
+            }
+        }
         let secrets = engine::secrets::secret_values(&wf);
         for t in tails.values_mut() {
             for line in read_new(t, f, &secrets).await? {

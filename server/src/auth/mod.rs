@@ -535,6 +535,7 @@ mod tests {
             identity: Identity::new("local", vec![]),
             via: Via::Server,
             grant: None,
+            cookie: false,
         };
         assert!(auth.allows(&local, Action::Tokens, &team));
         assert!(auth.decide(&local, Action::Delete, &team).allowed);

@@ -56,44 +56,69 @@ fn step_done(wf: &Workflow, node: &str) -> bool {
 }
 
 impl KubeBackend {
-    /// The directory of a step's cached log.
-    fn log_dir(&self, uid: &str, node: &str) -> PathBuf {
-        self.inner.data_dir.join("pod-logs").join(uid).join(node)
-    }
-
-    /// The `main.log` of a workflow's node, fetched from its Pod (see the module's doc); a
-    /// step without a Pod, or whose Pod is gone with its log, has none (the file is absent).
-    pub async fn log_path(&self, wf: &Workflow, node: &str) -> PathBuf {
+    /// The directory of a step's cached log: one per attempt (a retried node starts again).
+    fn log_dir(&self, wf: &Workflow, node: &str) -> PathBuf {
         let uid = wf
             .metadata
             .as_ref()
             .and_then(|m| m.uid.clone())
             .unwrap_or_default();
-        let dir = self.log_dir(&uid, node);
+        let started = wf
+            .status
+            .as_ref()
+            .and_then(|s| s.nodes.as_ref()?.get(node)?.started_at.clone())
+            .unwrap_or_default()
+            .replace(|c: char| !c.is_ascii_alphanumeric(), "-");
+        self.inner
+            .data_dir
+            .join("pod-logs")
+            .join(uid)
+            .join(node)
+            .join(started)
+    }
+
+    /// Drops the cached logs of a node (its attempts, before it runs again).
+    pub(super) fn forget_log(&self, uid: &str, node: &str) {
+        let dir = self.inner.data_dir.join("pod-logs").join(uid).join(node);
+        if let Err(e) = std::fs::remove_dir_all(&dir)
+            && e.kind() != std::io::ErrorKind::NotFound
+        {
+            tracing::warn!(path = %dir.display(), error = %e, "cannot drop a step's cached log");
+        }
+    }
+
+    /// The `main.log` of a workflow's node, fetched from its Pod (see the module's doc); a
+    /// step without a Pod, or whose Pod is gone with its log, has none (the file is absent).
+    /// Once the step has ended, the last copy is fetched before this returns.
+    pub async fn log_path(&self, wf: &Workflow, node: &str) -> PathBuf {
+        let dir = self.log_dir(wf, node);
         let path = dir.join(LOG_FILE);
         if dir.join(COMPLETE).exists() {
             return path;
         }
-        let key = (uid.clone(), node.to_owned());
-        if self.inner.refreshing.lock().is_ok_and(|r| r.contains(&key)) {
+        if step_done(wf, node) {
+            self.fetch(wf, node, &dir, true).await;
             return path;
         }
-        let done = step_done(wf, node);
-        self.fetch(wf, node, &dir, done).await;
-        if !done
-            && let Ok(mut r) = self.inner.refreshing.lock()
-            && r.insert(key.clone())
-        {
-            let this = self.clone();
-            let (ns, name) = namespace_name(wf);
-            let (node, dir) = (node.to_owned(), dir.clone());
-            tokio::spawn(async move {
-                this.refresh(&ns, &name, &node, &dir).await;
-                if let Ok(mut r) = this.inner.refreshing.lock() {
-                    r.remove(&key);
-                }
-            });
+        let key = dir.clone();
+        let claimed = self
+            .inner
+            .refreshing
+            .lock()
+            .is_ok_and(|mut r| r.insert(key.clone()));
+        if !claimed {
+            return path; // being fetched every second already
         }
+        self.fetch(wf, node, &dir, false).await;
+        let this = self.clone();
+        let (ns, name) = namespace_name(wf);
+        let (node, dir) = (node.to_owned(), dir.clone());
+        tokio::spawn(async move {
+            this.refresh(&ns, &name, &node, &dir).await;
+            if let Ok(mut r) = this.inner.refreshing.lock() {
+                r.remove(&key);
+            }
+        });
         path
     }
 
@@ -105,6 +130,9 @@ impl KubeBackend {
             let Ok(wf) = self.inner.store.get_workflow(ns, name).await else {
                 return;
             };
+            if self.log_dir(&wf, node) != dir {
+                return; // retried: a new attempt, with a cache of its own
+            }
             let done = step_done(&wf, node);
             self.fetch(&wf, node, dir, done).await;
             if done {
@@ -158,11 +186,14 @@ fn namespace_name(wf: &Workflow) -> (String, String) {
     )
 }
 
-/// Replaces `dir/main.log` by `lines` (through a temporary file, so readers see the old copy
-/// or the new one), then marks it complete if `complete`.
+/// Replaces `dir/main.log` by `lines` (through a temporary file of its own, so readers see the
+/// old copy or the new one, and concurrent fetches do not mix), then marks it complete if
+/// `complete`.
 fn write_atomically(dir: &Path, lines: &str, complete: bool) -> std::io::Result<()> {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     std::fs::create_dir_all(dir)?;
-    let tmp = dir.join("main.log.tmp");
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = dir.join(format!("main.log.tmp.{}.{n}", std::process::id()));
     std::fs::write(&tmp, lines)?;
     std::fs::rename(&tmp, dir.join(LOG_FILE))?;
     if complete {
@@ -209,6 +240,7 @@ mod tests {
             "one\ntwo\n"
         );
         assert!(dir.path().join(COMPLETE).exists());
-        assert!(!dir.path().join("main.log.tmp").exists());
+        let left = std::fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(left, 2, "main.log and its mark, no temporary file");
     }
 }

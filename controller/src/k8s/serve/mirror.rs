@@ -27,6 +27,9 @@ fn template_kinds(scope: &Scope) -> Vec<TemplateKind> {
     kinds
 }
 
+/// The most uids of deleted workflows remembered (so that a late event cannot bring one back).
+const MAX_TOMBSTONES: usize = 100_000;
+
 /// How many watches a server of this scope runs.
 pub(super) fn watches(scope: &Scope) -> usize {
     1 + template_kinds(scope).len()
@@ -64,10 +67,16 @@ impl KubeBackend {
         futures::pin_mut!(stream);
         let mut listing: Vec<DynamicObject> = Vec::new();
         let mut first = true;
+        // The store's version when a listing began: rows written since (by this server's own
+        // writes) are newer than the listing and never forgotten for missing from it.
+        let mut listed_from = 0;
         while let Some(event) = stream.next().await {
             match event {
                 Err(e) => tracing::warn!(error = %e, "watching workflows"),
-                Ok(watcher::Event::Init) => listing.clear(),
+                Ok(watcher::Event::Init) => {
+                    listing.clear();
+                    listed_from = self.inner.store.version_now().await.map_or(0, |v| v + 1);
+                }
                 Ok(watcher::Event::InitApply(o)) => listing.push(o),
                 Ok(watcher::Event::InitDone) => {
                     // Oldest first, so that workflows seen for the first time are numbered in
@@ -78,7 +87,7 @@ impl KubeBackend {
                         seen.extend(o.metadata.uid.clone());
                         self.apply_workflow(&o).await;
                     }
-                    self.forget_unseen(&seen).await;
+                    self.forget_unseen(&seen, listed_from).await;
                     if std::mem::take(&mut first) {
                         self.listed();
                     }
@@ -91,11 +100,27 @@ impl KubeBackend {
         }
     }
 
-    /// Mirrors a workflow object; returns it as stored.
+    /// Mirrors a workflow object; returns it as stored. One older than the copy already
+    /// stored (a write's answer arriving after the watch's newer event), or of a workflow
+    /// forgotten as deleted, is not stored (`None`).
     pub(super) async fn apply_workflow(
         &self,
         o: &DynamicObject,
     ) -> Option<engine::model::Workflow> {
+        let uid = o.metadata.uid.clone().unwrap_or_default();
+        let version = o
+            .metadata
+            .resource_version
+            .as_deref()
+            .and_then(|v| v.parse::<u64>().ok());
+        if self.inner.gone.lock().is_ok_and(|g| g.contains(&uid)) {
+            return None;
+        }
+        if let (Some(v), Ok(seen)) = (version, self.inner.versions.lock())
+            && seen.get(&uid).is_some_and(|last| *last >= v)
+        {
+            return None;
+        }
         let wf = match self.full_workflow(o).await {
             Ok(wf) => wf,
             Err(e) => {
@@ -105,6 +130,9 @@ impl KubeBackend {
         };
         match self.inner.store.mirror_workflow(&wf).await {
             Ok(stored) => {
+                if let (Some(v), Ok(mut seen)) = (version, self.inner.versions.lock()) {
+                    seen.insert(uid, v);
+                }
                 let _ = self.inner.updates.send(Arc::new(stored.workflow.clone()));
                 Some(stored.workflow)
             }
@@ -120,6 +148,16 @@ impl KubeBackend {
         let Some(uid) = o.metadata.uid.as_deref() else {
             return;
         };
+        if let Ok(mut gone) = self.inner.gone.lock() {
+            // Bounded: uids are never reused, old tombstones only guard against late events.
+            if gone.len() >= MAX_TOMBSTONES {
+                gone.clear();
+            }
+            gone.insert(uid.to_owned());
+        }
+        if let Ok(mut seen) = self.inner.versions.lock() {
+            seen.remove(uid);
+        }
         let wf = self.inner.store.get_workflow_by_uid(uid).await;
         if let Err(e) = self.inner.store.forget_workflow(uid).await {
             tracing::warn!(uid, error = %e, "cannot forget a deleted workflow");
@@ -130,8 +168,8 @@ impl KubeBackend {
         }
     }
 
-    async fn forget_unseen(&self, seen: &HashSet<String>) {
-        let live = match self.inner.store.live_workflow_uids().await {
+    async fn forget_unseen(&self, seen: &HashSet<String>, listed_from: i64) {
+        let live = match self.inner.store.live_workflow_uids(listed_from).await {
             Ok(live) => live,
             Err(e) => return tracing::warn!(error = %e, "cannot list the stored workflows"),
         };

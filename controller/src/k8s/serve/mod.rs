@@ -9,7 +9,7 @@ mod logs;
 mod mirror;
 mod write;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
@@ -42,8 +42,12 @@ struct Inner {
     deletions: broadcast::Sender<Arc<Workflow>>,
     /// How many of the watches have had their first full list.
     listed: tokio::sync::watch::Sender<usize>,
-    /// The steps whose logs are being fetched again while they run: (workflow uid, node ID).
-    refreshing: Mutex<HashSet<(String, String)>>,
+    /// The Kubernetes resourceVersion of each workflow's stored copy, by uid.
+    versions: Mutex<HashMap<String, u64>>,
+    /// The uids of workflows forgotten as deleted.
+    gone: Mutex<HashSet<String>>,
+    /// The steps whose logs are being fetched again while they run (by cache directory).
+    refreshing: Mutex<HashSet<PathBuf>>,
 }
 
 /// The cluster as the server sees it (cheap to clone).
@@ -65,6 +69,8 @@ impl KubeBackend {
                 updates: broadcast::channel(1024).0,
                 deletions: broadcast::channel(256).0,
                 listed: tokio::sync::watch::channel(0).0,
+                versions: Mutex::default(),
+                gone: Mutex::default(),
                 refreshing: Mutex::default(),
             }),
         };

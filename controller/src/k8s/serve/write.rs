@@ -81,25 +81,59 @@ impl KubeBackend {
             .or_else(|| self.inner.scope.namespace.clone())
             .unwrap_or_else(|| DEFAULT_NAMESPACE.into());
         meta.namespace = Some(ns.clone());
-        if let Some(id) = &self.inner.scope.instance_id {
-            meta.labels
-                .get_or_insert_default()
-                .insert(LABEL_INSTANCE_ID.into(), id.clone());
+        if let Some(only) = &self.inner.scope.namespace
+            && *only != ns
+        {
+            return Err(StoreError::invalid(
+                "workflow",
+                format!("this server shows namespace {only:?} only (--namespaced), not {ns:?}"),
+            )
+            .into());
+        }
+        let labels = meta.labels.get_or_insert_default();
+        match &self.inner.scope.instance_id {
+            Some(id) => {
+                labels.insert(LABEL_INSTANCE_ID.into(), id.clone());
+            }
+            None if labels.contains_key(LABEL_INSTANCE_ID) => {
+                return Err(StoreError::invalid(
+                    "workflow",
+                    format!(
+                        "label {LABEL_INSTANCE_ID} names a controller instance this server does not \
+                         show (it runs without --instance-id): remove the label"
+                    ),
+                )
+                .into());
+            }
+            None => {}
         }
         let name = meta.name.clone().unwrap_or_default();
-        let created = self
-            .workflow_api(&ns)
+        let api = self.workflow_api(&ns);
+        let created = api
             .create(&PostParams::default(), &object_of(&wf)?)
             .await
             .map_err(|e| refused("workflow", &ns, &name, e))?;
-        self.mirrored(&created).await
+        // A status it starts with (a memoized resubmit's finished nodes) is its own write: the
+        // create drops it (the status subresource).
+        match wf
+            .status
+            .filter(|s| s.nodes.as_ref().is_some_and(|n| !n.is_empty()))
+        {
+            Some(status) => self.write_status(&api, &created, status).await,
+            None => self.mirrored(&created).await,
+        }
     }
 
-    /// Mirrors an object the API answered with and returns it as stored.
+    /// Mirrors an object the API answered with and returns it as stored (the stored copy when
+    /// the watch has stored a newer one already).
     async fn mirrored(&self, o: &DynamicObject) -> Result<Workflow, BackendError> {
-        match self.apply_workflow(o).await {
-            Some(wf) => Ok(wf),
-            None => workflow_of(o).map_err(BackendError::Cluster),
+        if let Some(wf) = self.apply_workflow(o).await {
+            return Ok(wf);
+        }
+        let uid = o.metadata.uid.as_deref().unwrap_or_default();
+        match self.inner.store.get_workflow_by_uid(uid).await {
+            Ok(wf) => Ok(wf),
+            Err(_) => workflow_of(o).map_err(BackendError::Cluster),
         }
     }
 
@@ -107,11 +141,15 @@ impl KubeBackend {
     /// by it). An archived workflow stays in the archive. Returns it as it was.
     pub async fn delete(&self, namespace: &str, name: &str) -> Result<Workflow, BackendError> {
         let wf = self.inner.store.get_workflow(namespace, name).await?;
-        match self
-            .workflow_api(namespace)
-            .delete(name, &DeleteParams::background())
-            .await
-        {
+        // Only the workflow the caller was allowed to delete, not one made since under its name.
+        let params = DeleteParams {
+            preconditions: Some(kube::api::Preconditions {
+                uid: wf.metadata.as_ref().and_then(|m| m.uid.clone()),
+                resource_version: None,
+            }),
+            ..DeleteParams::background()
+        };
+        match self.workflow_api(namespace).delete(name, &params).await {
             Ok(_) => {}
             // Gone already: the watch has not told yet.
             Err(kube::Error::Api(s)) if s.code == 404 => {}
@@ -223,6 +261,10 @@ impl KubeBackend {
             .full_workflow(&object)
             .await
             .map_err(BackendError::Cluster)?;
+        let stored_uid = wf.metadata.as_ref().and_then(|m| m.uid.as_deref());
+        if stored_uid.is_some() && object.metadata.uid.as_deref() != stored_uid {
+            return Err(StoreError::not_found("workflow", &ns, &name).into());
+        }
         if !finished(&current) {
             return Err(BackendError::Op(OpError::NotRetryable(
                 "cannot retry a workflow that is still running".into(),
@@ -237,6 +279,10 @@ impl KubeBackend {
             .filter_map(|n| engine::plan::node_pod_name(&name, n))
             .collect();
         self.delete_steps(&ns, &pods, &retried.removed).await?;
+        let uid = object.metadata.uid.clone().unwrap_or_default();
+        for node in &retried.removed {
+            self.forget_log(&uid, node);
+        }
         // The spec may change (parameters given to the retry); the status is its own write.
         let mut spec = to_json(&object);
         spec["spec"] = serde_json::to_value(&retried.workflow.spec).unwrap_or_default();
@@ -255,7 +301,20 @@ impl KubeBackend {
             .await
             .map_err(|e| refused("workflow", &ns, &name, e))?;
         let status = retried.workflow.status.clone().unwrap_or_default();
-        self.write_status(&api, &replaced, status).await
+        let mut target = replaced;
+        for _ in 0..ATTEMPTS {
+            match self.write_status(&api, &target, status.clone()).await {
+                // Changed meanwhile (a label, the controller): read it again.
+                Err(BackendError::Store(StoreError::Conflict { .. })) => {
+                    target = api
+                        .get(&name)
+                        .await
+                        .map_err(|e| refused("workflow", &ns, &name, e))?;
+                }
+                other => return other,
+            }
+        }
+        self.write_status(&api, &target, status).await
     }
 
     /// Deletes the Pods and task results of retried nodes, and waits until the Pods are gone
@@ -283,10 +342,17 @@ impl KubeBackend {
                 Err(e) => return Err(refused("workflowtaskresult", ns, node, e)),
             }
         }
+        // Gone from the API (an error counts as still there), so the controller cannot take
+        // them for the new attempt's.
         for _ in 0..300 {
             let mut left = 0;
             for pod in pods {
-                if pod_api.get_opt(pod).await.ok().flatten().is_some() {
+                if !matches!(pod_api.get_opt(pod).await, Ok(None)) {
+                    left += 1;
+                }
+            }
+            for node in nodes {
+                if !matches!(results.get_opt(node).await, Ok(None)) {
                     left += 1;
                 }
             }
@@ -296,7 +362,7 @@ impl KubeBackend {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
         Err(BackendError::Cluster(format!(
-            "the Pods of the nodes to retry in {ns} are still there after 30 s: {}",
+            "the Pods and task results of the nodes to retry in {ns} are still there after 30 s: {}",
             pods.join(", ")
         )))
     }

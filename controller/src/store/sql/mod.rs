@@ -184,9 +184,15 @@ impl SqlStore {
         workflows::forget(self, uid).await
     }
 
-    /// The uids of every live workflow (to forget those a fresh listing no longer has).
-    pub async fn live_workflow_uids(&self) -> Result<Vec<String>> {
-        workflows::live_uids(self).await
+    /// The uids of the live workflows last written before the store's version `before` (see
+    /// [`SqlStore::version_now`]): those a listing begun then should have held.
+    pub async fn live_workflow_uids(&self, before: i64) -> Result<Vec<String>> {
+        workflows::live_uids(self, before).await
+    }
+
+    /// The store's resource version now: every later write gets a greater one.
+    pub async fn version_now(&self) -> Result<i64> {
+        workflows::version_now(self).await
     }
 
     /// Stores a template as the Kubernetes API holds it, keeping its uid, resourceVersion and

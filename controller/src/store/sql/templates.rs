@@ -114,15 +114,19 @@ pub(super) async fn write(
         (_, None) => (new_uid(), whole_seconds(Utc::now())),
     };
     let version = next_resource_version(&mut tx).await?;
-    let body = match mode {
-        WriteMode::Mirror => typed(id, json),
-        _ => stamped(id, json, &uid, created_at, version),
+    let (body, conflict) = match mode {
+        // A copy: the cluster's identity wins (the object may have been made again).
+        WriteMode::Mirror => (
+            typed(id, json),
+            "uid = excluded.uid, created_at = excluded.created_at, ",
+        ),
+        _ => (stamped(id, json, &uid, created_at, version), ""),
     };
-    let sql = Sql::new(
+    let sql = Sql::new(format!(
         "INSERT INTO templates (kind, namespace, name, uid, created_at, resource_version, body) \
          VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, namespace, name) DO UPDATE SET \
-         resource_version = excluded.resource_version, body = excluded.body",
-    )
+         {conflict}resource_version = excluded.resource_version, body = excluded.body"
+    ))
     .arg(id.kind.as_str())
     .arg(id.namespace)
     .arg(id.name)

@@ -574,11 +574,21 @@ async fn forget_in(tx: &mut Tx, uid: &str) -> Result<()> {
     Ok(())
 }
 
-/// The uids of every live workflow.
-pub(super) async fn live_uids(store: &SqlStore) -> Result<Vec<String>> {
-    let rows = store
-        .reader
-        .rows(Sql::new("SELECT uid FROM workflows WHERE live = 1"))
-        .await?;
+/// The uids of every live workflow last written before the store's version `before`.
+pub(super) async fn live_uids(store: &SqlStore, before: i64) -> Result<Vec<String>> {
+    let sql =
+        Sql::new("SELECT uid FROM workflows WHERE live = 1 AND resource_version < ?").arg(before);
+    let rows = store.reader.rows(sql).await?;
     rows.iter().map(|r| r.first_text()).collect()
+}
+
+/// The store's resource version now (what the next write exceeds).
+pub(super) async fn version_now(store: &SqlStore) -> Result<i64> {
+    let sql = Sql::new("SELECT value FROM counters WHERE name = 'resource_version'");
+    store
+        .reader
+        .row(sql)
+        .await?
+        .ok_or_else(|| StoreError::invalid("database", "the resource_version counter is missing"))?
+        .first_int()
 }
