@@ -4,7 +4,7 @@
 //! the [`data::ActData`] the server put into Leptos context, which checks who may do what.
 
 use leptos::prelude::*;
-use leptos::server_fn::codec::Json;
+use leptos::server_fn::codec::{Json, Postcard};
 
 use crate::api::UiError;
 use crate::form::{TriggerForm, TriggerOutcome, TriggerRequest};
@@ -78,7 +78,7 @@ fn actions() -> Result<std::sync::Arc<dyn data::ActData>, UiError> {
 }
 
 /// The "Run with parameters" form of a template.
-#[server(input = Json)]
+#[server(input = Json, output = Postcard)]
 pub async fn load_trigger_form(
     /// Which template.
     id: TemplateId,
@@ -89,7 +89,7 @@ pub async fn load_trigger_form(
 }
 
 /// Checks a form and, unless `dry`, creates the run.
-#[server(input = Json)]
+#[server(input = Json, output = Postcard)]
 pub async fn trigger(
     /// The form's values.
     request: TriggerRequest,
@@ -100,7 +100,7 @@ pub async fn trigger(
 }
 
 /// Does an action to a run.
-#[server(input = Json)]
+#[server(input = Json, output = Postcard)]
 pub async fn act(
     /// The run's namespace.
     namespace: String,
@@ -113,7 +113,7 @@ pub async fn act(
 }
 
 /// What a retry would run again.
-#[server(input = Json)]
+#[server(input = Json, output = Postcard)]
 pub async fn plan_retry(
     /// The run's namespace.
     namespace: String,
@@ -126,7 +126,7 @@ pub async fn plan_retry(
 }
 
 /// What a resubmission would run again.
-#[server(input = Json)]
+#[server(input = Json, output = Postcard)]
 pub async fn plan_resubmit(
     /// The run's namespace.
     namespace: String,
@@ -139,7 +139,7 @@ pub async fn plan_resubmit(
 }
 
 /// Two runs side by side.
-#[server(input = Json)]
+#[server(input = Json, output = Postcard)]
 pub async fn compare_runs(
     /// Their namespace.
     namespace: String,
@@ -152,13 +152,13 @@ pub async fn compare_runs(
 }
 
 /// The steps waiting for the current user's approval.
-#[server(input = Json)]
+#[server(input = Json, output = Postcard)]
 pub async fn inbox() -> Result<Vec<PendingApproval>, UiError> {
     actions()?.inbox().await
 }
 
 /// A run's waiting steps and audit trail.
-#[server(input = Json)]
+#[server(input = Json, output = Postcard)]
 pub async fn load_run_approvals(
     /// The run's namespace.
     namespace: String,
@@ -169,7 +169,7 @@ pub async fn load_run_approvals(
 }
 
 /// Approves or rejects a waiting step.
-#[server(input = Json)]
+#[server(input = Json, output = Postcard)]
 pub async fn decide(
     /// The run's namespace.
     namespace: String,
@@ -184,7 +184,7 @@ pub async fn decide(
 }
 
 /// One page of the audit trail.
-#[server(input = Json)]
+#[server(input = Json, output = Postcard)]
 pub async fn audit_trail(
     /// The filters and page.
     filter: AuditFilter,
@@ -194,13 +194,13 @@ pub async fn audit_trail(
 
 /// Who the current user is, and whether they can sign in or out (open to everyone: the sign-in
 /// page asks it before anyone is signed in).
-#[server(input = Json, endpoint = "trellis/viewer")]
+#[server(input = Json, output = Postcard, endpoint = "trellis/viewer")]
 pub async fn who_am_i() -> Result<Viewer, UiError> {
     actions()?.viewer().await
 }
 
 /// What the current user may do to a run, and why not.
-#[server(input = Json)]
+#[server(input = Json, output = Postcard)]
 pub async fn load_permissions(
     /// The run's namespace.
     namespace: String,

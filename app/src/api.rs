@@ -2,7 +2,7 @@
 //! server only and read through the [`UiData`] the server put into Leptos context.
 
 use leptos::prelude::*;
-use leptos::server_fn::codec::{Json, JsonEncoding};
+use leptos::server_fn::codec::{Json, Postcard, PostcardEncoding};
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 
@@ -34,7 +34,7 @@ pub enum UiError {
 }
 
 impl FromServerFnError for UiError {
-    type Encoder = JsonEncoding;
+    type Encoder = PostcardEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         Self::Transport(value.to_string())
@@ -93,7 +93,7 @@ fn source() -> Result<std::sync::Arc<dyn data::UiData>, UiError> {
 
 /// The folder tree with each template's last runs; `query` keeps templates whose name, title,
 /// description or folder contain all its words.
-#[server]
+#[server(output = Postcard)]
 pub async fn folders(
     /// Words a template must match.
     query: String,
@@ -102,13 +102,13 @@ pub async fn folders(
 }
 
 /// The namespaces that hold templates, for the namespace switcher.
-#[server]
+#[server(output = Postcard)]
 pub async fn namespaces() -> Result<Vec<String>, UiError> {
     source()?.namespaces().await
 }
 
 /// A template's page (`kind` as Argo spells it; `namespace` empty for cluster templates).
-#[server]
+#[server(output = Postcard)]
 pub async fn load_template(
     /// `WorkflowTemplate`, `ClusterWorkflowTemplate` or `CronWorkflow`.
     kind: String,
@@ -137,7 +137,7 @@ pub async fn load_template(
 }
 
 /// One page of all runs.
-#[server(input = Json)]
+#[server(input = Json, output = Postcard)]
 pub async fn list_runs(
     /// The filters and page.
     filter: RunsFilter,
@@ -146,7 +146,7 @@ pub async fn list_runs(
 }
 
 /// A run's page.
-#[server(input = Json)]
+#[server(input = Json, output = Postcard)]
 pub async fn load_run(
     /// The run's namespace.
     namespace: String,
@@ -159,7 +159,7 @@ pub async fn load_run(
 }
 
 /// A run's `timeline` or `yaml` tab.
-#[server]
+#[server(output = Postcard)]
 pub async fn load_run_tab(
     /// The run's namespace.
     namespace: String,
@@ -172,7 +172,7 @@ pub async fn load_run_tab(
 }
 
 /// One node of a run.
-#[server]
+#[server(output = Postcard)]
 pub async fn load_node(
     /// The run's namespace.
     namespace: String,
@@ -188,7 +188,7 @@ pub async fn load_node(
 pub const MAX_LOG_WINDOW: u32 = 2_000;
 
 /// A window of a node's log (see [`data::UiData::log`]).
-#[server(input = Json)]
+#[server(input = Json, output = Postcard)]
 pub async fn node_log(
     /// The run's namespace.
     namespace: String,

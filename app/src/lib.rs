@@ -11,6 +11,7 @@ pub mod act;
 pub mod ansi;
 pub mod api;
 pub mod catalog;
+pub mod codec;
 pub mod components;
 pub mod form;
 pub mod format;

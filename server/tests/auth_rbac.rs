@@ -329,16 +329,49 @@ async fn attempt(
         (Channel::ServerFn, _) => return None,
         (Channel::Rest, other) => panic!("no REST case for {other}"),
     };
-    let (status, answer) = f.server.call_as(Some(token), method, &path, body).await;
-    let forbidden = match channel {
-        Channel::Rest => status == 403,
-        Channel::ServerFn => status != 200 && answer.get("Forbidden").is_some(),
+    let (status, answer, forbidden) = match channel {
+        Channel::Rest => {
+            let (status, answer) = f.server.call_as(Some(token), method, &path, body).await;
+            (status, answer, status == 403)
+        }
+        Channel::ServerFn => {
+            let (status, error) = server_fn_call(f, token, &path, body.unwrap_or_default()).await;
+            let forbidden = matches!(error, Some(app::api::UiError::Forbidden(_)));
+            (
+                status,
+                json!(format!("{error:?}")),
+                status != 200 && forbidden,
+            )
+        }
     };
     assert!(
         status == 200 || forbidden,
         "{channel:?} {action} on {place:?}: unexpected {status} {answer}"
     );
     Some(status == 200)
+}
+
+/// Posts a server function's arguments (JSON, its input encoding) as `token`; returns the
+/// status and, when it failed, the error it answered (in the functions' postcard encoding).
+async fn server_fn_call(
+    f: &Fixture,
+    token: &str,
+    path: &str,
+    body: Value,
+) -> (u16, Option<app::api::UiError>) {
+    use leptos::server_fn::error::FromServerFnError as _;
+    let resp = reqwest::Client::new()
+        .post(f.server.url(path))
+        .bearer_auth(token)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("the server answers");
+    let status = resp.status().as_u16();
+    let bytes = resp.bytes().await.unwrap();
+    let error = (status != 200).then(|| app::api::UiError::de(bytes));
+    (status, error)
 }
 
 async fn matrix(channel: Channel, test: &str) {

@@ -155,7 +155,7 @@ pub fn RunApprovalsSection(
     /// Whether to show the audit trail (else only the waiting steps).
     audit: bool,
 ) -> impl IntoView {
-    let data = Resource::new(
+    let data = crate::codec::resource(
         move || revision.get(),
         move |_| crate::act::load_run_approvals(namespace.clone(), name.clone()),
     );

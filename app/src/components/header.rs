@@ -95,7 +95,7 @@ fn ApprovalsLink() -> impl IntoView {
 /// hold templates.
 #[component]
 fn NamespaceSwitcher() -> impl IntoView {
-    let scopes = Resource::new(|| (), |()| crate::api::namespaces());
+    let scopes = crate::codec::resource(|| (), |()| crate::api::namespaces());
     let query = leptos_router::hooks::use_query_map();
     let location = leptos_router::hooks::use_location();
     let navigate = leptos_router::hooks::use_navigate();
@@ -150,7 +150,7 @@ fn NamespaceSwitcher() -> impl IntoView {
 /// Who is signed in, with a way to sign out (or in).
 #[component]
 fn UserMenu() -> impl IntoView {
-    let viewer = Resource::new(|| (), |()| crate::act::who_am_i());
+    let viewer = crate::codec::resource(|| (), |()| crate::act::who_am_i());
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {

@@ -60,7 +60,7 @@ pub fn LogViewer(
 ) -> impl IntoView {
     let from = RwSignal::new(line.map(|l| l.saturating_sub(u64::from(WINDOW) / 2).max(1)));
     let (ns, wf, id) = (namespace.clone(), name.clone(), node.clone());
-    let window = Resource::new(
+    let window = crate::codec::resource(
         move || from.get(),
         move |from| node_log(ns.clone(), wf.clone(), id.clone(), from, WINDOW),
     );
@@ -263,11 +263,7 @@ fn follow_tail(url: &str, last: RwSignal<LogWindow>) {
                 let Some(text) = ev.data().as_string() else {
                     return;
                 };
-                #[derive(serde::Deserialize)]
-                struct Framed {
-                    result: LogBatch,
-                }
-                let Ok(Framed { result }) = serde_json::from_str::<Framed>(&text) else {
+                let Some(result) = batch_of(&text) else {
                     return;
                 };
                 let done = result.done;
@@ -295,6 +291,31 @@ fn follow_tail(url: &str, last: RwSignal<LogWindow>) {
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = (url, last);
+}
+
+/// A follow stream's message (`{"result": {"first", "lines", "total", "done"}}`), read with the
+/// browser's own JSON parser (no JSON decoder in the wasm for one small shape).
+#[cfg(feature = "hydrate")]
+fn batch_of(text: &str) -> Option<LogBatch> {
+    use wasm_bindgen::JsValue;
+    let message = js_sys::JSON::parse(text).ok()?;
+    let result = js_sys::Reflect::get(&message, &JsValue::from_str("result")).ok()?;
+    let field = |k: &str| js_sys::Reflect::get(&result, &JsValue::from_str(k)).ok();
+    let number = |k: &str| field(k)?.as_f64().filter(|n| *n >= 0.0).map(|n| n as u64);
+    let lines = field("lines")?;
+    if !js_sys::Array::is_array(&lines) {
+        return None;
+    }
+    let lines = js_sys::Array::from(&lines)
+        .iter()
+        .map(|l| l.as_string())
+        .collect::<Option<Vec<String>>>()?;
+    Some(LogBatch {
+        first: number("first")?,
+        lines,
+        total: number("total")?,
+        done: field("done")?.as_bool()?,
+    })
 }
 
 /// Scrolls line `n` into view (in the browser; nothing on the server).

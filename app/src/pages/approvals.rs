@@ -14,7 +14,7 @@ use crate::ops::{AuditFilter, AuditView, PendingApproval};
 /// `/approvals`.
 #[component]
 pub fn ApprovalsPage() -> impl IntoView {
-    let items = Resource::new(|| (), |()| inbox());
+    let items = crate::codec::resource(|| (), |()| inbox());
     view! {
         <Title text="Approvals" />
         <div class="mb-4 flex items-baseline justify-between">
@@ -72,7 +72,7 @@ pub fn AuditTrailPage() -> impl IntoView {
             page: q.get("page").unwrap_or_default(),
         })
     };
-    let page = Resource::new(filter, audit_trail);
+    let page = crate::codec::resource(filter, audit_trail);
     view! {
         <Title text="Audit trail" />
         <h1 class="mb-1 text-2xl font-semibold tracking-tight">"Audit trail"</h1>

@@ -15,7 +15,7 @@ use crate::ops::{Comparison, StepDiff, StepRun};
 #[component]
 pub fn ComparePage() -> impl IntoView {
     let params = use_params_map();
-    let data = Resource::new(
+    let data = crate::codec::resource(
         move || {
             params.with(|p| {
                 (

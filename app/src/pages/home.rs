@@ -29,7 +29,7 @@ pub fn HomePage() -> impl IntoView {
     let sort = move || params.with(|p| p.get("sort").unwrap_or_default());
     // The whole tree with every template's row, loaded once (and sent along with the server's
     // HTML), so that filtering needs no further request.
-    let page = Resource::new(|| (), |()| folders(String::new()));
+    let page = crate::codec::resource(|| (), |()| folders(String::new()));
 
     view! {
         <Title text="Templates" />

@@ -15,7 +15,7 @@ pub fn LoginPage() -> impl IntoView {
             .filter(|r| r.starts_with('/') && !r.starts_with("//"))
             .unwrap_or_else(|| "/".into())
     };
-    let viewer = Resource::new(|| (), |()| crate::act::who_am_i());
+    let viewer = crate::codec::resource(|| (), |()| crate::act::who_am_i());
     view! {
         <Title text="Sign in" />
         <div class="mx-auto mt-16 max-w-md rounded-lg border border-slate-200 dark:border-slate-700 bg-white dark:bg-slate-900 p-8 shadow-sm">

@@ -93,7 +93,7 @@ pub fn RunPage() -> impl IntoView {
     };
     let expand = query.with_untracked(|q| RunView::of(|k| q.get(k)).expand);
     let loaded = expand.clone();
-    let page = Resource::new(key, move |(ns, name)| load_run(ns, name, expand.clone()));
+    let page = crate::codec::resource(key, move |(ns, name)| load_run(ns, name, expand.clone()));
     view! {
         <Suspense fallback=|| view! { <p class="text-sm text-slate-500">"Loading the run…"</p> }>
             {move || {
@@ -363,7 +363,7 @@ fn OtherTab(
     on_select: Callback<String>,
 ) -> impl IntoView {
     let t = tab.clone();
-    let data = Resource::new(
+    let data = crate::codec::resource(
         move || state.with(|s| s.revision.clone()),
         move |_| load_run_tab(namespace.clone(), name.clone(), t.clone()),
     );
@@ -441,7 +441,7 @@ fn NodePanel(
 ) -> impl IntoView {
     let (ns, wf, id) = (namespace.clone(), name.clone(), node.clone());
     let revision = move || state.with(|s| s.revision.clone());
-    let detail = Resource::new(revision, move |_| {
+    let detail = crate::codec::resource(revision, move |_| {
         load_node(ns.clone(), wf.clone(), id.clone())
     });
     view! {

@@ -56,7 +56,7 @@ pub fn RunsPage() -> impl IntoView {
     let query = use_query_map();
     let filter = Memo::new(move |_| query.with(|q| filter_of(|k| q.get(k))));
     let tick = RwSignal::new(0_u64);
-    let page = Resource::new(move || (filter.get(), tick.get()), |(f, _)| list_runs(f));
+    let page = crate::codec::resource(move || (filter.get(), tick.get()), |(f, _)| list_runs(f));
     let live = RwSignal::new(false);
     Effect::new(move |_| {
         if let Some(Ok(p)) = page.get() {

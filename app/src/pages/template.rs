@@ -27,7 +27,7 @@ pub fn TemplatePage(
 ) -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
-    let page = Resource::new(
+    let page = crate::codec::resource(
         move || {
             let (ns, name) = params.with(|p| {
                 (

@@ -28,7 +28,7 @@ pub fn TriggerPage(
 ) -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
-    let form = Resource::new(
+    let form = crate::codec::resource(
         move || {
             let id = params.with(|p| TemplateId {
                 kind,
