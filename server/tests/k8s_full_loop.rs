@@ -188,6 +188,28 @@ impl Cluster {
         }
     }
 
+    /// Creates every Workflow of these example files, waits for each to finish; returns their
+    /// (file, name) and why those that did not succeed did not.
+    async fn run_examples(
+        &self,
+        files: &[&'static str],
+    ) -> (Vec<(&'static str, String)>, Vec<String>) {
+        let mut names = Vec::new();
+        for file in files {
+            for wf in workflows_of(file) {
+                names.push((*file, self.create(wf).await));
+            }
+        }
+        let mut failures = Vec::new();
+        for (file, name) in &names {
+            let wf = self.finished(name).await;
+            if wf["status"]["phase"] != "Succeeded" {
+                failures.push(format!("{file}: {} — {}", wf["status"]["phase"], why(&wf)));
+            }
+        }
+        (names, failures)
+    }
+
     /// Waits until the workflow has a completed phase; returns it.
     async fn finished(&self, name: &str) -> Value {
         self.until(name, |wf| {
@@ -231,19 +253,7 @@ fn why(wf: &Value) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn argo_examples_run_to_succeeded_through_the_kubernetes_api() {
     let cluster = Cluster::start().await;
-    let mut names = Vec::new();
-    for file in EXAMPLES {
-        for wf in workflows_of(file) {
-            names.push((file, cluster.create(wf).await));
-        }
-    }
-    let mut failures = Vec::new();
-    for (file, name) in &names {
-        let wf = cluster.finished(name).await;
-        if wf["status"]["phase"] != "Succeeded" {
-            failures.push(format!("{file}: {} — {}", wf["status"]["phase"], why(&wf)));
-        }
-    }
+    let (names, failures) = cluster.run_examples(EXAMPLES).await;
     println!(
         "{}/{} examples Succeeded on the Kubernetes backend",
         names.len() - failures.len(),
@@ -288,7 +298,7 @@ async fn argo_examples_run_to_succeeded_through_the_kubernetes_api() {
     }
     let hello = &names
         .iter()
-        .find(|(f, _)| **f == "hello-world.yaml")
+        .find(|(f, _)| *f == "hello-world.yaml")
         .unwrap()
         .1;
     let log = reqwest::get(format!(
@@ -1243,24 +1253,12 @@ async fn artifacts_pass_between_pods_through_the_repository_s_bucket() {
         .post("/api/v1/namespaces/default/configmaps", &config_map)
         .await;
     assert_eq!(resp.status(), 201);
-    let mut names = Vec::new();
-    for file in ARTIFACT_EXAMPLES {
-        for wf in workflows_of(file) {
-            names.push((file, cluster.create(wf).await));
-        }
-    }
-    let mut failures = Vec::new();
-    for (file, name) in &names {
-        let wf = cluster.finished(name).await;
-        if wf["status"]["phase"] != "Succeeded" {
-            failures.push(format!("{file}: {} — {}", wf["status"]["phase"], why(&wf)));
-        }
-    }
+    let (names, failures) = cluster.run_examples(ARTIFACT_EXAMPLES).await;
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     // What a step stored is in the bucket, where its node's outputs say.
     let (_, passing) = names
         .iter()
-        .find(|(f, _)| **f == "artifact-passing.yaml")
+        .find(|(f, _)| *f == "artifact-passing.yaml")
         .unwrap();
     let wf = cluster.api.get(WORKFLOWS, "default", passing).unwrap();
     let stored = wf["status"]["nodes"]

@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::artifacts::{ArtifactDestination, ArtifactSource, S3Location};
 use crate::exec::{InputArtifact, OutputArtifact};
-use crate::local::launch::{archive_mode, key_suffix, source_of};
+use crate::local::launch::{archive_mode, input_artifacts, key_suffix, source_of};
 
 /// The ConfigMap of artifact repositories a workflow uses unless it names another.
 pub const REPOSITORIES: &str = "artifact-repositories";
@@ -234,41 +234,14 @@ pub fn inputs(
     repo: Repo<'_>,
     creds: &mut Credentials,
 ) -> Result<Vec<InputArtifact>, String> {
-    let mut out = Vec::new();
-    for a in t.inputs.iter().flat_map(|i| i.artifacts.iter().flatten()) {
-        let name = a.name.clone().unwrap_or_default();
-        let Some(path) = a.path.clone() else {
-            return Err(format!("inputs.artifacts.{name} has no path"));
-        };
-        let optional = a.optional == Some(true);
-        let source = match &a.s3 {
-            Some(s3) => match s3.key.clone() {
-                Some(key) => ArtifactSource::S3(
-                    location(a, repo, key, creds)
-                        .map_err(|e| format!("inputs.artifacts.{name}: {e}"))?,
-                ),
-                None if optional => continue,
-                None => return Err(format!("inputs.artifacts.{name}: s3 has no key")),
-            },
-            None => match source_of(a, std::path::Path::new("/")) {
-                Some(s) => s,
-                None if optional => continue,
-                None => {
-                    return Err(format!(
-                        "inputs.artifacts.{name}: no location to load it from"
-                    ));
-                }
-            },
-        };
-        out.push(InputArtifact {
-            name,
-            path,
-            source,
-            mode: a.mode.and_then(|m| u32::try_from(m).ok()),
-            optional,
-        });
-    }
-    Ok(out)
+    input_artifacts(t, |a| match &a.s3 {
+        Some(s3) => match s3.key.clone() {
+            Some(key) => Ok(Some(ArtifactSource::S3(location(a, repo, key, creds)?))),
+            None if a.optional == Some(true) => Ok(None),
+            None => Err("s3 has no key".into()),
+        },
+        None => Ok(source_of(a, std::path::Path::new("/"))),
+    })
 }
 
 /// Whether a workflow object uses artifacts at all (then its repository is read).

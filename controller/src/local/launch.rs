@@ -376,7 +376,8 @@ impl Ctx<'_> {
     }
 
     fn inputs(&self, t: &Template) -> Result<Vec<InputArtifact>, LaunchError> {
-        input_artifacts(t, &self.layout.artifact_root(), |_| true, "")
+        let root = self.layout.artifact_root();
+        input_artifacts(t, |a| Ok(source_of(a, &root)))
     }
 
     fn output_artifacts(&self, t: &Template) -> Vec<OutputArtifact> {
@@ -444,13 +445,11 @@ pub(crate) fn outputs_params(t: &Template) -> Vec<OutputParameter> {
         .collect()
 }
 
-/// The input artifacts of a template, each read from where [`source_of`] finds it (key-only
-/// `s3` artifacts under `root`); a source `accept` refuses is an error saying `refused`.
+/// The input artifacts of a template, each read from where `locate` says (`Ok(None)`: it has
+/// no location, which only an optional artifact may lack; `Err`: why it cannot be read).
 pub(crate) fn input_artifacts(
     t: &Template,
-    root: &Path,
-    accept: impl Fn(&ArtifactSource) -> bool,
-    refused: &str,
+    mut locate: impl FnMut(&Artifact) -> Result<Option<ArtifactSource>, String>,
 ) -> Result<Vec<InputArtifact>, LaunchError> {
     let mut out = Vec::new();
     for a in t.inputs.iter().flat_map(|i| i.artifacts.iter().flatten()) {
@@ -458,10 +457,10 @@ pub(crate) fn input_artifacts(
         let Some(path) = a.path.clone() else {
             return Err(format!("inputs.artifacts.{name} has no path"));
         };
-        let source = match source_of(a, root) {
-            Some(s) if accept(&s) => s,
-            Some(_) => return Err(format!("inputs.artifacts.{name}: {refused}")),
-            None if a.optional == Some(true) => continue,
+        let optional = a.optional == Some(true);
+        let source = match locate(a).map_err(|e| format!("inputs.artifacts.{name}: {e}"))? {
+            Some(s) => s,
+            None if optional => continue,
             None => {
                 return Err(format!(
                     "inputs.artifacts.{name}: no location to load it from"
@@ -473,7 +472,7 @@ pub(crate) fn input_artifacts(
             path,
             source,
             mode: a.mode.and_then(|m| u32::try_from(m).ok()),
-            optional: a.optional == Some(true),
+            optional,
         });
     }
     Ok(out)
