@@ -12,6 +12,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target="${CARGO_TARGET_DIR:-target}"
+# Absolute: `cargo bench` runs the bench in the crate's directory.
+case "$target" in /*) ;; *) target="$PWD/$target" ;; esac
 work="$target/layout-bench"
 
 if [ ! -d node_modules/@dagrejs/dagre ]; then

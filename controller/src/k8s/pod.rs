@@ -375,23 +375,11 @@ fn main_container(
         container.command.clone().unwrap_or_default()
     };
     argv.extend(container.args.clone().unwrap_or_default());
-    let repo = config
-        .artifact_repository
-        .as_ref()
-        .map(Option::as_ref)
-        .map_err(String::as_str);
-    let mut creds = artifacts::Credentials::default();
-    let input_artifacts = artifacts::inputs(t, repo, &mut creds)?;
-    let where_ = (
-        owner.name.as_str(),
-        owner.namespace.as_str(),
-        l.pod_name.as_str(),
-    );
-    let output_artifacts = artifacts::outputs(t, repo, where_, &mut creds)?;
+    let (input_artifacts, output_artifacts, credentials) = step_artifacts(l, owner, t, config)?;
     container
         .env
         .get_or_insert_with(Vec::new)
-        .extend(creds.env());
+        .extend(credentials);
     let exec = ExecSpec {
         node_id: l.node_id.clone(),
         pod_name: l.pod_name.clone(),
@@ -454,6 +442,36 @@ fn wrapped(
     secured(container)
 }
 
+/// A step's input and output artifacts (see [`artifacts`]) and the environment variables that
+/// carry their credentials.
+type StepArtifacts = (
+    Vec<crate::exec::InputArtifact>,
+    Vec<crate::exec::OutputArtifact>,
+    Vec<k8s_openapi::api::core::v1::EnvVar>,
+);
+
+fn step_artifacts(
+    l: &StepLaunch,
+    owner: &Owner,
+    t: &Template,
+    config: &PodConfig,
+) -> Result<StepArtifacts, String> {
+    let repo = config
+        .artifact_repository
+        .as_ref()
+        .map(Option::as_ref)
+        .map_err(String::as_str);
+    let mut creds = artifacts::Credentials::default();
+    let inputs = artifacts::inputs(t, repo, &mut creds)?;
+    let at = (
+        owner.name.as_str(),
+        owner.namespace.as_str(),
+        l.pod_name.as_str(),
+    );
+    let outputs = artifacts::outputs(t, repo, at, &mut creds)?;
+    Ok((inputs, outputs, creds.env()))
+}
+
 /// The containers of a `containerSet`, each wrapped by `trellis exec`, the reporting one
 /// (`main`, else the last in dependency order) first.
 fn set_containers(
@@ -510,30 +528,14 @@ fn set_containers(
         mounts.extend(container.volume_mounts.take().unwrap_or_default());
         container.volume_mounts = Some(mounts);
         let reports = name == reporter;
-        let repo = config
-            .artifact_repository
-            .as_ref()
-            .map(Option::as_ref)
-            .map_err(String::as_str);
-        let mut creds = artifacts::Credentials::default();
-        let (input_artifacts, output_artifacts) = match reports {
-            true => {
-                let where_ = (
-                    owner.name.as_str(),
-                    owner.namespace.as_str(),
-                    l.pod_name.as_str(),
-                );
-                (
-                    artifacts::inputs(t, repo, &mut creds)?,
-                    artifacts::outputs(t, repo, where_, &mut creds)?,
-                )
-            }
-            false => (Vec::new(), Vec::new()),
+        let (input_artifacts, output_artifacts, credentials) = match reports {
+            true => step_artifacts(l, owner, t, config)?,
+            false => Default::default(),
         };
         container
             .env
             .get_or_insert_with(Vec::new)
-            .extend(creds.env());
+            .extend(credentials);
         let exec = ExecSpec {
             node_id: l.node_id.clone(),
             pod_name: l.pod_name.clone(),
