@@ -581,14 +581,17 @@ mod tests {
 
     web_test! {
         async fn folders_server_fn_filters() {
+            use leptos::server_fn::Decodes;
+            use leptos::server_fn::codec::PostcardEncoding;
             let request = Request::post(Folders::PATH)
                 .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-                .header(header::ACCEPT, "application/json")
                 .body(Body::from("query=backend"))
                 .unwrap();
-            let (status, body) = send(full_router(), request).await;
-            assert_eq!(status, StatusCode::OK, "{body}");
-            let page: FolderPage = serde_json::from_str(&body).expect("JSON tree");
+            let response = full_router().oneshot(request).await.expect("an answer");
+            assert_eq!(response.status(), StatusCode::OK);
+            let body = to_bytes(response.into_body(), usize::MAX).await.unwrap();
+            // Server functions answer in postcard (app::codec).
+            let page: FolderPage = PostcardEncoding::decode(body).expect("a postcard tree");
             assert_eq!((page.tree.shown(), page.tree.total), (1, 3));
         }
     }
