@@ -95,7 +95,11 @@ impl KubeBackend {
                 Ok(watcher::Event::Apply(o)) => {
                     self.apply_workflow(&o).await;
                 }
-                Ok(watcher::Event::Delete(o)) => self.forget(&o).await,
+                Ok(watcher::Event::Delete(o)) => {
+                    if let Some(uid) = o.metadata.uid.as_deref() {
+                        self.forget(uid).await;
+                    }
+                }
             }
         }
     }
@@ -143,11 +147,8 @@ impl KubeBackend {
         }
     }
 
-    /// Forgets a workflow deleted from the cluster.
-    pub(super) async fn forget(&self, o: &DynamicObject) {
-        let Some(uid) = o.metadata.uid.as_deref() else {
-            return;
-        };
+    /// Forgets a workflow deleted from the cluster, by uid.
+    pub(super) async fn forget(&self, uid: &str) {
         if let Ok(mut gone) = self.inner.gone.lock() {
             // Bounded: uids are never reused, old tombstones only guard against late events.
             if gone.len() >= MAX_TOMBSTONES {
@@ -173,10 +174,8 @@ impl KubeBackend {
             Ok(live) => live,
             Err(e) => return tracing::warn!(error = %e, "cannot list the stored workflows"),
         };
-        for uid in live.into_iter().filter(|u| !seen.contains(u)) {
-            let mut gone = DynamicObject::new("", &crate::k8s::workflows());
-            gone.metadata.uid = Some(uid);
-            self.forget(&gone).await;
+        for uid in live.iter().filter(|u| !seen.contains(*u)) {
+            self.forget(uid).await;
         }
     }
 

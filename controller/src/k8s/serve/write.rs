@@ -155,9 +155,9 @@ impl KubeBackend {
             Err(kube::Error::Api(s)) if s.code == 404 => {}
             Err(e) => return Err(refused("workflow", namespace, name, e)),
         }
-        let mut gone = DynamicObject::new(name, &workflows());
-        gone.metadata.uid = wf.metadata.as_ref().and_then(|m| m.uid.clone());
-        self.forget(&gone).await;
+        if let Some(uid) = wf.metadata.as_ref().and_then(|m| m.uid.as_deref()) {
+            self.forget(uid).await;
+        }
         Ok(wf)
     }
 

@@ -7,8 +7,8 @@ use super::db::{Sql, Tx};
 use super::{SqlStore, conflict, is_unique_violation, next_resource_version};
 use crate::store::error::{Result, StoreError};
 use crate::store::identity::{
-    DEFAULT_NAMESPACE, LABEL_RUN_NUMBER, format_time, generated_name, kube_time, new_uid,
-    parse_time, whole_seconds, workflow_index, workflow_template_key,
+    DEFAULT_NAMESPACE, LABEL_RUN_NUMBER, WorkflowIndex, format_time, generated_name, kube_time,
+    new_uid, parse_time, whole_seconds, workflow_index, workflow_template_key,
 };
 use crate::store::types::StoredWorkflow;
 use chrono::{DateTime, Utc};
@@ -46,26 +46,16 @@ async fn insert(conn: &mut Tx, wf: &Workflow, now: DateTime<Utc>) -> Result<Stor
     stamp(&mut wf, &uid, now, version, run_number)?;
     let idx = workflow_index(&wf)?;
     let body = serde_json::to_string(&wf)?;
-    let sql = Sql::new(
-        "INSERT INTO workflows (uid, namespace, name, phase, created_at, started_at, finished_at, \
-         duration_ms, template_key, run_number, seq, resource_version, body, archived, expires_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    )
-    .arg(&uid)
-    .arg(&idx.namespace)
-    .arg(&idx.name)
-    .arg(idx.phase)
-    .arg(format_time(now))
-    .arg(&idx.started_at)
-    .arg(&idx.finished_at)
-    .arg(idx.duration_ms)
-    .arg(&template_key)
-    .arg(run_number)
-    .arg(version)
-    .arg(version)
-    .arg(body)
-    .arg(idx.archived)
-    .arg(&idx.expires_at);
+    let sql = insert_sql(&NewRow {
+        uid: &uid,
+        idx: &idx,
+        created: now,
+        template_key: template_key.as_deref(),
+        run_number,
+        version,
+        body,
+        expires_at: idx.expires_at.as_deref(),
+    });
     conn.run_raw(sql)
         .await
         .map_err(|e| match is_unique_violation(&e) {
@@ -85,6 +75,43 @@ async fn insert(conn: &mut Tx, wf: &Workflow, now: DateTime<Utc>) -> Result<Stor
         template_key,
         run_number,
     })
+}
+
+/// A new row of the workflows table.
+struct NewRow<'a> {
+    uid: &'a str,
+    idx: &'a WorkflowIndex,
+    created: DateTime<Utc>,
+    template_key: Option<&'a str>,
+    run_number: i64,
+    /// Its resource version, which is also its place in the creation order (`seq`).
+    version: i64,
+    body: String,
+    expires_at: Option<&'a str>,
+}
+
+/// The statement that inserts a row.
+fn insert_sql(r: &NewRow<'_>) -> Sql {
+    Sql::new(
+        "INSERT INTO workflows (uid, namespace, name, phase, created_at, started_at, finished_at, \
+         duration_ms, template_key, run_number, seq, resource_version, body, archived, expires_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .arg(r.uid)
+    .arg(&r.idx.namespace)
+    .arg(&r.idx.name)
+    .arg(r.idx.phase)
+    .arg(format_time(r.created))
+    .arg(&r.idx.started_at)
+    .arg(&r.idx.finished_at)
+    .arg(r.idx.duration_ms)
+    .arg(r.template_key)
+    .arg(r.run_number)
+    .arg(r.version)
+    .arg(r.version)
+    .arg(r.body.as_str())
+    .arg(r.idx.archived)
+    .arg(r.expires_at)
 }
 
 /// `metadata.namespace`, or `default`.
@@ -514,25 +541,17 @@ pub(super) async fn mirror(store: &SqlStore, wf: &Workflow) -> Result<StoredWork
                 .and_then(|m| m.creation_timestamp.as_ref())
                 .and_then(|t| DateTime::from_timestamp(t.0.as_second(), 0))
                 .unwrap_or_else(Utc::now);
-            let sql = Sql::new(
-                "INSERT INTO workflows (uid, namespace, name, phase, created_at, started_at, \
-                 finished_at, duration_ms, template_key, run_number, seq, resource_version, body, \
-                 archived, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-            )
-            .arg(&uid)
-            .arg(&idx.namespace)
-            .arg(&idx.name)
-            .arg(idx.phase)
-            .arg(format_time(whole_seconds(created)))
-            .arg(&idx.started_at)
-            .arg(&idx.finished_at)
-            .arg(idx.duration_ms)
-            .arg(&template_key)
-            .arg(run_number)
-            .arg(version)
-            .arg(version)
-            .arg(body)
-            .arg(idx.archived);
+            // The cluster deletes it when its ttlStrategy says: no expiry of the store's own.
+            let sql = insert_sql(&NewRow {
+                uid: &uid,
+                idx: &idx,
+                created: whole_seconds(created),
+                template_key: template_key.as_deref(),
+                run_number,
+                version,
+                body,
+                expires_at: None,
+            });
             tx.run(sql).await?;
             let row = LabelRow {
                 uid: &uid,
